@@ -1,0 +1,83 @@
+// The format of history.jsonl: one JSON object per line, enough for an
+// independent checker (lib/checker.ts) to judge a run from the file alone.
+//
+// Write-id sets are version vectors: `{"2": 5}` stands for 2.1 ... 2.5. That is
+// exact because every replica applies each origin's writes in sequence order.
+// Times: `wallMs` is Date.now(); `monoMs` is performance.timeOrigin +
+// performance.now() (sub-millisecond, comparable across threads of one process).
+
+export type VersionVectorJson = Record<string, number>;
+
+export interface MetaRecord {
+  type: "meta";
+  version: 1;
+  source: string;
+  branches: number[];
+  initialBalanceCents: number;
+  guarantees: string[];
+  concurrent: boolean;
+  wallMs: number;
+  monoMs: number;
+}
+
+export interface InvokeRecord {
+  type: "invoke";
+  /** Operation number, unique in the run; the matching "complete" has the same. */
+  op: number;
+  session: string;
+  requestId: string;
+  branch: number;
+  kind: "deposit" | "withdraw" | "query";
+  amountCents: number;
+  /** The session's write set and read set as sent. */
+  writeSet: VersionVectorJson;
+  readSet: VersionVectorJson;
+  wallMs: number;
+  monoMs: number;
+}
+
+export interface CompleteRecord {
+  type: "complete";
+  op: number;
+  session: string;
+  branch: number;
+  kind: "deposit" | "withdraw" | "query";
+  /**
+   * "ok": the branch answered; "fail": definitely not executed (a gate refusal);
+   * "info": outcome unknown (a deadline passed after the request left): the
+   * checker treats it as possibly applied.
+   */
+  status: "ok" | "fail" | "info";
+  /** For status "ok": the decision ("fail" = a refused withdraw, which changed nothing). */
+  result?: "success" | "fail";
+  /** Set when the operation created a write. */
+  writeId?: string;
+  /** Balance returned (queries and withdraws). */
+  balanceCents?: number;
+  /** The writes the branch had applied when it answered (for writes: including this one). */
+  witness?: VersionVectorJson;
+  gateWaitMs: number;
+  attempts: number;
+  error?: string;
+  wallMs: number;
+  monoMs: number;
+}
+
+/** One branch applied these writes, in this order (its own writes included). */
+export interface ApplyRecord {
+  type: "apply";
+  branch: number;
+  writes: Array<{ id: string; kind: "deposit" | "withdraw"; amountCents: number }>;
+  wallMs: number;
+  monoMs: number;
+}
+
+/** A branch's state at the end of the run. */
+export interface FinalRecord {
+  type: "final";
+  branch: number;
+  balanceCents: number;
+  applied: VersionVectorJson;
+}
+
+export type HistoryRecord = MetaRecord | InvokeRecord | CompleteRecord | ApplyRecord | FinalRecord;
