@@ -1,0 +1,217 @@
+// A bank branch, independent of how it is hosted or reached: it validates a
+// customer request, holds it at the session gate until the session's
+// guarantees can be met here, decides it on its ledger, and hands new writes to
+// whoever propagates them. The gRPC layer (branch-server.ts) and the host
+// (worker or process) wrap it; this file does no I/O.
+
+import { AppliedWaiters, WaitTimeout } from "./applied-waiters.js";
+import { bitsToGuarantees, gateNeed, GUARANTEE_TITLES } from "./gate.js";
+import { Ledger, type Write } from "./ledger.js";
+import { MAX_AMOUNT_CENTS } from "./money.js";
+import { covers, formatWriteId, type VersionVector, type WriteId } from "./version-vector.js";
+
+export type OpKind = "deposit" | "withdraw" | "query";
+
+export interface CustomerOp {
+  requestId: string;
+  session: string;
+  kind: OpKind;
+  amountCents: number;
+  writeSet: VersionVector;
+  readSet: VersionVector;
+  /** Bit set of guarantees to enforce (gate.ts GUARANTEE_BITS). */
+  guarantees: number;
+}
+
+export interface OpReply {
+  branch: number;
+  kind: OpKind;
+  result: "success" | "fail";
+  balanceCents: number;
+  writeId?: WriteId;
+  witness: VersionVector;
+  gateWaitMs: number;
+  replayed: boolean;
+}
+
+export interface BranchState {
+  branch: number;
+  balanceCents: number;
+  applied: VersionVector;
+  issued: number;
+  pending: number;
+}
+
+/** invalid: the request can never succeed; gate: its guarantees could not be met in time; stopping: shutting down. */
+export class BranchError extends Error {
+  readonly code: "invalid" | "gate" | "stopping";
+  constructor(code: BranchError["code"], message: string) {
+    super(message);
+    this.name = "BranchError";
+    this.code = code;
+  }
+}
+
+export interface BranchConfig {
+  id: number;
+  /** Every branch id in the cluster. */
+  branchIds: readonly number[];
+  initialBalanceCents: number;
+  gateTimeoutMs: number;
+}
+
+export interface BranchHooks {
+  /** A write this branch accepted as origin: send it to every other replica. */
+  propagate(write: Write): void;
+  /** Writes this branch applied, in order (its own included). */
+  applied(writes: readonly Write[]): void;
+  log(line: string): void;
+}
+
+const REQUEST_ID = /^(.{1,200})#([1-9]\d{0,15})$/;
+
+export class Branch {
+  readonly id: number;
+  private readonly ledger: Ledger;
+  private readonly waiters: AppliedWaiters;
+  private readonly known: Set<number>;
+  private readonly config: BranchConfig;
+  private readonly hooks: BranchHooks;
+  /** Per session, its latest request and outcome: a session is sequential, so a retry is always of its latest. */
+  private readonly lastRequest = new Map<string, { n: number; reply: Promise<OpReply> }>();
+  private stopping = false;
+
+  constructor(config: BranchConfig, hooks: BranchHooks) {
+    this.id = config.id;
+    this.config = config;
+    this.hooks = hooks;
+    this.known = new Set(config.branchIds);
+    this.ledger = new Ledger(config.id, config.initialBalanceCents);
+    this.waiters = new AppliedWaiters(() => this.ledger.appliedVector);
+  }
+
+  state(): BranchState {
+    return {
+      branch: this.id,
+      balanceCents: this.ledger.balanceCents,
+      applied: this.ledger.snapshot(),
+      issued: this.ledger.issued,
+      pending: this.ledger.pendingWrites,
+    };
+  }
+
+  /** Serves a customer request; retries of a request get its original outcome. */
+  serve(op: CustomerOp): Promise<OpReply> {
+    if (this.stopping) return Promise.reject(new BranchError("stopping", `branch ${this.id} is shutting down`));
+    const m = REQUEST_ID.exec(op.requestId);
+    if (!m || m[1] !== op.session) {
+      return Promise.reject(new BranchError("invalid", `request id must be "<session>#<n>" for session ${JSON.stringify(op.session)}, found ${JSON.stringify(op.requestId)}`));
+    }
+    const n = Number(m[2]);
+    const last = this.lastRequest.get(op.session);
+    if (last && last.n === n) return last.reply.then((r) => ({ ...r, replayed: true }));
+    if (last && last.n > n) {
+      return Promise.reject(new BranchError("invalid", `request ${op.requestId} is older than this session's latest (#${last.n}); its outcome is no longer kept`));
+    }
+    const reply = this.execute(op);
+    const entry = { n, reply };
+    this.lastRequest.set(op.session, entry);
+    // A refused attempt executed nothing: forget it, so that a retry runs afresh.
+    reply.catch(() => {
+      if (this.lastRequest.get(op.session) === entry) this.lastRequest.delete(op.session);
+    });
+    return reply;
+  }
+
+  private async execute(op: CustomerOp): Promise<OpReply> {
+    this.validate(op);
+    const need = gateNeed(op.kind, op.guarantees, op.writeSet, op.readSet);
+    const started = performance.now();
+    if (!this.ledger.covers(need.required)) {
+      try {
+        await this.waiters.wait(need.required, this.config.gateTimeoutMs);
+      } catch (err) {
+        if (err instanceof WaitTimeout) {
+          const rules = need.reasons.map((g) => GUARANTEE_TITLES[g]).join(" + ");
+          throw new BranchError("gate", `branch ${this.id} has not applied ${err.missing.join(", ")} that session ${op.session} needs for ${rules} (${err.message})`);
+        }
+        throw err;
+      }
+    }
+    const gateWaitMs = performance.now() - started;
+    if (this.stopping) throw new BranchError("stopping", `branch ${this.id} is shutting down`);
+    if (op.kind === "query") {
+      return this.reply(op, "success", this.ledger.balanceCents, undefined, gateWaitMs);
+    }
+    const decision = this.ledger.decide(op.kind, op.amountCents, need.deps, Date.now());
+    if (decision.write) {
+      this.hooks.applied([decision.write]);
+      this.hooks.propagate(decision.write);
+      this.waiters.notify();
+    }
+    return this.reply(op, decision.result, decision.balanceCents, decision.write?.id, gateWaitMs);
+  }
+
+  private reply(op: CustomerOp, result: OpReply["result"], balanceCents: number, writeId: WriteId | undefined, gateWaitMs: number): OpReply {
+    const reply: OpReply = { branch: this.id, kind: op.kind, result, balanceCents, witness: this.ledger.snapshot(), gateWaitMs, replayed: false };
+    if (writeId) reply.writeId = writeId;
+    const what = op.kind === "query" ? "" : ` ${op.amountCents}c`;
+    this.hooks.log(`${op.requestId} ${op.kind}${what} -> ${result}${writeId ? ` ${formatWriteId(writeId)}` : ""} balance=${this.ledger.balanceCents}c gate=${gateWaitMs.toFixed(1)}ms`);
+    return reply;
+  }
+
+  private validate(op: CustomerOp): void {
+    if (op.kind !== "query") {
+      if (!Number.isSafeInteger(op.amountCents) || op.amountCents < 0 || op.amountCents > MAX_AMOUNT_CENTS) {
+        throw new BranchError("invalid", `${op.kind} amount must be whole cents between 0 and ${MAX_AMOUNT_CENTS}, found ${op.amountCents}`);
+      }
+    }
+    for (const [name, set] of [["write set", op.writeSet], ["read set", op.readSet]] as const) {
+      for (const [origin, seq] of set) {
+        if (!this.known.has(origin)) throw new BranchError("invalid", `${name} names write ${origin}.${seq} of unknown branch ${origin}`);
+        if (origin === this.id && seq > this.ledger.issued) {
+          throw new BranchError("invalid", `${name} names write ${origin}.${seq}, but branch ${this.id} has issued only ${this.ledger.issued}`);
+        }
+      }
+    }
+  }
+
+  /** Takes writes from peers (any order, duplicates allowed). */
+  receive(writes: readonly Write[]): void {
+    let applied: Write[] = [];
+    for (const w of writes) {
+      if (!this.known.has(w.id.branch)) {
+        this.hooks.log(`dropped write ${formatWriteId(w.id)} from unknown branch ${w.id.branch}`);
+        continue;
+      }
+      const done = this.ledger.receive(w);
+      if (done.length > 0) applied = applied.concat(done);
+    }
+    if (applied.length > 0) {
+      this.hooks.applied(applied);
+      this.waiters.notify();
+    }
+  }
+
+  /** Resolves with the state once every write in `need` is applied here. */
+  async awaitApplied(need: VersionVector, timeoutMs: number): Promise<BranchState> {
+    if (!covers(this.ledger.appliedVector as VersionVector, need)) {
+      try {
+        await this.waiters.wait(need, timeoutMs);
+      } catch (err) {
+        if (err instanceof WaitTimeout) throw new BranchError("gate", `branch ${this.id} ${err.message}`);
+        throw err;
+      }
+    }
+    return this.state();
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.waiters.rejectAll(new BranchError("stopping", `branch ${this.id} is shutting down`));
+  }
+
+  describeGuarantees(bits: number): string {
+    return bitsToGuarantees(bits).join(",") || "none";
+  }
+}

@@ -1,0 +1,140 @@
+// One replica of the shared account: balance, applied set and the writes
+// received but not yet applicable. Pure state, no I/O, no clocks.
+//
+// Rules it keeps (DESIGN.md, "Accounts, writes and replication"):
+// - The origin decides a write once (`decide`); replicas apply the decided
+//   effect (`receive`) and never re-decide it.
+// - Each origin's writes apply in sequence order, so the applied set is a
+//   prefix per origin and a version vector describes it exactly.
+// - A write applies only after its dependencies; until then it waits in
+//   `pending`. Duplicates change nothing (idempotent by write id).
+
+import { covers, formatWriteId, mergeInto, type VersionVector, type WriteId } from "./version-vector.js";
+
+export type WriteKind = "deposit" | "withdraw";
+
+export interface Write {
+  id: WriteId;
+  kind: WriteKind;
+  amountCents: number;
+  /** Writes that must be applied first (besides the origin's earlier writes). */
+  deps: VersionVector;
+  /** Origin's wall clock at acceptance, for propagation lag. */
+  acceptedAtMs: number;
+}
+
+export interface Decision {
+  result: "success" | "fail";
+  /** The balance the decision read. */
+  balanceCents: number;
+  /** The new write, when the decision created one (already applied here). */
+  write?: Write;
+}
+
+export class Ledger {
+  readonly self: number;
+  private balance: number;
+  private readonly applied: VersionVector = new Map();
+  private readonly pending = new Map<number, Map<number, Write>>();
+  private pendingCount = 0;
+
+  constructor(self: number, initialBalanceCents: number) {
+    this.self = self;
+    this.balance = initialBalanceCents;
+  }
+
+  get balanceCents(): number {
+    return this.balance;
+  }
+
+  /** Writes this branch has issued as origin. */
+  get issued(): number {
+    return this.applied.get(this.self) ?? 0;
+  }
+
+  get pendingWrites(): number {
+    return this.pendingCount;
+  }
+
+  /** The applied set. Callers must copy it before keeping it. */
+  get appliedVector(): ReadonlyMap<number, number> {
+    return this.applied;
+  }
+
+  snapshot(): VersionVector {
+    return new Map(this.applied);
+  }
+
+  covers(need: VersionVector): boolean {
+    return covers(this.applied, need);
+  }
+
+  /**
+   * Decides a customer's write here, as its origin. A withdraw that would
+   * overdraw fails and changes nothing. A withdraw's dependencies include
+   * everything applied here, so no replica ever holds the debit without the
+   * credits that justified it.
+   */
+  decide(kind: WriteKind, amountCents: number, deps: VersionVector, nowMs: number): Decision {
+    const before = this.balance;
+    if (kind === "withdraw" && amountCents > before) return { result: "fail", balanceCents: before };
+    const allDeps = kind === "withdraw" ? mergeInto(this.snapshot(), deps) : new Map(deps);
+    allDeps.delete(this.self); // implied by sequence order
+    const write: Write = {
+      id: { branch: this.self, seq: this.issued + 1 },
+      kind,
+      amountCents,
+      deps: allDeps,
+      acceptedAtMs: nowMs,
+    };
+    this.apply(write);
+    return { result: "success", balanceCents: before, write };
+  }
+
+  /**
+   * Takes a write from a peer. Returns the writes that became applied, in the
+   * order they were applied (possibly none, possibly several buffered ones).
+   */
+  receive(write: Write): Write[] {
+    const origin = write.id.branch;
+    if (origin === this.self) return []; // our own write, echoed back
+    if (write.id.seq <= (this.applied.get(origin) ?? 0)) return []; // duplicate
+    let queue = this.pending.get(origin);
+    if (!queue) this.pending.set(origin, (queue = new Map()));
+    if (queue.has(write.id.seq)) return [];
+    queue.set(write.id.seq, write);
+    this.pendingCount++;
+    return this.drain();
+  }
+
+  /** Applies every pending write whose turn has come, until none is ready. */
+  private drain(): Write[] {
+    const done: Write[] = [];
+    let progress = true;
+    while (progress) {
+      progress = false;
+      for (const [origin, queue] of this.pending) {
+        for (;;) {
+          const next = queue.get((this.applied.get(origin) ?? 0) + 1);
+          if (!next || !covers(this.applied, next.deps)) break;
+          queue.delete(next.id.seq);
+          this.pendingCount--;
+          this.apply(next);
+          done.push(next);
+          progress = true;
+        }
+        if (queue.size === 0) this.pending.delete(origin);
+      }
+    }
+    return done;
+  }
+
+  private apply(write: Write): void {
+    const expected = (this.applied.get(write.id.branch) ?? 0) + 1;
+    if (write.id.seq !== expected) {
+      throw new Error(`ledger ${this.self}: applying ${formatWriteId(write.id)} out of order (next is ${expected})`);
+    }
+    this.balance += write.kind === "deposit" ? write.amountCents : -write.amountCents;
+    this.applied.set(write.id.branch, write.id.seq);
+  }
+}

@@ -1,0 +1,54 @@
+// Messages between the main thread and a branch hosted in a worker thread, over
+// the MessagePort handed to that branch's task. Every message has a `type`.
+
+import type { MessagePort } from "node:worker_threads";
+import type { HostInfo } from "./host.js";
+
+/** The piscina task that hosts one branch until told to stop. */
+export interface BranchTask {
+  branchId: number;
+  branchIds: number[];
+  initialBalanceCents: number;
+  gateTimeoutMs: number;
+  bindHost: string;
+  /** 0 = any free port. */
+  port: number;
+  batchMax: number;
+  inFlightMax: number;
+  /** Link delays as [origin, dest, ms] rules; see delay.ts. */
+  delaySpec: string;
+  delaySeed: number;
+  control: MessagePort;
+}
+
+export interface WireWrite {
+  id: string;
+  kind: "deposit" | "withdraw";
+  amountCents: number;
+  acceptedAtMs: number;
+}
+
+export type ToMain =
+  | { type: "ready"; branchId: number; address: string; hostId: number; hostAddress: string }
+  | { type: "log"; branchId: number; line: string; wallMs: number }
+  | { type: "applied"; branchId: number; writes: WireWrite[]; wallMs: number; monoMs: number }
+  | { type: "topology-set"; branchId: number }
+  | { type: "stopped"; branchId: number; stats: LinkStats };
+
+export type ToWorker =
+  | { type: "topology"; hosts: HostInfo[] }
+  | { type: "stop" };
+
+export interface LinkStats {
+  links: number;
+  messages: number;
+  writes: number;
+  reconnects: number;
+  backlog: number;
+}
+
+export interface ErrorPayload {
+  name: string;
+  message: string;
+  stack?: string;
+}
