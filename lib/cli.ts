@@ -1,0 +1,158 @@
+// bank-sim's command line: `run` a scenario on a real cluster, `gen` a random
+// scenario, `check` a recorded history. `main(argv)` returns the exit code;
+// the one process.exit is at the bottom of bin/bank-sim. Exit codes: 0 ok,
+// 1 the run or the check failed, 2 bad input or usage, 130 interrupted.
+
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { ScenarioError } from "./fixture-error.js";
+import { parseScenario, validateBranchCount } from "./fixture.js";
+import { DEFAULT_MIX, generateScenario, parseMix } from "./gen.js";
+import { formatMoneyText } from "./money.js";
+import { formatJsonCompact } from "./output.js";
+import { DEFAULTS, resolveRunConfig, UsageError, type RawRunFlags } from "./run-config.js";
+import { runScenario } from "./run.js";
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function intArg(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`${name}: expected a whole number, found ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let code = 0;
+  const program = new Command("bank-sim")
+    .description("A replicated bank on real gRPC servers in worker threads: run course scenarios, see what each session guarantee buys, check recorded histories.")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError("(run with --help for usage)");
+
+  program.command("run")
+    .description("Run a scenario file on a cluster of branches and write output.json, results.json, history.jsonl and branch logs.")
+    .argument("<scenario>", "scenario JSON file (course format)")
+    .option("-b, --branches <n>", "run on branches 1..N, each with the file's starting balance", intArg("--branches"))
+    .option("-o, --out <dir>", "output directory", DEFAULTS.outDir)
+    .option("-g, --guarantees <list>", "session guarantees the branches enforce: all, none, or a list of mw,ryw,mr,wfr", DEFAULTS.guarantees)
+    .option("--concurrent", "run all customers at once (default: one after another, with a quiescence barrier between them)")
+    .option("--delay <spec>", "inject propagation delay: 150ms, 20..200ms (seeded random), 2-1:500ms (only from branch 2 to replica 1); comma-separated rules")
+    .option("--seed <n>", "seed for random delays", String(DEFAULTS.seed))
+    .option("-w, --workers <n>", "worker threads hosting the branches (default: min(branches, cores, 4))")
+    .option("--base-port <p>", "branch i listens on port P+i (default: any free port)")
+    .option("--host <addr>", "address the branches listen on", DEFAULTS.bindHost)
+    .option("--gate-timeout <ms>", "how long a branch holds a request at the session gate before refusing it", String(DEFAULTS.gateTimeoutMs))
+    .option("--strict", "treat warnings in the scenario (duplicate event ids) as errors")
+    .option("-v, --verbose", "also print every branch's log lines, prefixed with the branch")
+    .action(async (file: string, opts: RawRunFlags & { branches?: number }) => {
+      code = await runCommand(file, opts, io);
+    });
+
+  program.command("gen")
+    .description("Print a valid random scenario (random target branches) to stdout.")
+    .requiredOption("--branches <n>", "branches", intArg("--branches"))
+    .requiredOption("--customers <n>", "customers", intArg("--customers"))
+    .requiredOption("--events <n>", "events per customer", intArg("--events"))
+    .option("--seed <n>", "random seed", intArg("--seed"), 1)
+    .addOption(new Option("--mix <weights>", "relative weights, e.g. deposit=4,withdraw=3,query=3").default(`deposit=${DEFAULT_MIX.deposit},withdraw=${DEFAULT_MIX.withdraw},query=${DEFAULT_MIX.query}`))
+    .option("--balance <amount>", "every branch's starting balance", "400")
+    .action((opts: { branches: number; customers: number; events: number; seed: number; mix: string; balance: string }) => {
+      const balance = Number(opts.balance);
+      if (!/^\d+(\.\d{1,2})?$/.test(opts.balance) || !Number.isFinite(balance)) throw new UsageError(`--balance: expected a non-negative amount with at most 2 decimals, found ${JSON.stringify(opts.balance)}`);
+      validateBranchCount(opts.branches);
+      const scenario = generateScenario({
+        branches: opts.branches, customers: opts.customers, events: opts.events, seed: opts.seed,
+        mix: parseMix(opts.mix), balanceCents: Math.round(balance * 100),
+      });
+      io.out(formatJsonCompact(scenario));
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    return exitCodeFor(err, io);
+  }
+  return code;
+}
+
+function exitCodeFor(err: unknown, io: Io): number {
+  if (err instanceof Exit) return err.code;
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; usage errors were already printed by commander.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof ScenarioError || err instanceof UsageError) {
+    io.err(`bank-sim: ${err.message}\n(run with --help for usage)\n`);
+    return 2;
+  }
+  const e = err as Error;
+  io.err(`bank-sim: ${e.stack ?? e.message}\n`);
+  return 1;
+}
+
+async function runCommand(file: string, opts: RawRunFlags & { branches?: number }, io: Io): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`${file}: cannot read the scenario file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const options: { branches?: number; strict?: boolean } = { strict: opts.strict ?? false };
+  if (opts.branches !== undefined) options.branches = opts.branches;
+  const scenario = parseScenario(text, file, options);
+  for (const w of scenario.warnings) io.err(`bank-sim: warning: ${w}\n`);
+  const cfg = resolveRunConfig(opts, scenario.branches.length);
+
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) {
+      io.err(`bank-sim: ${sig} again: exiting now\n`);
+      process.exit(130);
+    }
+    io.err(`bank-sim: ${sig}: stopping the cluster (press again to force)\n`);
+    abort.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const report = await runScenario(scenario, cfg, { log: (l) => io.err(l + "\n"), signal: abort.signal });
+    const s = report.summary;
+    const balances = [...new Set(report.finals.map((f) => f.balanceCents))].map(formatMoneyText).join(" / ");
+    if (abort.signal.aborted) {
+      io.err(`bank-sim: interrupted; cluster stopped; partial results in ${cfg.outDir}/results.json\n`);
+      return 130;
+    }
+    if (!report.ok) {
+      io.err(`bank-sim: run failed: ${report.error}\n(see ${cfg.outDir}/results.json and ${cfg.outDir}/branches/)\n`);
+      return 1;
+    }
+    io.out(
+      `bank-sim: ${scenario.source}: ${s.operations} operations on ${scenario.branches.length} branches ` +
+        `(${cfg.concurrent ? "concurrent" : "sequential"}, guarantees ${cfg.guarantees.join(",") || "none"}) ` +
+        `in ${(s.wallMs / 1000).toFixed(2)} s; converged, balance ${balances} everywhere; ` +
+        `wrote ${cfg.outDir}/output.json\n`,
+    );
+    return 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,72 @@
+// results.json: every event with its branch, result, balance, write id,
+// latency and wait at the gate; each branch's final state; the run's summary.
+// Pure shaping; money printed as plain numbers (formatMoney).
+
+import type { BranchState } from "./branch.js";
+import type { LatencySummary } from "./latency-stats.js";
+import { formatMoney } from "./money.js";
+import type { RunConfig } from "./run-config.js";
+import type { EventOutcome, Scenario } from "./scenario.js";
+import { toJson } from "./version-vector.js";
+import type { LinkStats } from "./worker-protocol.js";
+
+export interface RunSummary {
+  wallMs: number;
+  startupMs: number;
+  customersMs: number;
+  operations: number;
+  opsPerSec: number;
+  latency: LatencySummary;
+  gateWait: LatencySummary;
+  propagationLag: LatencySummary;
+  links: LinkStats;
+}
+
+export function buildResults(r: {
+  scenario: Scenario;
+  cfg: RunConfig;
+  outcomes: readonly EventOutcome[];
+  finals: readonly BranchState[];
+  converged: boolean;
+  ok: boolean;
+  error: string | undefined;
+  summary: RunSummary;
+}): unknown {
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    ok: r.ok,
+    ...(r.error === undefined ? {} : { error: r.error }),
+    source: r.scenario.source,
+    warnings: r.scenario.warnings,
+    config: {
+      branches: r.scenario.branches.length,
+      workers: r.cfg.workers,
+      guarantees: r.cfg.guarantees,
+      concurrent: r.cfg.concurrent,
+      delay: r.cfg.delaySpec,
+      seed: r.cfg.seed,
+      gateTimeoutMs: r.cfg.gateTimeoutMs,
+    },
+    summary: { ...r.summary, wallMs: round(r.summary.wallMs), startupMs: round(r.summary.startupMs), customersMs: round(r.summary.customersMs), opsPerSec: round(r.summary.opsPerSec) },
+    converged: r.converged,
+    finalBalances: Object.fromEntries(r.finals.map((s) => [String(s.branch), formatMoney(s.balanceCents)])),
+    branches: r.finals.map((s) => ({ branch: s.branch, balance: formatMoney(s.balanceCents), applied: toJson(s.applied), issued: s.issued })),
+    events: r.outcomes.map((o) => ({
+      customer: o.customerId,
+      object: o.objectIndex,
+      event: o.event.id,
+      path: o.event.path,
+      interface: o.event.interface,
+      branch: o.event.branch,
+      ...(o.event.interface === "query" ? {} : { amount: formatMoney(o.event.amountCents) }),
+      status: o.status,
+      ...(o.result === undefined ? {} : { result: o.result }),
+      ...(o.balanceCents === undefined ? {} : { balance: formatMoney(o.balanceCents) }),
+      ...(o.writeId === undefined ? {} : { writeId: o.writeId }),
+      latencyMs: round(o.latencyMs),
+      gateWaitMs: round(o.gateWaitMs),
+      attempts: o.attempts,
+      ...(o.error === undefined ? {} : { error: o.error }),
+    })),
+  };
+}

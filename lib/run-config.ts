@@ -1,0 +1,111 @@
+// Run configuration in stages: raw CLI flags → `resolveRunConfig` fills the
+// defaults (one DEFAULTS object) and validates → RunConfig, whose fields are
+// all required, with units last in their names.
+
+import { defaultWorkers } from "./cluster.js";
+import { parseDelaySpec } from "./delay.js";
+import { DEFAULT_GUARANTEES, parseGuarantees, type GuaranteeName } from "./gate.js";
+
+export interface RunConfig {
+  outDir: string;
+  workers: number;
+  bindHost: string;
+  basePort: number;
+  guarantees: GuaranteeName[];
+  concurrent: boolean;
+  verbose: boolean;
+  strict: boolean;
+  gateTimeoutMs: number;
+  attemptsMax: number;
+  backoffMsMin: number;
+  backoffMsMax: number;
+  barrierTimeoutMs: number;
+  startTimeoutMs: number;
+  batchMax: number;
+  inFlightMax: number;
+  delaySpec: string;
+  seed: number;
+}
+
+export const DEFAULTS = {
+  outDir: "out",
+  bindHost: "127.0.0.1",
+  basePort: 0,
+  guarantees: "mw,ryw",
+  gateTimeoutMs: 5_000,
+  attemptsMax: 6,
+  backoffMsMin: 20,
+  backoffMsMax: 1_000,
+  barrierTimeoutMs: 60_000,
+  startTimeoutMs: 30_000,
+  batchMax: 256,
+  inFlightMax: 8,
+  delay: "",
+  seed: 1,
+} as const;
+
+export interface RawRunFlags {
+  out?: string;
+  workers?: string | number;
+  host?: string;
+  basePort?: string | number;
+  guarantees?: string;
+  concurrent?: boolean;
+  verbose?: boolean;
+  strict?: boolean;
+  gateTimeout?: string | number;
+  delay?: string;
+  seed?: string | number;
+}
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function intFlag(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${name}: expected an integer from ${min} to ${max}, found ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function resolveRunConfig(raw: RawRunFlags, branchCount: number): RunConfig {
+  const delaySpec = raw.delay ?? DEFAULTS.delay;
+  try {
+    parseDelaySpec(delaySpec);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  let guarantees: GuaranteeName[];
+  try {
+    guarantees = parseGuarantees(raw.guarantees ?? DEFAULTS.guarantees);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const basePort = intFlag("--base-port", raw.basePort, DEFAULTS.basePort, 0, 65535);
+  if (basePort > 0 && basePort + branchCount > 65535) {
+    throw new UsageError(`--base-port: ${basePort} + ${branchCount} branches runs past port 65535`);
+  }
+  return {
+    outDir: raw.out ?? DEFAULTS.outDir,
+    workers: intFlag("--workers", raw.workers, defaultWorkers(branchCount), 1, 64),
+    bindHost: raw.host ?? DEFAULTS.bindHost,
+    basePort,
+    guarantees,
+    concurrent: raw.concurrent ?? false,
+    verbose: raw.verbose ?? false,
+    strict: raw.strict ?? false,
+    gateTimeoutMs: intFlag("--gate-timeout", raw.gateTimeout, DEFAULTS.gateTimeoutMs, 1, 600_000),
+    attemptsMax: DEFAULTS.attemptsMax,
+    backoffMsMin: DEFAULTS.backoffMsMin,
+    backoffMsMax: DEFAULTS.backoffMsMax,
+    barrierTimeoutMs: DEFAULTS.barrierTimeoutMs,
+    startTimeoutMs: DEFAULTS.startTimeoutMs,
+    batchMax: DEFAULTS.batchMax,
+    inFlightMax: DEFAULTS.inFlightMax,
+    delaySpec,
+    seed: intFlag("--seed", raw.seed, DEFAULTS.seed, 0, 2 ** 32 - 1),
+  };
+}

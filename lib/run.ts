@@ -1,0 +1,173 @@
+// One run of a scenario on a real cluster: start the branches, drive the
+// customers (one after another with a quiescence barrier between them, or all
+// at once with --concurrent), wait until every branch has applied every write,
+// verify that the replicas converged, and write output.json, results.json,
+// history.jsonl and the branch logs. The cluster is stopped on every path.
+
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BranchState } from "./branch.js";
+import { BranchLogs } from "./branch-logs.js";
+import { Cluster } from "./cluster.js";
+import { BranchClients, Session } from "./customer.js";
+import { guaranteesToBits } from "./gate.js";
+import { awaitApplied, branchState } from "./grpc-call.js";
+import { HistoryWriter } from "./history-writer.js";
+import { LatencyStats, PropagationLag } from "./latency-stats.js";
+import { courseOutput, formatJsonCompact } from "./output.js";
+import { buildResults, type RunSummary } from "./results.js";
+import type { RunConfig } from "./run-config.js";
+import type { CustomerRun, EventOutcome, Scenario } from "./scenario.js";
+import { addWrite, equal, parseWriteId, toJson, type VersionVector } from "./version-vector.js";
+import type { LinkStats, ToMain } from "./worker-protocol.js";
+
+export interface RunReport {
+  ok: boolean;
+  /** Why the run failed, when it did. */
+  error?: string;
+  outcomes: EventOutcome[];
+  finals: BranchState[];
+  converged: boolean;
+  summary: RunSummary;
+  outDir: string;
+}
+
+export const ARTIFACTS = ["output.json", "results.json", "history.jsonl", "branches"];
+
+export async function runScenario(
+  scenario: Scenario,
+  cfg: RunConfig,
+  io: { log: (line: string) => void; signal?: AbortSignal },
+): Promise<RunReport> {
+  const started = performance.now();
+  mkdirSync(cfg.outDir, { recursive: true });
+  for (const a of ARTIFACTS) rmSync(join(cfg.outDir, a), { recursive: true, force: true });
+
+  const history = new HistoryWriter(join(cfg.outDir, "history.jsonl"));
+  history.write({
+    type: "meta", version: 1, source: scenario.source, branches: scenario.branches,
+    initialBalanceCents: scenario.initialBalanceCents, guarantees: cfg.guarantees, concurrent: cfg.concurrent,
+    wallMs: Date.now(), monoMs: performance.timeOrigin + performance.now(),
+  });
+  const logs = new BranchLogs(join(cfg.outDir, "branches"), cfg.verbose ? io.log : undefined);
+  const lag = new PropagationLag(scenario.branches.length);
+  const onMessage = (msg: ToMain) => {
+    if (msg.type === "log") logs.line(msg.branchId, msg.wallMs, msg.line);
+    else if (msg.type === "applied") {
+      history.write({ type: "apply", branch: msg.branchId, writes: msg.writes.map(({ id, kind, amountCents }) => ({ id, kind, amountCents })), wallMs: msg.wallMs, monoMs: msg.monoMs });
+      for (const w of msg.writes) lag.applied(w.id, w.acceptedAtMs, msg.wallMs);
+    }
+  };
+
+  const outcomes: EventOutcome[] = [];
+  const latency = new LatencyStats();
+  const gateWait = new LatencyStats();
+  let finals: BranchState[] = [];
+  let converged = false;
+  let error: string | undefined;
+  let cluster: Cluster | undefined;
+  let clients: BranchClients | undefined;
+  let startupMs = 0;
+  let customersMs = 0;
+  let links: LinkStats = { links: 0, messages: 0, writes: 0, reconnects: 0, backlog: 0 };
+  try {
+    cluster = await Cluster.start({
+      branchIds: scenario.branches,
+      initialBalanceCents: scenario.initialBalanceCents,
+      workers: cfg.workers,
+      bindHost: cfg.bindHost,
+      basePort: cfg.basePort,
+      gateTimeoutMs: cfg.gateTimeoutMs,
+      batchMax: cfg.batchMax,
+      inFlightMax: cfg.inFlightMax,
+      delaySpec: cfg.delaySpec,
+      delaySeed: cfg.seed,
+      startTimeoutMs: cfg.startTimeoutMs,
+      onMessage,
+    });
+    startupMs = performance.now() - started;
+    const c = new BranchClients(cluster.addresses);
+    clients = c;
+    const acked: VersionVector = new Map();
+    const sessions = new Map<number, Session>();
+    const bits = guaranteesToBits(cfg.guarantees);
+    const retry = { attemptsMax: cfg.attemptsMax, backoffMsMin: cfg.backoffMsMin, backoffMsMax: cfg.backoffMsMax, callTimeoutMs: cfg.gateTimeoutMs + 5_000 };
+    const sessionOf = (id: number) => {
+      let s = sessions.get(id);
+      if (!s) sessions.set(id, (s = new Session(`c${id}`, bits, c, retry, history)));
+      return s;
+    };
+    const runCustomer = async (run: CustomerRun) => {
+      const session = sessionOf(run.customerId);
+      for (const [eventIndex, event] of run.events.entries()) {
+        if (io.signal?.aborted) throw new Error("interrupted");
+        const o = await session.perform(event.interface, event.amountCents, event.branch);
+        if (o.writeId) addWrite(acked, parseWriteId(o.writeId));
+        latency.record(o.latencyMs);
+        gateWait.record(o.gateWaitMs);
+        outcomes.push({ customerId: run.customerId, objectIndex: run.objectIndex, eventIndex, event, ...o });
+      }
+    };
+    const barrier = async () => {
+      await Promise.all(scenario.branches.map((b) => awaitApplied(c, b, acked, cfg.barrierTimeoutMs)));
+    };
+
+    const t0 = performance.now();
+    if (cfg.concurrent) {
+      const bySession = new Map<number, CustomerRun[]>();
+      for (const run of scenario.customers) bySession.set(run.customerId, [...(bySession.get(run.customerId) ?? []), run]);
+      await Promise.all([...bySession.values()].map(async (runs) => {
+        for (const run of runs) await runCustomer(run);
+      }));
+    } else {
+      for (const run of scenario.customers) {
+        await runCustomer(run);
+        await barrier();
+      }
+    }
+    customersMs = performance.now() - t0;
+
+    // Quiescence: every branch applies every write any branch issued
+    // (acknowledged or not), then all replicas must agree.
+    const before = await Promise.all(scenario.branches.map((b) => branchState(c, b, cfg.barrierTimeoutMs)));
+    const issued: VersionVector = new Map(before.filter((s) => s.issued > 0).map((s) => [s.branch, s.issued]));
+    finals = await Promise.all(scenario.branches.map((b) => awaitApplied(c, b, issued, cfg.barrierTimeoutMs)));
+    const first = finals[0];
+    const disagree = finals.filter((s) => !first || s.balanceCents !== first.balanceCents || !equal(s.applied, first.applied));
+    converged = disagree.length === 0;
+    if (!converged) {
+      error = `replicas did not converge: ${finals.map((s) => `branch ${s.branch} balance ${s.balanceCents}c applied ${JSON.stringify(toJson(s.applied))}`).join("; ")}`;
+    }
+    for (const s of finals) history.write({ type: "final", branch: s.branch, balanceCents: s.balanceCents, applied: toJson(s.applied) });
+  } catch (err) {
+    error = (err as Error).message;
+  } finally {
+    clients?.close();
+    if (cluster) links = await cluster.stop();
+    await logs.close();
+    await history.close();
+  }
+
+  const failedOps = outcomes.filter((o) => o.status !== "ok");
+  if (!error && failedOps.length > 0) {
+    error = `${failedOps.length} operation(s) did not complete; first: ${failedOps[0]?.error ?? ""}`;
+  }
+  const ok = error === undefined;
+  const summary: RunSummary = {
+    wallMs: performance.now() - started,
+    startupMs,
+    customersMs,
+    operations: outcomes.length,
+    opsPerSec: customersMs > 0 ? (outcomes.length / customersMs) * 1000 : 0,
+    latency: latency.summary(),
+    gateWait: gateWait.summary(),
+    propagationLag: lag.stats.summary(),
+    links,
+  };
+  writeFileSync(join(cfg.outDir, "results.json"), JSON.stringify(buildResults({ scenario, cfg, outcomes, finals, converged, ok, error, summary }), null, 2) + "\n");
+  if (ok) writeFileSync(join(cfg.outDir, "output.json"), formatJsonCompact(courseOutput(scenario, outcomes)));
+  const report: RunReport = { ok, outcomes, finals, converged, summary, outDir: cfg.outDir };
+  if (error !== undefined) report.error = error;
+  return report;
+}
+
