@@ -3,12 +3,12 @@
 // the one process.exit is at the bottom of bin/bank-sim. Exit codes: 0 ok,
 // 1 the run or the check failed, 2 bad input or usage, 130 interrupted.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { ScenarioError } from "./fixture-error.js";
-import { parseScenario, validateBranchCount } from "./fixture.js";
+import { DEFAULT_MAX_FIXTURE_BYTES, parseScenario, validateBranchCount } from "./fixture.js";
 import { DEFAULT_MIX, generateScenario, parseMix } from "./gen.js";
-import { formatMoneyText } from "./money.js";
+import { formatMoneyText, parseMoney } from "./money.js";
 import { formatJsonCompact } from "./output.js";
 import { DEFAULTS, resolveRunConfig, UsageError, type RawRunFlags } from "./run-config.js";
 import { runScenario } from "./run.js";
@@ -73,13 +73,19 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .addOption(new Option("--mix <weights>", "relative weights, e.g. deposit=4,withdraw=3,query=3").default(`deposit=${DEFAULT_MIX.deposit},withdraw=${DEFAULT_MIX.withdraw},query=${DEFAULT_MIX.query}`))
     .option("--balance <amount>", "every branch's starting balance", "400")
     .action((opts: { branches: number; customers: number; events: number; seed: number; mix: string; balance: string }) => {
-      const balance = Number(opts.balance);
-      if (!/^\d+(\.\d{1,2})?$/.test(opts.balance) || !Number.isFinite(balance)) throw new UsageError(`--balance: expected a non-negative amount with at most 2 decimals, found ${JSON.stringify(opts.balance)}`);
+      // Same rules as amounts in scenario files; text that is not a number is refused first (Number("") is 0).
+      const balanceCents = parseMoney(/^\s*[\d.]+\s*$/.test(opts.balance) ? Number(opts.balance) : opts.balance, "--balance");
       validateBranchCount(opts.branches);
-      const scenario = generateScenario({
-        branches: opts.branches, customers: opts.customers, events: opts.events, seed: opts.seed,
-        mix: parseMix(opts.mix), balanceCents: Math.round(balance * 100),
-      });
+      let scenario: unknown[];
+      try {
+        scenario = generateScenario({
+          branches: opts.branches, customers: opts.customers, events: opts.events, seed: opts.seed,
+          mix: parseMix(opts.mix), balanceCents,
+        });
+      } catch (err) {
+        if (err instanceof RangeError) throw new UsageError(err.message);
+        throw err;
+      }
       io.out(formatJsonCompact(scenario));
     });
 
@@ -109,9 +115,17 @@ function exitCodeFor(err: unknown, io: Io): number {
 async function runCommand(file: string, opts: RawRunFlags & { branches?: number }, io: Io): Promise<number> {
   let text: string;
   try {
+    // Refuse a huge file before reading it into memory.
+    const size = statSync(file).size;
+    if (size > DEFAULT_MAX_FIXTURE_BYTES) {
+      throw new UsageError(`${file}: expected a scenario file of at most ${DEFAULT_MAX_FIXTURE_BYTES} bytes, found ${size} bytes`);
+    }
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new UsageError(`${file}: cannot read the scenario file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    const why = { ENOENT: "no such file", EISDIR: "it is a directory", EACCES: "permission denied" }[code] ?? (err as Error).message;
+    throw new UsageError(`${file}: cannot read the scenario file: ${why}`);
   }
   const options: { branches?: number; strict?: boolean } = { strict: opts.strict ?? false };
   if (opts.branches !== undefined) options.branches = opts.branches;
