@@ -5,7 +5,10 @@
 
 import { readFileSync, statSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { formatReport } from "./check-report.js";
+import { checkHistory, HistoryError } from "./checker.js";
 import { ScenarioError } from "./fixture-error.js";
+import { HistoryFileError, readHistory } from "./history-file.js";
 import { DEFAULT_MAX_FIXTURE_BYTES, parseScenario, validateBranchCount } from "./fixture.js";
 import { DEFAULT_MIX, generateScenario, parseMix } from "./gen.js";
 import { formatMoneyText, parseMoney } from "./money.js";
@@ -89,6 +92,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       io.out(formatJsonCompact(scenario));
     });
 
+  program.command("check")
+    .description("Check a recorded history (an out directory or a history.jsonl) for session-guarantee violations, convergence and exactly-once application, using nothing but the history.")
+    .argument("<history>", "out directory of a run, or its history.jsonl")
+    .option("--json", "print the report as JSON")
+    .option("--limit <n>", "violations shown per rule", intArg("--limit"), 20)
+    .action(async (path: string, opts: { json?: boolean; limit: number }) => {
+      code = await checkCommand(path, opts, io);
+    });
+
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
@@ -103,7 +115,7 @@ function exitCodeFor(err: unknown, io: Io): number {
     // Help and version exit 0; usage errors were already printed by commander.
     return err.exitCode === 0 ? 0 : 2;
   }
-  if (err instanceof ScenarioError || err instanceof UsageError) {
+  if (err instanceof ScenarioError || err instanceof UsageError || err instanceof HistoryFileError || err instanceof HistoryError) {
     io.err(`bank-sim: ${err.message}\n(run with --help for usage)\n`);
     return 2;
   }
@@ -169,4 +181,10 @@ async function runCommand(file: string, opts: RawRunFlags & { branches?: number 
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+async function checkCommand(path: string, opts: { json?: boolean; limit: number }, io: Io): Promise<number> {
+  const report = checkHistory(await readHistory(path));
+  io.out(opts.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report, { limitPerRule: opts.limit }));
+  return report.ok ? 0 : 1;
 }

@@ -25,7 +25,7 @@ export interface Write {
 
 export interface Decision {
   result: "success" | "fail";
-  /** The balance the decision read. */
+  /** The balance after the decision (consistent with the applied set, which includes the new write). */
   balanceCents: number;
   /** The new write, when the decision created one (already applied here). */
   write?: Write;
@@ -88,7 +88,7 @@ export class Ledger {
       acceptedAtMs: nowMs,
     };
     this.apply(write);
-    return { result: "success", balanceCents: before, write };
+    return { result: "success", balanceCents: this.balance, write };
   }
 
   /**

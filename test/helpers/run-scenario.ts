@@ -1,0 +1,21 @@
+// Runs a scenario in this process on a real cluster, with the run's output in
+// a tap test directory (removed after the test).
+
+import { readFileSync } from "node:fs";
+import type { Test } from "tap";
+import { parseScenario } from "../../lib/fixture.js";
+import { resolveRunConfig, type RawRunFlags } from "../../lib/run-config.js";
+import { runScenario, type RunReport } from "../../lib/run.js";
+
+export async function runFile(t: Test, file: string, flags: RawRunFlags & { branches?: number } = {}): Promise<RunReport> {
+  return runText(t, readFileSync(file, "utf8"), file, flags);
+}
+
+export async function runText(t: Test, text: string, source: string, flags: RawRunFlags & { branches?: number } = {}): Promise<RunReport> {
+  const opts: { branches?: number } = {};
+  if (flags.branches !== undefined) opts.branches = flags.branches;
+  const scenario = parseScenario(text, source, opts);
+  const out = t.testdir({});
+  const cfg = resolveRunConfig({ ...flags, out }, scenario.branches.length);
+  return runScenario(scenario, cfg, { log: (l) => t.comment(l) });
+}
