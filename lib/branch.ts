@@ -5,7 +5,7 @@
 // (worker or process) wrap it; this file does no I/O.
 
 import { AppliedWaiters, WaitTimeout } from "./applied-waiters.js";
-import { bitsToGuarantees, gateNeed, GUARANTEE_TITLES } from "./gate.js";
+import { gateNeed, GUARANTEE_TITLES } from "./gate.js";
 import { Ledger, type Write } from "./ledger.js";
 import { MAX_AMOUNT_CENTS } from "./money.js";
 import { covers, formatWriteId, type VersionVector, type WriteId } from "./version-vector.js";
@@ -209,9 +209,5 @@ export class Branch {
   stop(): void {
     this.stopping = true;
     this.waiters.rejectAll(new BranchError("stopping", `branch ${this.id} is shutting down`));
-  }
-
-  describeGuarantees(bits: number): string {
-    return bitsToGuarantees(bits).join(",") || "none";
   }
 }
