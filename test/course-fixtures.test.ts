@@ -71,5 +71,5 @@ t.test("a duplicate event id is a warning, and an error with --strict", async (t
   t.match(lenient.stderr, /bank-sim: warning: .*customer 3 uses event id 6 twice/);
   const strict = await runCli(["run", file, "--out", join(out, "strict"), "--strict"]);
   t.equal(strict.code, 2);
-  t.match(strict.stderr, /event id 6/);
+  t.match(strict.stderr, /\[2\]\.events\[3\]\.id: expected an event id not already used by customer 3, found 6/);
 });
