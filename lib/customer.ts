@@ -52,6 +52,20 @@ export interface OpRecordSink {
   complete(op: number, r: Omit<CompleteRecord, "type" | "op">): void;
 }
 
+/** Size of requests on the wire, sampled (1 in 16) so measuring costs little. */
+export class RequestSizes {
+  private bytes = 0;
+  private samples = 0;
+  sample(n: number, size: () => number): void {
+    if (n % 16 !== 1) return;
+    this.bytes += size();
+    this.samples++;
+  }
+  get mean(): number {
+    return this.samples ? this.bytes / this.samples : 0;
+  }
+}
+
 export interface SessionOpOutcome {
   status: "ok" | "failed" | "unknown";
   result?: "success" | "fail";
@@ -79,7 +93,10 @@ export class Session {
   private readonly retry: RetryPolicy;
   private readonly sink: OpRecordSink;
 
-  constructor(name: string, guarantees: number, clients: BranchClients, retry: RetryPolicy, sink: OpRecordSink) {
+  private readonly sizes: RequestSizes | undefined;
+
+  constructor(name: string, guarantees: number, clients: BranchClients, retry: RetryPolicy, sink: OpRecordSink, sizes?: RequestSizes) {
+    this.sizes = sizes;
     this.name = name;
     this.guarantees = guarantees;
     this.clients = clients;
@@ -98,6 +115,7 @@ export class Session {
       readSet: toWire(this.readSet),
       guarantees: this.guarantees,
     });
+    this.sizes?.sample(this.n, () => request.serialize().length);
     const started = performance.now();
     const op = this.sink.invoke({
       session: this.name, requestId, branch, kind, amountCents,

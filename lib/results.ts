@@ -20,6 +20,12 @@ export interface RunSummary {
   gateWait: LatencySummary;
   propagationLag: LatencySummary;
   links: LinkStats;
+  /** Writes created in the run (summed over origins). */
+  writes: number;
+  /** Mean size of a customer request on the wire, in bytes (sampled). */
+  requestBytes: number;
+  /** Peak resident memory of the whole process (main thread and workers), MB. */
+  peakRssMb: number;
 }
 
 export function buildResults(r: {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { BranchState } from "./branch.js";
 import { BranchLogs } from "./branch-logs.js";
 import { Cluster } from "./cluster.js";
-import { BranchClients, Session } from "./customer.js";
+import { BranchClients, RequestSizes, Session } from "./customer.js";
 import { guaranteesToBits } from "./gate.js";
 import { awaitApplied, branchState } from "./grpc-call.js";
 import { HistoryWriter } from "./history-writer.js";
@@ -61,6 +61,7 @@ export async function runScenario(
 
   const outcomes: EventOutcome[] = [];
   const latency = new LatencyStats();
+  const sizes = new RequestSizes();
   const gateWait = new LatencyStats();
   let finals: BranchState[] = [];
   let converged = false;
@@ -94,7 +95,7 @@ export async function runScenario(
     const retry = { attemptsMax: cfg.attemptsMax, backoffMsMin: cfg.backoffMsMin, backoffMsMax: cfg.backoffMsMax, callTimeoutMs: cfg.gateTimeoutMs + 5_000 };
     const sessionOf = (id: number) => {
       let s = sessions.get(id);
-      if (!s) sessions.set(id, (s = new Session(`c${id}`, bits, c, retry, history)));
+      if (!s) sessions.set(id, (s = new Session(`c${id}`, bits, c, retry, history, sizes)));
       return s;
     };
     const runCustomer = async (run: CustomerRun) => {
@@ -163,6 +164,9 @@ export async function runScenario(
     gateWait: gateWait.summary(),
     propagationLag: lag.stats.summary(),
     links,
+    writes: finals.reduce((n, f) => n + f.issued, 0),
+    requestBytes: Math.round(sizes.mean),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   writeFileSync(join(cfg.outDir, "results.json"), JSON.stringify(buildResults({ scenario, cfg, outcomes, finals, converged, ok, error, summary }), null, 2) + "\n");
   if (ok) writeFileSync(join(cfg.outDir, "output.json"), formatJsonCompact(courseOutput(scenario, outcomes)));
