@@ -45,7 +45,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const program = new Command("bank-sim")
     .description("A replicated bank on real gRPC servers in worker threads: run course scenarios, see what each session guarantee buys, check recorded histories.")
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    // Commander's own errors ("error: unknown option ...") get the same "bank-sim: " prefix as ours.
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(text.replace(/^error: /, "bank-sim: ")) })
     .showHelpAfterError("(run with --help for usage)");
 
   program.command("run")
