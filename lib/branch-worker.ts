@@ -6,14 +6,32 @@
 // abort kills the whole worker and every branch in it.
 
 import { threadId } from "node:worker_threads";
-import { Branch } from "./branch.js";
+import { Branch, type CustomerOp, type OpReply } from "./branch.js";
 import { bindServer } from "./bind.js";
 import { createBranchServer } from "./branch-server.js";
 import { makeDelayFn } from "./delay.js";
+import { bitsToGuarantees, guaranteesToBits, parseGuarantees } from "./gate.js";
 import { Host, shutdown } from "./host.js";
 import type { Write } from "./ledger.js";
 import { formatWriteId } from "./version-vector.js";
 import type { BranchTask, LinkStats, ToMain, ToWorker, WireWrite } from "./worker-protocol.js";
+
+// TEST-ONLY hook, for the mutation check in test/guarantees.test.ts: when the
+// environment variable BANK_SIM_TEST_BREAK_GATE names guarantees ("mr",
+// "ryw,mr", ...), every branch in this worker clears their bits from each
+// customer request before its gate sees it, so it neither waits for them nor
+// attaches their dependencies, while the run still records them as on. It
+// exists only so a test can break the gate on purpose and show that the
+// history checker catches it; never set it otherwise. Read once, when the
+// worker loads this module (a worker thread copies process.env when created).
+const BROKEN_GATE_BITS = guaranteesToBits(parseGuarantees(process.env["BANK_SIM_TEST_BREAK_GATE"] ?? "none"));
+
+/** A branch whose gate ignores BROKEN_GATE_BITS (test-only, see above). */
+class BrokenGateBranch extends Branch {
+  override serve(op: CustomerOp): Promise<OpReply> {
+    return super.serve({ ...op, guarantees: op.guarantees & ~BROKEN_GATE_BITS });
+  }
+}
 
 let host: Host | undefined;
 let hostStarting: Promise<string> | undefined;
@@ -36,7 +54,7 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
     appliedBuffer = [];
     post({ type: "applied", branchId, writes, wallMs: Date.now(), monoMs: performance.timeOrigin + performance.now() });
   };
-  const branch = new Branch(
+  const branch = new (BROKEN_GATE_BITS === 0 ? Branch : BrokenGateBranch)(
     { id: branchId, branchIds: task.branchIds, initialBalanceCents: task.initialBalanceCents, gateTimeoutMs: task.gateTimeoutMs },
     {
       propagate: (w: Write) => myHost.broadcast(w),
@@ -48,6 +66,7 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
     },
   );
   myHost.addBranch(branch);
+  if (BROKEN_GATE_BITS !== 0) log(`TEST HOOK BANK_SIM_TEST_BREAK_GATE: branch ${branchId}'s gate ignores ${bitsToGuarantees(BROKEN_GATE_BITS).join(",")}`);
   const server = createBranchServer(branch, log);
   let port: number;
   try {
