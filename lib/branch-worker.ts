@@ -5,6 +5,7 @@
 // resolves. Branches stop by message, never by aborting the task, because an
 // abort kills the whole worker and every branch in it.
 
+import * as grpc from "@grpc/grpc-js";
 import { threadId } from "node:worker_threads";
 import { Branch, type CustomerOp, type OpReply } from "./branch.js";
 import { bindServer } from "./bind.js";
@@ -26,6 +27,12 @@ import type { BranchTask, LinkStats, ToMain, ToWorker, WireWrite } from "./worke
 // worker loads this module (a worker thread copies process.env when created).
 const BROKEN_GATE_BITS = guaranteesToBits(parseGuarantees(process.env["BANK_SIM_TEST_BREAK_GATE"] ?? "none"));
 
+// grpc-js prints its own errors (such as "No address added" for a taken port)
+// on stderr, where they would interleave with the CLI's messages; send them to
+// the log of the branch that started last in this worker instead.
+let grpcLog: (line: string) => void = () => undefined;
+grpc.setLogger({ error: (...args: unknown[]) => grpcLog(`grpc: ${args.join(" ")}`) });
+
 /** A branch whose gate ignores BROKEN_GATE_BITS (test-only, see above). */
 class BrokenGateBranch extends Branch {
   override serve(op: CustomerOp): Promise<OpReply> {
@@ -40,6 +47,7 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
   const { control, branchId } = task;
   const post = (msg: ToMain) => control.postMessage(msg);
   const log = (line: string) => post({ type: "log", branchId, line, wallMs: Date.now() });
+  grpcLog = log;
 
   host ??= new Host(threadId, (line) => log(line));
   hostStarting ??= host.start(task.bindHost);

@@ -233,8 +233,8 @@ t.test("course fixtures under --guarantees none --delay 300ms show the anomalies
 });
 
 t.test("randomised concurrent runs with every guarantee on and random delays check clean", async (t) => {
-  // Replay a failure with BANK_SIM_TEST_SEED=<the printed base seed>.
-  const base = Number(process.env["BANK_SIM_TEST_SEED"] ?? Math.floor(Math.random() * 1_000_000));
+  // Fixed seeds keep CI repeatable; BANK_SIM_TEST_SEED=<n> explores (or replays) others.
+  const base = Number(process.env["BANK_SIM_TEST_SEED"] ?? 1001);
   t.comment(`base seed ${base}`);
   for (const seed of [base, base + 1, base + 2]) {
     t.test(`seed ${seed}: 5 branches, 5 customers, 20 events each`, async (t) => {
