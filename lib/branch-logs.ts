@@ -2,12 +2,13 @@
 // in <out>/branches/branch-<id>.log; with -v it is also echoed to the terminal,
 // prefixed with the branch.
 
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { BufferedFile } from "./buffered-file.js";
 
 export class BranchLogs {
   private readonly dir: string;
-  private readonly files = new Map<number, WriteStream>();
+  private readonly files = new Map<number, BufferedFile>();
   private readonly echo: ((line: string) => void) | undefined;
 
   constructor(dir: string, echo?: (line: string) => void) {
@@ -19,7 +20,7 @@ export class BranchLogs {
   line(branch: number, wallMs: number, text: string): void {
     let f = this.files.get(branch);
     if (!f) {
-      f = createWriteStream(join(this.dir, `branch-${branch}.log`));
+      f = new BufferedFile(join(this.dir, `branch-${branch}.log`));
       this.files.set(branch, f);
     }
     f.write(`${new Date(wallMs).toISOString()} ${text}\n`);
@@ -27,7 +28,7 @@ export class BranchLogs {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.files.values()].map((f) => new Promise<void>((resolve) => f.end(() => resolve()))));
+    await Promise.all([...this.files.values()].map((f) => f.close()));
     this.files.clear();
   }
 }

@@ -14,8 +14,8 @@ import { makeDelayFn } from "./delay.js";
 import { bitsToGuarantees, guaranteesToBits, parseGuarantees } from "./gate.js";
 import { Host, shutdown } from "./host.js";
 import type { Write } from "./ledger.js";
-import { formatWriteId } from "./version-vector.js";
-import type { BranchTask, LinkStats, ToMain, ToWorker, WireWrite } from "./worker-protocol.js";
+import { BranchOutbox } from "./branch-outbox.js";
+import type { BranchTask, LinkStats, ToMain, ToWorker } from "./worker-protocol.js";
 
 // TEST-ONLY hook, for the mutation check in test/guarantees.test.ts: when the
 // environment variable BANK_SIM_TEST_BREAK_GATE names guarantees ("mr",
@@ -45,8 +45,9 @@ let hostStarting: Promise<string> | undefined;
 
 export default async function hostBranch(task: BranchTask): Promise<{ branchId: number }> {
   const { control, branchId } = task;
-  const post = (msg: ToMain) => control.postMessage(msg);
-  const log = (line: string) => post({ type: "log", branchId, line, wallMs: Date.now() });
+  const outbox = new BranchOutbox(branchId, control);
+  const post = (msg: ToMain) => outbox.post(msg);
+  const log = (line: string) => outbox.log(line);
   grpcLog = log;
 
   host ??= new Host(threadId, (line) => log(line));
@@ -55,21 +56,11 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
   const myHost = host;
   myHost.setDelay(makeDelayFn(task.delaySpec, task.delaySeed));
 
-  // Applied writes go to the main thread batched per turn of the event loop.
-  let appliedBuffer: WireWrite[] = [];
-  const flushApplied = () => {
-    const writes = appliedBuffer;
-    appliedBuffer = [];
-    post({ type: "applied", branchId, writes, wallMs: Date.now(), monoMs: performance.timeOrigin + performance.now() });
-  };
   const branch = new (BROKEN_GATE_BITS === 0 ? Branch : BrokenGateBranch)(
     { id: branchId, branchIds: task.branchIds, initialBalanceCents: task.initialBalanceCents, gateTimeoutMs: task.gateTimeoutMs },
     {
       propagate: (w: Write) => myHost.broadcast(w),
-      applied: (ws) => {
-        if (appliedBuffer.length === 0) setImmediate(flushApplied);
-        for (const w of ws) appliedBuffer.push({ id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs });
-      },
+      applied: (ws) => outbox.addApplied(ws),
       log,
     },
   );
@@ -103,7 +94,6 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
   stats = myHost.linkStats();
   branch.stop();
   await shutdown(server);
-  if (appliedBuffer.length > 0) flushApplied();
   await release(myHost, branch);
   log(`branch ${branchId} stopped`);
   post({ type: "stopped", branchId, stats });

@@ -3,7 +3,9 @@
 // the one process.exit is at the bottom of bin/bank-sim. Exit codes: 0 ok,
 // 1 the run or the check failed, 2 bad input or usage, 130 interrupted.
 
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { formatBenchTable, GRID, QUICK_GRID, runBench } from "./bench.js";
 import { Command, CommanderError, Option } from "commander";
 import { formatReport } from "./check-report.js";
 import { checkHistory, HistoryError } from "./checker.js";
@@ -91,6 +93,28 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         throw err;
       }
       io.out(formatJsonCompact(scenario));
+    });
+
+  program.command("bench")
+    .description("Run the benchmark grid (generated workloads, random target branches, --concurrent, --guarantees all), each run in its own process and checked, next to the raw grpc-js unary ceiling; print a table and write JSON.")
+    .option("--quick", "one tiny case, one repetition: proves the benchmark runs (no timing meaning)")
+    .option("--case <name>", `run one case of the grid: ${GRID.map((c) => c.name).join(", ")}`)
+    .option("--reps <n>", "repetitions per case (medians are reported)", intArg("--reps"), 3)
+    .option("--json <file>", "where to write the JSON report", "out/bench.json")
+    .action(async (opts: { quick?: boolean; case?: string; reps: number; json: string }) => {
+      let cases = opts.quick ? QUICK_GRID : GRID;
+      if (opts.case !== undefined) {
+        cases = [...GRID, ...QUICK_GRID].filter((c) => c.name === opts.case);
+        if (cases.length === 0) throw new UsageError(`--case: expected one of ${GRID.map((c) => c.name).join(", ")}, found ${JSON.stringify(opts.case)}`);
+      }
+      if (opts.reps < 1) throw new UsageError(`--reps: expected at least 1, found ${opts.reps}`);
+      const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, ceilingCalls: opts.quick ? 2_000 : 20_000, log: (l) => io.err(`bench: ${l}\n`) });
+      mkdirSync(dirname(opts.json), { recursive: true });
+      writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
+      io.out(formatBenchTable(report));
+      io.out(`(JSON in ${opts.json})\n`);
+      const bad = report.cases.filter((c) => !c.converged || c.violations > 0);
+      code = bad.length === 0 ? 0 : 1;
     });
 
   program.command("check")

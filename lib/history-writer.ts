@@ -1,16 +1,16 @@
-// Appends history.jsonl records as the run goes, numbering operations. The
-// file is written through one stream; `close` flushes it.
+// Appends history.jsonl records as the run goes, numbering operations.
+// `close` flushes the file.
 
-import { createWriteStream, type WriteStream } from "node:fs";
+import { BufferedFile } from "./buffered-file.js";
 import type { CompleteRecord, HistoryRecord, InvokeRecord } from "./history-types.js";
 import type { OpRecordSink } from "./customer.js";
 
 export class HistoryWriter implements OpRecordSink {
-  private readonly out: WriteStream;
+  private readonly out: BufferedFile;
   private nextOp = 1;
 
   constructor(path: string) {
-    this.out = createWriteStream(path);
+    this.out = new BufferedFile(path);
   }
 
   write(record: HistoryRecord): void {
@@ -28,8 +28,6 @@ export class HistoryWriter implements OpRecordSink {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.out.end((err?: Error | null) => (err ? reject(err) : resolve()));
-    });
+    return this.out.close();
   }
 }

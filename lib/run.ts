@@ -52,10 +52,11 @@ export async function runScenario(
   const logs = new BranchLogs(join(cfg.outDir, "branches"), cfg.verbose ? io.log : undefined);
   const lag = new PropagationLag(scenario.branches.length);
   const onMessage = (msg: ToMain) => {
-    if (msg.type === "log") logs.line(msg.branchId, msg.wallMs, msg.line);
-    else if (msg.type === "applied") {
-      history.write({ type: "apply", branch: msg.branchId, writes: msg.writes.map(({ id, kind, amountCents }) => ({ id, kind, amountCents })), wallMs: msg.wallMs, monoMs: msg.monoMs });
-      for (const w of msg.writes) lag.applied(w.id, w.acceptedAtMs, msg.wallMs);
+    if (msg.type !== "events") return;
+    for (const [wallMs, line] of msg.logs) logs.line(msg.branchId, wallMs, line);
+    if (msg.applied.length > 0) {
+      history.write({ type: "apply", branch: msg.branchId, writes: msg.applied.map(({ id, kind, amountCents }) => ({ id, kind, amountCents })), wallMs: msg.wallMs, monoMs: msg.monoMs });
+      for (const w of msg.applied) lag.applied(w.id, w.acceptedAtMs, msg.wallMs);
     }
   };
 

@@ -30,8 +30,8 @@ export interface WireWrite {
 
 export type ToMain =
   | { type: "ready"; branchId: number; address: string; hostId: number; hostAddress: string }
-  | { type: "log"; branchId: number; line: string; wallMs: number }
-  | { type: "applied"; branchId: number; writes: WireWrite[]; wallMs: number; monoMs: number }
+  /** Log lines as [wallMs, line]; writes applied since the last message, stamped with the first one's time. */
+  | { type: "events"; branchId: number; logs: Array<[number, string]>; applied: WireWrite[]; wallMs: number; monoMs: number }
   | { type: "topology-set"; branchId: number }
   | { type: "stopped"; branchId: number; stats: LinkStats };
 
