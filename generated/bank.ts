@@ -24,130 +24,58 @@ export namespace banksim.v1 {
         MONOTONIC_READS = 4,
         WRITES_FOLLOW_READS = 8
     }
-    export class VersionEntry extends pb_1.Message {
-        #one_of_decls: number[][] = [];
-        constructor(data?: any[] | {
-            branch?: number;
-            seq?: number;
-        }) {
-            super();
-            pb_1.Message.initialize(this, Array.isArray(data) ? data : [], 0, -1, [], this.#one_of_decls);
-            if (!Array.isArray(data) && typeof data == "object") {
-                if ("branch" in data && data.branch != undefined) {
-                    this.branch = data.branch;
-                }
-                if ("seq" in data && data.seq != undefined) {
-                    this.seq = data.seq;
-                }
-            }
-        }
-        get branch() {
-            return pb_1.Message.getFieldWithDefault(this, 1, 0) as number;
-        }
-        set branch(value: number) {
-            pb_1.Message.setField(this, 1, value);
-        }
-        get seq() {
-            return pb_1.Message.getFieldWithDefault(this, 2, 0) as number;
-        }
-        set seq(value: number) {
-            pb_1.Message.setField(this, 2, value);
-        }
-        static fromObject(data: {
-            branch?: number;
-            seq?: number;
-        }): VersionEntry {
-            const message = new VersionEntry({});
-            if (data.branch != null) {
-                message.branch = data.branch;
-            }
-            if (data.seq != null) {
-                message.seq = data.seq;
-            }
-            return message;
-        }
-        toObject() {
-            const data: {
-                branch?: number;
-                seq?: number;
-            } = {};
-            if (this.branch != null) {
-                data.branch = this.branch;
-            }
-            if (this.seq != null) {
-                data.seq = this.seq;
-            }
-            return data;
-        }
-        serialize(): Uint8Array;
-        serialize(w: pb_1.BinaryWriter): void;
-        serialize(w?: pb_1.BinaryWriter): Uint8Array | void {
-            const writer = w || new pb_1.BinaryWriter();
-            if (this.branch != 0)
-                writer.writeUint32(1, this.branch);
-            if (this.seq != 0)
-                writer.writeUint32(2, this.seq);
-            if (!w)
-                return writer.getResultBuffer();
-        }
-        static deserialize(bytes: Uint8Array | pb_1.BinaryReader): VersionEntry {
-            const reader = bytes instanceof pb_1.BinaryReader ? bytes : new pb_1.BinaryReader(bytes), message = new VersionEntry();
-            while (reader.nextField()) {
-                if (reader.isEndGroup())
-                    break;
-                switch (reader.getFieldNumber()) {
-                    case 1:
-                        message.branch = reader.readUint32();
-                        break;
-                    case 2:
-                        message.seq = reader.readUint32();
-                        break;
-                    default: reader.skipField();
-                }
-            }
-            return message;
-        }
-        serializeBinary(): Uint8Array {
-            return this.serialize();
-        }
-        static override deserializeBinary(bytes: Uint8Array): VersionEntry {
-            return VersionEntry.deserialize(bytes);
-        }
-    }
     export class VersionVector extends pb_1.Message {
         #one_of_decls: number[][] = [];
         constructor(data?: any[] | {
-            entries?: VersionEntry[];
+            branches?: number[];
+            seqs?: number[];
         }) {
             super();
-            pb_1.Message.initialize(this, Array.isArray(data) ? data : [], 0, -1, [1], this.#one_of_decls);
+            pb_1.Message.initialize(this, Array.isArray(data) ? data : [], 0, -1, [1, 2], this.#one_of_decls);
             if (!Array.isArray(data) && typeof data == "object") {
-                if ("entries" in data && data.entries != undefined) {
-                    this.entries = data.entries;
+                if ("branches" in data && data.branches != undefined) {
+                    this.branches = data.branches;
+                }
+                if ("seqs" in data && data.seqs != undefined) {
+                    this.seqs = data.seqs;
                 }
             }
         }
-        get entries() {
-            return pb_1.Message.getRepeatedWrapperField(this, VersionEntry, 1) as VersionEntry[];
+        get branches() {
+            return pb_1.Message.getFieldWithDefault(this, 1, []) as number[];
         }
-        set entries(value: VersionEntry[]) {
-            pb_1.Message.setRepeatedWrapperField(this, 1, value);
+        set branches(value: number[]) {
+            pb_1.Message.setField(this, 1, value);
+        }
+        get seqs() {
+            return pb_1.Message.getFieldWithDefault(this, 2, []) as number[];
+        }
+        set seqs(value: number[]) {
+            pb_1.Message.setField(this, 2, value);
         }
         static fromObject(data: {
-            entries?: ReturnType<typeof VersionEntry.prototype.toObject>[];
+            branches?: number[];
+            seqs?: number[];
         }): VersionVector {
             const message = new VersionVector({});
-            if (data.entries != null) {
-                message.entries = data.entries.map(item => VersionEntry.fromObject(item));
+            if (data.branches != null) {
+                message.branches = data.branches;
+            }
+            if (data.seqs != null) {
+                message.seqs = data.seqs;
             }
             return message;
         }
         toObject() {
             const data: {
-                entries?: ReturnType<typeof VersionEntry.prototype.toObject>[];
+                branches?: number[];
+                seqs?: number[];
             } = {};
-            if (this.entries != null) {
-                data.entries = this.entries.map((item: VersionEntry) => item.toObject());
+            if (this.branches != null) {
+                data.branches = this.branches;
+            }
+            if (this.seqs != null) {
+                data.seqs = this.seqs;
             }
             return data;
         }
@@ -155,8 +83,10 @@ export namespace banksim.v1 {
         serialize(w: pb_1.BinaryWriter): void;
         serialize(w?: pb_1.BinaryWriter): Uint8Array | void {
             const writer = w || new pb_1.BinaryWriter();
-            if (this.entries.length)
-                writer.writeRepeatedMessage(1, this.entries, (item: VersionEntry) => item.serialize(writer));
+            if (this.branches.length)
+                writer.writePackedUint32(1, this.branches);
+            if (this.seqs.length)
+                writer.writePackedUint32(2, this.seqs);
             if (!w)
                 return writer.getResultBuffer();
         }
@@ -167,7 +97,10 @@ export namespace banksim.v1 {
                     break;
                 switch (reader.getFieldNumber()) {
                     case 1:
-                        reader.readMessage(message.entries, () => pb_1.Message.addToRepeatedWrapperField(message, 1, VersionEntry.deserialize(reader), VersionEntry));
+                        message.branches = reader.readPackedUint32();
+                        break;
+                    case 2:
+                        message.seqs = reader.readPackedUint32();
                         break;
                     default: reader.skipField();
                 }

@@ -70,15 +70,25 @@ export function fromJson(json: VersionVectorJson): VersionVector {
 }
 
 export function toWire(vv: VersionVector): InstanceType<typeof pb.VersionVector> {
-  const entries: InstanceType<typeof pb.VersionEntry>[] = [];
-  for (const [branch, seq] of vv) if (seq > 0) entries.push(new pb.VersionEntry({ branch, seq }));
-  return new pb.VersionVector({ entries });
+  const branches: number[] = [];
+  const seqs: number[] = [];
+  for (const [branch, seq] of vv) {
+    if (seq > 0) (branches.push(branch), seqs.push(seq));
+  }
+  return new pb.VersionVector({ branches, seqs });
 }
 
+/** Entries beyond the shorter of the two arrays are ignored (a malformed vector). */
 export function fromWire(msg: InstanceType<typeof pb.VersionVector> | undefined): VersionVector {
   const vv: VersionVector = new Map();
-  for (const e of msg?.entries ?? []) {
-    if ((vv.get(e.branch) ?? 0) < e.seq) vv.set(e.branch, e.seq);
+  if (!msg) return vv;
+  const branches = msg.branches;
+  const seqs = msg.seqs;
+  const n = Math.min(branches.length, seqs.length);
+  for (let i = 0; i < n; i++) {
+    const b = branches[i]!;
+    const s = seqs[i]!;
+    if ((vv.get(b) ?? 0) < s) vv.set(b, s);
   }
   return vv;
 }
