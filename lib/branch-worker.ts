@@ -84,6 +84,11 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
       if (msg.type === "topology") {
         myHost.setTopology(msg.hosts, { batchMax: task.batchMax, inFlightMax: task.inFlightMax });
         post({ type: "topology-set", branchId });
+      } else if (msg.type === "await") {
+        branch.awaitApplied(new Map(msg.need), msg.timeoutMs).then(
+          (st) => post({ type: "state", branchId, requestId: msg.requestId, state: { ...st, applied: [...st.applied] } }),
+          (err: Error) => post({ type: "state", branchId, requestId: msg.requestId, error: err.message }),
+        );
       } else if (msg.type === "stop") {
         resolve();
       }

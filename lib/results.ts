@@ -14,6 +14,10 @@ export interface RunSummary {
   wallMs: number;
   startupMs: number;
   customersMs: number;
+  /** Waiting for every branch to apply every write, and the convergence check. */
+  settleMs: number;
+  /** Stopping branches, hosts and workers. */
+  stopMs: number;
   operations: number;
   opsPerSec: number;
   latency: LatencySummary;
@@ -53,7 +57,7 @@ export function buildResults(r: {
       seed: r.cfg.seed,
       gateTimeoutMs: r.cfg.gateTimeoutMs,
     },
-    summary: { ...r.summary, wallMs: round(r.summary.wallMs), startupMs: round(r.summary.startupMs), customersMs: round(r.summary.customersMs), opsPerSec: round(r.summary.opsPerSec) },
+    summary: { ...r.summary, wallMs: round(r.summary.wallMs), startupMs: round(r.summary.startupMs), customersMs: round(r.summary.customersMs), settleMs: round(r.summary.settleMs), stopMs: round(r.summary.stopMs), opsPerSec: round(r.summary.opsPerSec) },
     converged: r.converged,
     finalBalances: Object.fromEntries(r.finals.map((s) => [String(s.branch), formatMoney(s.balanceCents)])),
     branches: r.finals.map((s) => ({ branch: s.branch, balance: formatMoney(s.balanceCents), applied: toJson(s.applied), issued: s.issued })),

@@ -11,7 +11,6 @@ import { BranchLogs } from "./branch-logs.js";
 import { Cluster } from "./cluster.js";
 import { BranchClients, RequestSizes, Session } from "./customer.js";
 import { guaranteesToBits } from "./gate.js";
-import { awaitApplied, branchState } from "./grpc-call.js";
 import { HistoryWriter } from "./history-writer.js";
 import { LatencyStats, PropagationLag } from "./latency-stats.js";
 import { courseOutput, formatJsonCompact } from "./output.js";
@@ -71,6 +70,8 @@ export async function runScenario(
   let clients: BranchClients | undefined;
   let startupMs = 0;
   let customersMs = 0;
+  let settleMs = 0;
+  let stopMs = 0;
   let links: LinkStats = { links: 0, messages: 0, writes: 0, reconnects: 0, backlog: 0 };
   try {
     cluster = await Cluster.start({
@@ -110,9 +111,8 @@ export async function runScenario(
         outcomes.push({ customerId: run.customerId, objectIndex: run.objectIndex, eventIndex, event, ...o });
       }
     };
-    const barrier = async () => {
-      await Promise.all(scenario.branches.map((b) => awaitApplied(c, b, acked, cfg.barrierTimeoutMs)));
-    };
+    const running = cluster;
+    const barrier = () => running.awaitApplied(acked, cfg.barrierTimeoutMs);
 
     const t0 = performance.now();
     if (cfg.concurrent) {
@@ -128,12 +128,13 @@ export async function runScenario(
       }
     }
     customersMs = performance.now() - t0;
+    const t1 = performance.now();
 
     // Quiescence: every branch applies every write any branch issued
     // (acknowledged or not), then all replicas must agree.
-    const before = await Promise.all(scenario.branches.map((b) => branchState(c, b, cfg.barrierTimeoutMs)));
+    const before = await cluster.awaitApplied(new Map(), cfg.barrierTimeoutMs);
     const issued: VersionVector = new Map(before.filter((s) => s.issued > 0).map((s) => [s.branch, s.issued]));
-    finals = await Promise.all(scenario.branches.map((b) => awaitApplied(c, b, issued, cfg.barrierTimeoutMs)));
+    finals = await cluster.awaitApplied(issued, cfg.barrierTimeoutMs);
     const first = finals[0];
     const disagree = finals.filter((s) => !first || s.balanceCents !== first.balanceCents || !equal(s.applied, first.applied));
     converged = disagree.length === 0;
@@ -141,11 +142,14 @@ export async function runScenario(
       error = `replicas did not converge: ${finals.map((s) => `branch ${s.branch} balance ${s.balanceCents}c applied ${JSON.stringify(toJson(s.applied))}`).join("; ")}`;
     }
     for (const s of finals) history.write({ type: "final", branch: s.branch, balanceCents: s.balanceCents, applied: toJson(s.applied) });
+    settleMs = performance.now() - t1;
   } catch (err) {
     error = (err as Error).message;
   } finally {
     clients?.close();
+    const t2 = performance.now();
     if (cluster) links = await cluster.stop();
+    stopMs = performance.now() - t2;
     await logs.close();
     await history.close();
   }
@@ -159,6 +163,8 @@ export async function runScenario(
     wallMs: performance.now() - started,
     startupMs,
     customersMs,
+    settleMs,
+    stopMs,
     operations: outcomes.length,
     opsPerSec: customersMs > 0 ? (outcomes.length / customersMs) * 1000 : 0,
     latency: latency.summary(),

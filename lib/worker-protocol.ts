@@ -33,11 +33,24 @@ export type ToMain =
   /** Log lines as [wallMs, line]; writes applied since the last message, stamped with the first one's time. */
   | { type: "events"; branchId: number; logs: Array<[number, string]>; applied: WireWrite[]; wallMs: number; monoMs: number }
   | { type: "topology-set"; branchId: number }
-  | { type: "stopped"; branchId: number; stats: LinkStats };
+  | { type: "stopped"; branchId: number; stats: LinkStats }
+  /** Answer to "await": the branch's state once it applied the writes asked for, or why not. */
+  | { type: "state"; branchId: number; requestId: number; state?: StateJson; error?: string };
 
 export type ToWorker =
   | { type: "topology"; hosts: HostInfo[] }
+  /** Reply with "state" once every write in `need` ([origin, seq] pairs) is applied here. */
+  | { type: "await"; requestId: number; need: Array<[number, number]>; timeoutMs: number }
   | { type: "stop" };
+
+/** A branch's state as it crosses the port (version vectors as [origin, seq] pairs). */
+export interface StateJson {
+  branch: number;
+  balanceCents: number;
+  applied: Array<[number, number]>;
+  issued: number;
+  pending: number;
+}
 
 export interface LinkStats {
   links: number;

@@ -5,6 +5,8 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import t from "tap";
 import { Cluster } from "../lib/cluster.js";
+import { BranchClients, Session } from "../lib/customer.js";
+import { awaitApplied, branchState } from "./helpers/admin-rpc.js";
 import { generateScenario } from "../lib/gen.js";
 import type { CompleteRecord, HistoryRecord, InvokeRecord } from "../lib/history-types.js";
 import { COURSE } from "./helpers/paths.js";
@@ -92,6 +94,26 @@ t.test("stopping a cluster closes every port and ends every worker thread", asyn
   await cluster.stop();
   for (const a of addresses) t.ok(await refuses(a), `${a} refuses connections after stop`);
   t.equal(threadCount(), before, "no worker thread outlives the cluster");
+});
+
+t.test("the State and AwaitApplied RPCs report a branch's state, and wait for writes it lacks", async (t) => {
+  const cluster = await Cluster.start({
+    branchIds: [1, 2], initialBalanceCents: 500, workers: 2, bindHost: "127.0.0.1", basePort: 0,
+    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000,
+    onMessage: () => undefined,
+  });
+  t.teardown(() => cluster.stop());
+  const clients = new BranchClients(cluster.addresses);
+  t.teardown(() => clients.close());
+  const s = await branchState(clients, 2, 2_000);
+  t.same({ ...s, applied: [...s.applied] }, { branch: 2, balanceCents: 500, applied: [], issued: 0, pending: 0 });
+  await t.rejects(awaitApplied(clients, 2, new Map([[1, 1]]), 100), { message: /branch 2: branch 2 still missing 1\.1 after \d+ ms/ });
+  const session = new Session("c1", 0, clients, { attemptsMax: 1, backoffMsMin: 1, backoffMsMax: 1, callTimeoutMs: 2_000 }, { invoke: () => 1, complete: () => undefined });
+  const dep = await session.perform("deposit", 250, 1);
+  t.equal(dep.writeId, "1.1");
+  const after = await awaitApplied(clients, 2, new Map([[1, 1]]), 2_000);
+  t.equal(after.balanceCents, 750);
+  t.same([...after.applied], [[1, 1]]);
 });
 
 t.test("a branch that cannot start stops the whole cluster and says why", async (t) => {

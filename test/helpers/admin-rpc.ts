@@ -1,10 +1,11 @@
-// Promise wrappers for the branch's admin RPCs (AwaitApplied, State), used by
-// the run's quiescence barrier and its final convergence check.
+// Promise wrappers for the branch's admin RPCs (AwaitApplied, State): the
+// wire contract a remote driver will use; the run itself asks its hosted
+// branches over their control ports.
 
-import type { BranchClients } from "./customer.js";
-import type { BranchState } from "./branch.js";
-import { fromWire, toWire, type VersionVector } from "./version-vector.js";
-import { banksim } from "../generated/bank.js";
+import type { BranchClients } from "../../lib/customer.js";
+import type { BranchState } from "../../lib/branch.js";
+import { fromWire, toWire, type VersionVector } from "../../lib/version-vector.js";
+import { banksim } from "../../generated/bank.js";
 
 const pb = banksim.v1;
 
