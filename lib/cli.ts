@@ -58,6 +58,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option("-o, --out <dir>", "output directory", DEFAULTS.outDir)
     .option("-g, --guarantees <list>", "session guarantees the branches enforce: all, none, or a list of mw,ryw,mr,wfr", DEFAULTS.guarantees)
     .option("--concurrent", "run all customers at once (default: one after another, with a quiescence barrier between them)")
+    .option("--overdraft-guard <mode>", "none: a withdraw is decided where it is sent (concurrent customers can overdraw); home: every withdraw is decided by the lowest-numbered branch", "none")
     .option("--delay <spec>", "inject propagation delay: 150ms, 20..200ms (seeded random), 2-1:500ms (only from branch 2 to replica 1); comma-separated rules")
     .option("--seed <n>", "seed for random delays", String(DEFAULTS.seed))
     .option("-w, --workers <n>", "worker threads hosting the branches (default: min(branches, cores, 4))")

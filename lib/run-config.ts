@@ -13,6 +13,8 @@ export interface RunConfig {
   basePort: number;
   guarantees: GuaranteeName[];
   concurrent: boolean;
+  /** "none": a withdraw is decided where it is sent; "home": every withdraw goes to the lowest-numbered branch. */
+  overdraftGuard: "none" | "home";
   verbose: boolean;
   strict: boolean;
   gateTimeoutMs: number;
@@ -51,6 +53,7 @@ export interface RawRunFlags {
   basePort?: string | number;
   guarantees?: string;
   concurrent?: boolean;
+  overdraftGuard?: string;
   verbose?: boolean;
   strict?: boolean;
   gateTimeout?: string | number;
@@ -69,6 +72,11 @@ function intFlag(name: string, value: string | number | undefined, fallback: num
     throw new UsageError(`${name}: expected an integer from ${min} to ${max}, found ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+function parseOverdraftGuard(text: string): RunConfig["overdraftGuard"] {
+  if (text === "none" || text === "home") return text;
+  throw new UsageError(`--overdraft-guard: expected none or home, found ${JSON.stringify(text)}`);
 }
 
 export function resolveRunConfig(raw: RawRunFlags, branchCount: number): RunConfig {
@@ -95,6 +103,7 @@ export function resolveRunConfig(raw: RawRunFlags, branchCount: number): RunConf
     basePort,
     guarantees,
     concurrent: raw.concurrent ?? false,
+    overdraftGuard: parseOverdraftGuard(raw.overdraftGuard ?? "none"),
     verbose: raw.verbose ?? false,
     strict: raw.strict ?? false,
     gateTimeoutMs: intFlag("--gate-timeout", raw.gateTimeout, DEFAULTS.gateTimeoutMs, 1, 600_000),

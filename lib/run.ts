@@ -92,6 +92,7 @@ export async function runScenario(
     const c = new BranchClients(cluster.addresses);
     clients = c;
     const acked: VersionVector = new Map();
+    const home = Math.min(...scenario.branches);
     const sessions = new Map<number, Session>();
     const bits = guaranteesToBits(cfg.guarantees);
     const retry = { attemptsMax: cfg.attemptsMax, backoffMsMin: cfg.backoffMsMin, backoffMsMax: cfg.backoffMsMax, callTimeoutMs: cfg.gateTimeoutMs + 5_000 };
@@ -104,11 +105,14 @@ export async function runScenario(
       const session = sessionOf(run.customerId);
       for (const [eventIndex, event] of run.events.entries()) {
         if (io.signal?.aborted) throw new Error("interrupted");
-        const o = await session.perform(event.interface, event.amountCents, event.branch);
+        // With the guard, one branch decides every withdraw, so no two branches
+        // approve debits against the same funds without seeing each other.
+        const target = cfg.overdraftGuard === "home" && event.interface === "withdraw" ? home : event.branch;
+        const o = await session.perform(event.interface, event.amountCents, target);
         if (o.writeId) addWrite(acked, parseWriteId(o.writeId));
         latency.record(o.latencyMs);
         gateWait.record(o.gateWaitMs);
-        outcomes.push({ customerId: run.customerId, objectIndex: run.objectIndex, eventIndex, event, ...o });
+        outcomes.push({ customerId: run.customerId, objectIndex: run.objectIndex, eventIndex, event, ...o, ...(target === event.branch ? {} : { servedBy: target }) });
       }
     };
     const running = cluster;

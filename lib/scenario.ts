@@ -62,6 +62,8 @@ export interface EventOutcome {
   /** Balance the branch returned (queries; withdraws also read it). */
   balanceCents?: number;
   writeId?: string;
+  /** The branch that served the event, when not its target (--overdraft-guard home). */
+  servedBy?: number;
   latencyMs: number;
   gateWaitMs: number;
   attempts: number;

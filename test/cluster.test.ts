@@ -7,6 +7,7 @@ import t from "tap";
 import { Cluster } from "../lib/cluster.js";
 import { BranchClients, Session } from "../lib/customer.js";
 import { awaitApplied, branchState } from "./helpers/admin-rpc.js";
+import { checkHistory } from "../lib/checker.js";
 import { generateScenario } from "../lib/gen.js";
 import type { CompleteRecord, HistoryRecord, InvokeRecord } from "../lib/history-types.js";
 import { COURSE } from "./helpers/paths.js";
@@ -77,6 +78,22 @@ t.test("a concurrent generated workload converges and every query reflects its s
   t.ok(checked > 0, `${checked} (query, earlier write) pairs checked`);
   const finals = records.filter((r) => r.type === "final");
   t.equal(finals.length, 10);
+});
+
+t.test("with --overdraft-guard home no withdrawal overdraws, however customers interleave", async (t) => {
+  const seed = 5;
+  t.comment(`seed ${seed}`);
+  const scenario = generateScenario({ branches: 5, customers: 10, events: 20, seed, mix: { deposit: 1, withdraw: 4, query: 1 } });
+  const report = await runText(t, JSON.stringify(scenario), `<gen seed ${seed}>`, { concurrent: true, delay: "5..40ms", guarantees: "all", overdraftGuard: "home" });
+  t.ok(report.ok, report.error ?? "run ok");
+  const withdraws = report.outcomes.filter((o) => o.event.interface === "withdraw");
+  t.ok(withdraws.length > 50);
+  t.ok(withdraws.every((o) => o.servedBy === 1 || o.event.branch === 1), "branch 1 decided every withdraw");
+  t.ok(report.outcomes.every((o) => o.balanceCents === undefined || o.balanceCents >= 0), "no reply showed a negative balance");
+  t.ok(report.finals.every((f) => f.balanceCents >= 0));
+  const check = checkHistory(readHistoryLines(report.outDir));
+  t.ok(check.ok);
+  t.same(check.violations.filter((v) => v.rule === "overdraft"), []);
 });
 
 t.test("stopping a cluster closes every port and ends every worker thread", async (t) => {
