@@ -41,6 +41,14 @@ export class BranchClients {
     return c;
   }
 
+  /** Opens connections to these branches ahead of the first request (in parallel). */
+  connect(branches: Iterable<number>, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    return Promise.all([...branches].map((b) => new Promise<void>((resolve, reject) => {
+      this.get(b).waitForReady(deadline, (err) => (err ? reject(new Error(`branch ${b}: cannot connect: ${err.message}`)) : resolve()));
+    }))).then(() => undefined);
+  }
+
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();

@@ -88,9 +88,12 @@ export async function runScenario(
       startTimeoutMs: cfg.startTimeoutMs,
       onMessage,
     });
-    startupMs = performance.now() - started;
     const c = new BranchClients(cluster.addresses);
     clients = c;
+    // Connect to every branch the scenario targets now, in parallel, rather
+    // than one connection at a time on the customers' critical path.
+    await c.connect(new Set(scenario.customers.flatMap((r) => r.events.map((e) => e.branch))), cfg.startTimeoutMs);
+    startupMs = performance.now() - started;
     const acked: VersionVector = new Map();
     const home = Math.min(...scenario.branches);
     const sessions = new Map<number, Session>();
