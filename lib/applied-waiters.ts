@@ -2,8 +2,28 @@
 // waiting half of the session gate, and of the run's quiescence barrier.
 // Event-driven (the branch calls `notify` after it applies writes), never a
 // poll, and every wait has a deadline.
+//
+// Time comes from a Clock: the real one (performance.now, Date.now,
+// setTimeout) unless a deterministic simulator injects virtual time
+// (lib/sim/virtual-clock.ts).
 
 import { covers, missingIds, type VersionVector } from "./version-vector.js";
+
+export interface Clock {
+  /** Monotonic milliseconds, for measuring waits (performance.now()). */
+  now(): number;
+  /** Wall-clock milliseconds since the epoch (Date.now()). */
+  wallNow(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const REAL_CLOCK: Clock = {
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export class WaitTimeout extends Error {
   readonly missing: string[];
@@ -18,15 +38,17 @@ interface Waiter {
   need: VersionVector;
   resolve: () => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: unknown;
 }
 
 export class AppliedWaiters {
   private readonly waiters = new Set<Waiter>();
   private readonly applied: () => ReadonlyMap<number, number>;
+  private readonly clock: Clock;
 
-  constructor(applied: () => ReadonlyMap<number, number>) {
+  constructor(applied: () => ReadonlyMap<number, number>, clock: Clock = REAL_CLOCK) {
     this.applied = applied;
+    this.clock = clock;
   }
 
   get size(): number {
@@ -35,15 +57,16 @@ export class AppliedWaiters {
 
   wait(need: VersionVector, timeoutMs: number): Promise<void> {
     if (covers(this.applied() as VersionVector, need)) return Promise.resolve();
-    const started = performance.now();
+    const clock = this.clock;
+    const started = clock.now();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         need,
         resolve,
         reject,
-        timer: setTimeout(() => {
+        timer: clock.setTimeout(() => {
           this.waiters.delete(waiter);
-          reject(new WaitTimeout(missingIds(this.applied() as VersionVector, need), performance.now() - started));
+          reject(new WaitTimeout(missingIds(this.applied() as VersionVector, need), clock.now() - started));
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -56,7 +79,7 @@ export class AppliedWaiters {
     const applied = this.applied() as VersionVector;
     for (const w of this.waiters) {
       if (covers(applied, w.need)) {
-        clearTimeout(w.timer);
+        this.clock.clearTimeout(w.timer);
         this.waiters.delete(w);
         w.resolve();
       }
@@ -66,7 +89,7 @@ export class AppliedWaiters {
   /** Fails every waiter (the branch is stopping). */
   rejectAll(err: Error): void {
     for (const w of this.waiters) {
-      clearTimeout(w.timer);
+      this.clock.clearTimeout(w.timer);
       w.reject(err);
     }
     this.waiters.clear();

@@ -4,7 +4,7 @@
 // whoever propagates them. The gRPC layer (branch-server.ts) and the host
 // (worker or process) wrap it; this file does no I/O.
 
-import { AppliedWaiters, WaitTimeout } from "./applied-waiters.js";
+import { AppliedWaiters, REAL_CLOCK, WaitTimeout, type Clock } from "./applied-waiters.js";
 import { gateNeed, GUARANTEE_TITLES } from "./gate.js";
 import { Ledger, type Write } from "./ledger.js";
 import { MAX_AMOUNT_CENTS } from "./money.js";
@@ -58,6 +58,8 @@ export interface BranchConfig {
   branchIds: readonly number[];
   initialBalanceCents: number;
   gateTimeoutMs: number;
+  /** Time source; the real clock unless a simulator injects virtual time. */
+  clock?: Clock;
 }
 
 export interface BranchHooks {
@@ -77,6 +79,7 @@ export class Branch {
   private readonly known: Set<number>;
   private readonly config: BranchConfig;
   private readonly hooks: BranchHooks;
+  private readonly clock: Clock;
   /** Per session, its latest request and outcome: a session is sequential, so a retry is always of its latest. */
   private readonly lastRequest = new Map<string, { n: number; reply: Promise<OpReply> }>();
   private stopping = false;
@@ -85,9 +88,10 @@ export class Branch {
     this.id = config.id;
     this.config = config;
     this.hooks = hooks;
+    this.clock = config.clock ?? REAL_CLOCK;
     this.known = new Set(config.branchIds);
     this.ledger = new Ledger(config.id, config.initialBalanceCents);
-    this.waiters = new AppliedWaiters(() => this.ledger.appliedVector);
+    this.waiters = new AppliedWaiters(() => this.ledger.appliedVector, this.clock);
   }
 
   state(): BranchState {
@@ -126,7 +130,7 @@ export class Branch {
   private async execute(op: CustomerOp): Promise<OpReply> {
     this.validate(op);
     const need = gateNeed(op.kind, op.guarantees, op.writeSet, op.readSet);
-    const started = performance.now();
+    const started = this.clock.now();
     if (!this.ledger.covers(need.required)) {
       try {
         await this.waiters.wait(need.required, this.config.gateTimeoutMs);
@@ -138,12 +142,12 @@ export class Branch {
         throw err;
       }
     }
-    const gateWaitMs = performance.now() - started;
+    const gateWaitMs = this.clock.now() - started;
     if (this.stopping) throw new BranchError("stopping", `branch ${this.id} is shutting down`);
     if (op.kind === "query") {
       return this.reply(op, "success", this.ledger.balanceCents, undefined, gateWaitMs);
     }
-    const decision = this.ledger.decide(op.kind, op.amountCents, need.deps, Date.now());
+    const decision = this.ledger.decide(op.kind, op.amountCents, need.deps, this.clock.wallNow());
     if (decision.write) {
       this.hooks.applied([decision.write]);
       this.hooks.propagate(decision.write);
