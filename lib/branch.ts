@@ -62,12 +62,30 @@ export interface BranchConfig {
   clock?: Clock;
 }
 
+/** What a durable branch logs before it lets anyone see it. */
+export type Durable =
+  | { kind: "write"; write: Write }
+  | { kind: "outcome"; session: string; n: number; reply: OpReply };
+
+/** A branch's state read back from its log. */
+export interface Recovered {
+  /** Every write it had applied, in the order it applied them. */
+  writes: Write[];
+  /** Each session's latest write outcome. */
+  outcomes: Array<{ session: string; n: number; reply: OpReply }>;
+}
+
 export interface BranchHooks {
-  /** A write this branch accepted as origin: send it to every other replica. */
+  /** A write this branch accepted as origin, now durable: send it to every other replica. */
   propagate(write: Write): void;
-  /** Writes this branch applied, in order (its own included). */
+  /** Writes this branch applied (and made durable), in order, its own included. */
   applied(writes: readonly Write[]): void;
   log(line: string): void;
+  /**
+   * Makes records durable. Optional: without it the branch keeps everything
+   * in memory only. Resolutions must come in call order (a log does that).
+   */
+  persist?(records: Durable[]): Promise<void>;
 }
 
 const REQUEST_ID = /^(.{1,200})#([1-9]\d{0,15})$/;
@@ -83,8 +101,10 @@ export class Branch {
   /** Per session, its latest request and outcome: a session is sequential, so a retry is always of its latest. */
   private readonly lastRequest = new Map<string, { n: number; reply: Promise<OpReply> }>();
   private stopping = false;
+  /** Resolves once everything logged so far is durable: no reply shows state that a crash could take back. */
+  private durable: Promise<void> = Promise.resolve();
 
-  constructor(config: BranchConfig, hooks: BranchHooks) {
+  constructor(config: BranchConfig & { recovered?: Recovered }, hooks: BranchHooks) {
     this.id = config.id;
     this.config = config;
     this.hooks = hooks;
@@ -92,6 +112,14 @@ export class Branch {
     this.known = new Set(config.branchIds);
     this.ledger = new Ledger(config.id, config.initialBalanceCents);
     this.waiters = new AppliedWaiters(() => this.ledger.appliedVector, this.clock);
+    for (const w of config.recovered?.writes ?? []) this.ledger.replay(w);
+    for (const o of config.recovered?.outcomes ?? []) this.lastRequest.set(o.session, { n: o.n, reply: Promise.resolve(o.reply) });
+  }
+
+  private persist(records: Durable[]): Promise<void> {
+    if (!this.hooks.persist) return this.durable;
+    this.durable = this.hooks.persist(records);
+    return this.durable;
   }
 
   state(): BranchState {
@@ -117,7 +145,7 @@ export class Branch {
     if (last && last.n > n) {
       return Promise.reject(new BranchError("invalid", `request ${op.requestId} is older than this session's latest (#${last.n}); its outcome is no longer kept`));
     }
-    const reply = this.execute(op);
+    const reply = this.execute(op, n);
     const entry = { n, reply };
     this.lastRequest.set(op.session, entry);
     // A refused attempt executed nothing: forget it, so that a retry runs afresh.
@@ -127,7 +155,7 @@ export class Branch {
     return reply;
   }
 
-  private async execute(op: CustomerOp): Promise<OpReply> {
+  private async execute(op: CustomerOp, n: number): Promise<OpReply> {
     this.validate(op);
     const need = gateNeed(op.kind, op.guarantees, op.writeSet, op.readSet);
     const started = this.clock.now();
@@ -145,15 +173,25 @@ export class Branch {
     const gateWaitMs = this.clock.now() - started;
     if (this.stopping) throw new BranchError("stopping", `branch ${this.id} is shutting down`);
     if (op.kind === "query") {
-      return this.reply(op, "success", this.ledger.balanceCents, undefined, gateWaitMs);
+      const reply = this.reply(op, "success", this.ledger.balanceCents, undefined, gateWaitMs);
+      await this.durable;
+      return reply;
     }
     const decision = this.ledger.decide(op.kind, op.amountCents, need.deps, this.clock.wallNow());
-    if (decision.write) {
-      this.hooks.applied([decision.write]);
-      this.hooks.propagate(decision.write);
-      this.waiters.notify();
+    const reply = this.reply(op, decision.result, decision.balanceCents, decision.write?.id, gateWaitMs);
+    // Log the write and the outcome (so a retry after a crash gets it) before
+    // anyone sees them: the reply, the peers, the requests waiting for it.
+    const write = decision.write;
+    const records: Durable[] = write ? [{ kind: "write", write }] : [];
+    records.push({ kind: "outcome", session: op.session, n, reply });
+    const durable = this.persist(records);
+    if (write) this.waiters.notify();
+    await durable;
+    if (write) {
+      this.hooks.applied([write]);
+      this.hooks.propagate(write);
     }
-    return this.reply(op, decision.result, decision.balanceCents, decision.write?.id, gateWaitMs);
+    return reply;
   }
 
   private reply(op: CustomerOp, result: OpReply["result"], balanceCents: number, writeId: WriteId | undefined, gateWaitMs: number): OpReply {
@@ -180,8 +218,11 @@ export class Branch {
     }
   }
 
-  /** Takes writes from peers (any order, duplicates allowed). */
-  receive(writes: readonly Write[]): void {
+  /**
+   * Takes writes from peers (any order, duplicates allowed). Resolves once
+   * those it could apply are durable; a peer may count them delivered then.
+   */
+  receive(writes: readonly Write[]): Promise<void> {
     let applied: Write[] = [];
     for (const w of writes) {
       if (!this.known.has(w.id.branch)) {
@@ -191,10 +232,10 @@ export class Branch {
       const done = this.ledger.receive(w);
       if (done.length > 0) applied = applied.concat(done);
     }
-    if (applied.length > 0) {
-      this.hooks.applied(applied);
-      this.waiters.notify();
-    }
+    if (applied.length === 0) return this.durable;
+    const durable = this.persist(applied.map((write) => ({ kind: "write", write })));
+    this.waiters.notify();
+    return durable.then(() => this.hooks.applied(applied));
   }
 
   /** Resolves with the state once every write in `need` is applied here. */
@@ -207,6 +248,7 @@ export class Branch {
         throw err;
       }
     }
+    await this.durable;
     return this.state();
   }
 

@@ -129,6 +129,18 @@ export class Ledger {
     return done;
   }
 
+  /**
+   * Re-applies a write from this branch's durable log at recovery, in the
+   * order it was first applied (so its origin's earlier writes and its
+   * dependencies are already back). Not a decision: the effect is replayed.
+   */
+  replay(write: Write): void {
+    if (!covers(this.applied, write.deps)) {
+      throw new Error(`ledger ${this.self}: log replays ${formatWriteId(write.id)} before its dependencies`);
+    }
+    this.apply(write);
+  }
+
   private apply(write: Write): void {
     const expected = (this.applied.get(write.id.branch) ?? 0) + 1;
     if (write.id.seq !== expected) {

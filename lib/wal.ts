@@ -95,6 +95,7 @@ export class WriteAheadLog<T = unknown> {
   }
 
   private commit(): void {
+    if (this.closed && this.pending.length === 0 && !this.syncing) return;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) {
@@ -114,6 +115,18 @@ export class WriteAheadLog<T = unknown> {
         finish(err2);
       });
     });
+  }
+
+  /** Stops at once, as a crash would: appends not yet written are dropped (never resolved). */
+  crash(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = [];
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
   }
 
   /** Waits for appends in flight, then closes the file. */
