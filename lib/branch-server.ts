@@ -3,11 +3,18 @@
 // statuses. Outcomes are values (a refused withdraw is result FAIL); a gate
 // timeout is FAILED_PRECONDITION naming the missing write ids; a bad request
 // is INVALID_ARGUMENT; anything unexpected is UNKNOWN, with the stack logged.
+// A request's bytes pass wire-guard.ts before google-protobuf decodes them, and
+// its shape (interface, amount, vectors, lengths) is checked here before the
+// Branch sees it, so hostile input is refused without touching any state.
 
 import * as grpc from "@grpc/grpc-js";
 import { Branch, BranchError, type BranchState, type OpKind, type OpReply } from "./branch.js";
 import { SERVER_OPTIONS } from "./bind.js";
+import { ALL_GUARANTEES, guaranteesToBits } from "./gate.js";
+import { MAX_AMOUNT_CENTS } from "./money.js";
 import { fromWire, toWire } from "./version-vector.js";
+import { AWAIT_REQUEST, CUSTOMER_REQUEST, guardRequests, STATE_REQUEST, UndecodableMessage } from "./wire-guard.js";
+import { wireVectorProblem } from "./write-codec.js";
 import { banksim } from "../generated/bank.js";
 
 const pb = banksim.v1;
@@ -22,6 +29,39 @@ const KINDS = new Map<number, OpKind>([
 
 export const MAX_AWAIT_MS = 120_000;
 
+const KNOWN_GUARANTEE_BITS = guaranteesToBits(ALL_GUARANTEES);
+
+/** Longest session name; the Branch's request-id pattern ("<session>#<n>", n up to 16 digits) allows the same. */
+export const MAX_SESSION_CHARS = 200;
+const MAX_REQUEST_ID_CHARS = MAX_SESSION_CHARS + 17;
+/** Status details are clipped to this: they travel as an HTTP/2 trailer, and a log line should stay a line. */
+const MAX_DETAILS_CHARS = 1_000;
+
+function clip(text: string): string {
+  return text.length <= MAX_DETAILS_CHARS ? text : `${text.slice(0, MAX_DETAILS_CHARS)}… (${text.length} characters)`;
+}
+
+/**
+ * What is wrong with a customer request's wire form, before the Branch sees
+ * it: an unknown interface or guarantee bit, an amount too large to have been
+ * read exactly (int64 beyond 2^53 arrives rounded), or a malformed vector.
+ * The Branch checks the rest (request id, amount range, unknown branches).
+ */
+function requestProblem(r: Req): string | undefined {
+  if (r.session.length > MAX_SESSION_CHARS) return `session must be at most ${MAX_SESSION_CHARS} characters, found ${r.session.length}`;
+  if (r.requestId.length > MAX_REQUEST_ID_CHARS) {
+    return `request id must be "<session>#<n>", at most ${MAX_REQUEST_ID_CHARS} characters, found ${r.requestId.length} characters`;
+  }
+  if (!KINDS.has(r.interface)) return `interface must be DEPOSIT, WITHDRAW or QUERY, found ${r.interface}`;
+  if (r.interface !== pb.Interface.QUERY && !Number.isSafeInteger(r.amountCents)) {
+    return `amount_cents must be whole cents between 0 and ${MAX_AMOUNT_CENTS}, found a number beyond ±2^53 (about ${r.amountCents})`;
+  }
+  if ((r.guarantees & ~KNOWN_GUARANTEE_BITS) !== 0 || r.guarantees < 0) {
+    return `guarantees must be a bit set of MONOTONIC_WRITES (1), READ_YOUR_WRITES (2), MONOTONIC_READS (4) and WRITES_FOLLOW_READS (8), found ${r.guarantees}`;
+  }
+  return wireVectorProblem(r.writeSet, "write set") ?? wireVectorProblem(r.readSet, "read set");
+}
+
 export function createBranchServer(branch: Branch, log: (line: string) => void): grpc.Server {
   const server = new grpc.Server(SERVER_OPTIONS);
   const fail = (cb: grpc.sendUnaryData<never>, err: unknown, what: string) => {
@@ -29,39 +69,58 @@ export function createBranchServer(branch: Branch, log: (line: string) => void):
       const code = err.code === "invalid" ? grpc.status.INVALID_ARGUMENT
         : err.code === "gate" ? grpc.status.FAILED_PRECONDITION
         : grpc.status.UNAVAILABLE;
-      log(`${what}: ${err.message}`);
-      cb({ code, details: err.message });
+      log(`${what}: ${clip(err.message)}`);
+      cb({ code, details: clip(err.message) });
       return;
     }
     const e = err instanceof Error ? err : new Error(String(err));
     log(`${what}: unexpected ${e.stack ?? e.message}`);
-    cb({ code: grpc.status.UNKNOWN, details: `branch ${branch.id}: ${e.message}` });
+    cb({ code: grpc.status.UNKNOWN, details: clip(`branch ${branch.id}: ${e.message}`) });
   };
 
-  server.addService(pb.UnimplementedBankService.definition, {
-    MsgDelivery: (call: grpc.ServerUnaryCall<Req, Reply>, cb: grpc.sendUnaryData<Reply>) => {
+  const definition = guardRequests(pb.UnimplementedBankService.definition, { MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST });
+  server.addService(definition, {
+    MsgDelivery: (call: grpc.ServerUnaryCall<Req | UndecodableMessage, Reply>, cb: grpc.sendUnaryData<Reply>) => {
       const r = call.request;
-      const kind = KINDS.get(r.interface);
-      if (!kind) {
-        fail(cb, new BranchError("invalid", `interface must be DEPOSIT, WITHDRAW or QUERY, found ${r.interface}`), r.requestId);
+      if (r instanceof UndecodableMessage) {
+        fail(cb, new BranchError("invalid", r.problem), "undecodable request");
+        return;
+      }
+      const problem = requestProblem(r);
+      if (problem) {
+        fail(cb, new BranchError("invalid", problem), clip(r.requestId));
         return;
       }
       branch.serve({
         requestId: r.requestId,
         session: r.session,
-        kind,
+        kind: KINDS.get(r.interface)!,
         amountCents: r.amountCents,
         writeSet: fromWire(r.writeSet),
         readSet: fromWire(r.readSet),
         guarantees: r.guarantees,
-      }).then((reply) => cb(null, replyToWire(reply)), (err) => fail(cb, err, r.requestId));
+      }).then((reply) => cb(null, replyToWire(reply)), (err) => fail(cb, err, clip(r.requestId)));
     },
-    AwaitApplied: (call: grpc.ServerUnaryCall<banksim.v1.AwaitRequest, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) => {
-      const timeoutMs = Math.min(call.request.timeoutMs || MAX_AWAIT_MS, MAX_AWAIT_MS);
-      branch.awaitApplied(fromWire(call.request.applied), timeoutMs)
+    AwaitApplied: (call: grpc.ServerUnaryCall<banksim.v1.AwaitRequest | UndecodableMessage, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) => {
+      const r = call.request;
+      if (r instanceof UndecodableMessage) {
+        fail(cb, new BranchError("invalid", r.problem), "await-applied");
+        return;
+      }
+      const problem = wireVectorProblem(r.applied, "applied");
+      if (problem) {
+        fail(cb, new BranchError("invalid", problem), "await-applied");
+        return;
+      }
+      const timeoutMs = Math.min(r.timeoutMs || MAX_AWAIT_MS, MAX_AWAIT_MS);
+      branch.awaitApplied(fromWire(r.applied), timeoutMs)
         .then((s) => cb(null, stateToWire(s)), (err) => fail(cb, err, "await-applied"));
     },
-    State: (_call: grpc.ServerUnaryCall<banksim.v1.StateRequest, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) => {
+    State: (call: grpc.ServerUnaryCall<banksim.v1.StateRequest | UndecodableMessage, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) => {
+      if (call.request instanceof UndecodableMessage) {
+        fail(cb, new BranchError("invalid", call.request.problem), "state");
+        return;
+      }
       cb(null, stateToWire(branch.state()));
     },
   });

@@ -8,9 +8,10 @@ import * as grpc from "@grpc/grpc-js";
 import type { Branch } from "./branch.js";
 import type { Write } from "./ledger.js";
 import { ReplicationLink } from "./replication-link.js";
+import { guardRequests, UndecodableMessage, WRITE_BATCH } from "./wire-guard.js";
 import { writeFromWire } from "./write-codec.js";
 import { banksim } from "../generated/bank.js";
-import { bindServer, SERVER_OPTIONS } from "./bind.js";
+import { bindServer, MAX_REPLICATION_MESSAGE_BYTES, SERVER_OPTIONS } from "./bind.js";
 
 const pb = banksim.v1;
 
@@ -30,6 +31,8 @@ export class Host {
   private server: grpc.Server | undefined;
   private address = "";
   private topologySet = false;
+  /** Every branch of the cluster (from the topology): writes of any other origin are dropped. */
+  private readonly clusterBranches = new Set<number>();
   private delay: DelayFn = () => 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly log: (line: string) => void;
@@ -42,9 +45,9 @@ export class Host {
   /** Starts the host's replication server on `bindHost`, port 0. */
   async start(bindHost: string): Promise<string> {
     if (this.server) return this.address;
-    const server = new grpc.Server({ ...SERVER_OPTIONS, "grpc.max_receive_message_length": 64 * 1024 * 1024 });
-    server.addService(pb.UnimplementedReplicationService.definition, {
-      Replicate: (call: grpc.ServerDuplexStream<banksim.v1.WriteBatch, banksim.v1.Ack>) => this.onStream(call),
+    const server = new grpc.Server({ ...SERVER_OPTIONS, "grpc.max_receive_message_length": MAX_REPLICATION_MESSAGE_BYTES });
+    server.addService(guardRequests(pb.UnimplementedReplicationService.definition, { Replicate: WRITE_BATCH }), {
+      Replicate: (call: grpc.ServerDuplexStream<banksim.v1.WriteBatch | UndecodableMessage, banksim.v1.Ack>) => this.onStream(call),
     });
     const port = await bindServer(server, bindHost, 0);
     this.server = server;
@@ -69,6 +72,7 @@ export class Host {
   setTopology(hosts: readonly HostInfo[], linkOptions: { batchMax: number; inFlightMax: number }): void {
     if (this.topologySet) return;
     this.topologySet = true;
+    for (const h of hosts) for (const b of h.branchIds) this.clusterBranches.add(b);
     for (const h of hosts) {
       if (h.hostId === this.hostId) continue;
       this.links.set(h.hostId, new ReplicationLink({
@@ -88,19 +92,51 @@ export class Host {
     for (const link of this.links.values()) link.send(write);
   }
 
-  private onStream(call: grpc.ServerDuplexStream<banksim.v1.WriteBatch, banksim.v1.Ack>): void {
-    call.on("data", (batch: banksim.v1.WriteBatch) => {
+  private onStream(call: grpc.ServerDuplexStream<banksim.v1.WriteBatch | UndecodableMessage, banksim.v1.Ack>): void {
+    let refused = false;
+    call.on("data", (batch: banksim.v1.WriteBatch | UndecodableMessage) => {
+      if (refused) return;
+      if (batch instanceof UndecodableMessage) {
+        // Bytes no honest peer sends: end this stream (the host and its other streams carry on).
+        refused = true;
+        this.log(`host ${this.hostId}: refused a replication stream: ${batch.problem}`);
+        call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: batch.problem });
+        return;
+      }
       const writes: Write[] = [];
+      let dropped = 0;
+      let firstProblem = "";
       for (const m of batch.writes) {
         const w = writeFromWire(m);
-        if (w) writes.push(w);
-        else this.log(`host ${this.hostId}: dropped a malformed write from host ${batch.fromHost}`);
+        const problem = typeof w === "string" ? w : this.foreignWrite(w);
+        if (problem === undefined) writes.push(w as Write);
+        else if (dropped++ === 0) firstProblem = problem;
       }
+      // One line per batch, not per write: a hostile batch may hold millions.
+      if (dropped > 0) this.log(`host ${this.hostId}: dropped ${dropped} of ${batch.writes.length} writes from host ${batch.fromHost} as malformed (first: ${firstProblem})`);
       this.deliverLocal(writes);
       call.write(new pb.Ack({ batchSeq: batch.batchSeq }));
     });
     call.on("end", () => call.end());
     call.on("error", () => undefined); // the sender reconnects and resends
+  }
+
+  /**
+   * Why `w` cannot be a write of this cluster, once the topology is known: its
+   * origin and every branch its deps name must be cluster branches (a dep on
+   * any other would leave it pending forever). Before the topology arrives no
+   * write flows, so nothing is checked (or dropped) then. The sending host is
+   * not checked against the origin: a branch restarted elsewhere may have its
+   * writes resent by another host.
+   */
+  private foreignWrite(w: Write): string | undefined {
+    if (!this.topologySet) return undefined;
+    const which = `write ${w.id.branch}.${w.id.seq}`;
+    if (!this.clusterBranches.has(w.id.branch)) return `${which}: origin ${w.id.branch} is not a branch of this cluster`;
+    for (const b of w.deps.keys()) {
+      if (!this.clusterBranches.has(b)) return `${which}: deps name branch ${b}, which is not in this cluster`;
+    }
+    return undefined;
   }
 
   /** Hands writes to each co-hosted replica other than their origin, after the link's delay. */

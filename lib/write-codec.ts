@@ -1,10 +1,42 @@
-// Conversions between the ledger's Write and its protobuf form.
+// Conversions between the ledger's Write and its protobuf form, and the checks
+// that input from the wire must pass first: a peer or a customer may send
+// anything, and a malformed vector or write must be refused with a reason,
+// never half-applied.
 
+import { MAX_BRANCHES } from "./fixture.js";
 import type { Write } from "./ledger.js";
+import { MAX_AMOUNT_CENTS } from "./money.js";
 import { fromWire, toWire } from "./version-vector.js";
 import { pb } from "./wire.js";
 
 export type PbWrite = InstanceType<typeof pb.Write>;
+type PbVector = InstanceType<typeof pb.VersionVector>;
+
+/**
+ * Most entries a version vector on the wire may have. A vector names each
+ * branch at most once, and no cluster has more than MAX_BRANCHES branches; a
+ * branch then refuses any entry naming a branch outside its own cluster.
+ */
+export const MAX_VECTOR_ENTRIES = MAX_BRANCHES;
+
+/** Why a version vector from the wire is malformed (`name` says which, e.g. "write set"), or undefined if it is well formed. */
+export function wireVectorProblem(msg: PbVector | undefined, name: string): string | undefined {
+  if (!msg) return undefined;
+  const branches = msg.branches;
+  const seqs = msg.seqs;
+  if (branches.length !== seqs.length) {
+    return `${name} has ${branches.length} branches but ${seqs.length} seqs; the two packed arrays must have the same length`;
+  }
+  if (branches.length > MAX_VECTOR_ENTRIES) {
+    return `${name} has ${branches.length} entries; a version vector names each branch at most once, so it has at most ${MAX_VECTOR_ENTRIES} (the most branches a cluster can have)`;
+  }
+  const seen = new Set<number>();
+  for (const b of branches) {
+    if (seen.has(b)) return `${name} names branch ${b} more than once`;
+    seen.add(b);
+  }
+  return undefined;
+}
 
 export function writeToWire(w: Write): PbWrite {
   return new pb.Write({
@@ -16,12 +48,20 @@ export function writeToWire(w: Write): PbWrite {
   });
 }
 
-/** Returns undefined for a write no honest peer sends (no id, unknown kind, bad amount). */
-export function writeFromWire(m: PbWrite): Write | undefined {
+/** The write, or why no honest peer would send it (no id, unknown kind, bad amount, malformed deps). */
+export function writeFromWire(m: PbWrite): Write | string {
   const id = m.id;
-  if (!id || id.branch < 1 || id.seq < 1) return undefined;
-  if (m.interface !== pb.Interface.DEPOSIT && m.interface !== pb.Interface.WITHDRAW) return undefined;
-  if (!Number.isSafeInteger(m.amountCents) || m.amountCents < 0) return undefined;
+  if (!id || id.branch < 1 || id.seq < 1) return `a write without an id <branch>.<seq> (both from 1)`;
+  const which = `write ${id.branch}.${id.seq}`;
+  if (m.interface !== pb.Interface.DEPOSIT && m.interface !== pb.Interface.WITHDRAW) {
+    return `${which}: interface must be DEPOSIT or WITHDRAW, found ${m.interface}`;
+  }
+  if (!Number.isSafeInteger(m.amountCents) || m.amountCents < 0 || m.amountCents > MAX_AMOUNT_CENTS) {
+    const found = Number.isSafeInteger(m.amountCents) ? String(m.amountCents) : `a number beyond ±2^53 (about ${m.amountCents})`;
+    return `${which}: amount must be whole cents between 0 and ${MAX_AMOUNT_CENTS}, found ${found}`;
+  }
+  const depsProblem = wireVectorProblem(m.deps, "deps");
+  if (depsProblem) return `${which}: ${depsProblem}`;
   return {
     id: { branch: id.branch, seq: id.seq },
     kind: m.interface === pb.Interface.DEPOSIT ? "deposit" : "withdraw",
