@@ -944,6 +944,73 @@ export namespace banksim.v1 {
             return StateRequest.deserialize(bytes);
         }
     }
+    export class OwnWritesRequest extends pb_1.Message {
+        #one_of_decls: number[][] = [];
+        constructor(data?: any[] | {
+            afterSeq?: number;
+        }) {
+            super();
+            pb_1.Message.initialize(this, Array.isArray(data) ? data : [], 0, -1, [], this.#one_of_decls);
+            if (!Array.isArray(data) && typeof data == "object") {
+                if ("afterSeq" in data && data.afterSeq != undefined) {
+                    this.afterSeq = data.afterSeq;
+                }
+            }
+        }
+        get afterSeq() {
+            return pb_1.Message.getFieldWithDefault(this, 1, 0) as number;
+        }
+        set afterSeq(value: number) {
+            pb_1.Message.setField(this, 1, value);
+        }
+        static fromObject(data: {
+            afterSeq?: number;
+        }): OwnWritesRequest {
+            const message = new OwnWritesRequest({});
+            if (data.afterSeq != null) {
+                message.afterSeq = data.afterSeq;
+            }
+            return message;
+        }
+        toObject() {
+            const data: {
+                afterSeq?: number;
+            } = {};
+            if (this.afterSeq != null) {
+                data.afterSeq = this.afterSeq;
+            }
+            return data;
+        }
+        serialize(): Uint8Array;
+        serialize(w: pb_1.BinaryWriter): void;
+        serialize(w?: pb_1.BinaryWriter): Uint8Array | void {
+            const writer = w || new pb_1.BinaryWriter();
+            if (this.afterSeq != 0)
+                writer.writeUint32(1, this.afterSeq);
+            if (!w)
+                return writer.getResultBuffer();
+        }
+        static deserialize(bytes: Uint8Array | pb_1.BinaryReader): OwnWritesRequest {
+            const reader = bytes instanceof pb_1.BinaryReader ? bytes : new pb_1.BinaryReader(bytes), message = new OwnWritesRequest();
+            while (reader.nextField()) {
+                if (reader.isEndGroup())
+                    break;
+                switch (reader.getFieldNumber()) {
+                    case 1:
+                        message.afterSeq = reader.readUint32();
+                        break;
+                    default: reader.skipField();
+                }
+            }
+            return message;
+        }
+        serializeBinary(): Uint8Array {
+            return this.serialize();
+        }
+        static override deserializeBinary(bytes: Uint8Array): OwnWritesRequest {
+            return OwnWritesRequest.deserialize(bytes);
+        }
+    }
     export class Write extends pb_1.Message {
         #one_of_decls: number[][] = [];
         constructor(data?: any[] | {
@@ -1341,12 +1408,22 @@ export namespace banksim.v1 {
                 requestDeserialize: (bytes: Buffer) => StateRequest.deserialize(new Uint8Array(bytes)),
                 responseSerialize: (message: BranchState) => Buffer.from(message.serialize()),
                 responseDeserialize: (bytes: Buffer) => BranchState.deserialize(new Uint8Array(bytes))
+            },
+            OwnWrites: {
+                path: "/banksim.v1.Bank/OwnWrites",
+                requestStream: false,
+                responseStream: true,
+                requestSerialize: (message: OwnWritesRequest) => Buffer.from(message.serialize()),
+                requestDeserialize: (bytes: Buffer) => OwnWritesRequest.deserialize(new Uint8Array(bytes)),
+                responseSerialize: (message: Write) => Buffer.from(message.serialize()),
+                responseDeserialize: (bytes: Buffer) => Write.deserialize(new Uint8Array(bytes))
             }
         };
         [method: string]: grpc_1.UntypedHandleCall;
         abstract MsgDelivery(call: grpc_1.ServerUnaryCall<CustomerRequest, CustomerReply>, callback: grpc_1.sendUnaryData<CustomerReply>): void;
         abstract AwaitApplied(call: grpc_1.ServerUnaryCall<AwaitRequest, BranchState>, callback: grpc_1.sendUnaryData<BranchState>): void;
         abstract State(call: grpc_1.ServerUnaryCall<StateRequest, BranchState>, callback: grpc_1.sendUnaryData<BranchState>): void;
+        abstract OwnWrites(call: grpc_1.ServerWritableStream<OwnWritesRequest, Write>): void;
     }
     export class BankClient extends grpc_1.makeGenericClientConstructor(UnimplementedBankService.definition, "Bank", {}) {
         constructor(address: string, credentials: grpc_1.ChannelCredentials, options?: Partial<grpc_1.ChannelOptions>) {
@@ -1360,6 +1437,9 @@ export namespace banksim.v1 {
         };
         State: GrpcUnaryServiceInterface<StateRequest, BranchState> = (message: StateRequest, metadata: grpc_1.Metadata | grpc_1.CallOptions | grpc_1.requestCallback<BranchState>, options?: grpc_1.CallOptions | grpc_1.requestCallback<BranchState>, callback?: grpc_1.requestCallback<BranchState>): grpc_1.ClientUnaryCall => {
             return super.State(message, metadata, options, callback);
+        };
+        OwnWrites: GrpcStreamServiceInterface<OwnWritesRequest, Write> = (message: OwnWritesRequest, metadata?: grpc_1.Metadata | grpc_1.CallOptions, options?: grpc_1.CallOptions): grpc_1.ClientReadableStream<Write> => {
+            return super.OwnWrites(message, metadata, options);
         };
     }
     export abstract class UnimplementedReplicationService {

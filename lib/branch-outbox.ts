@@ -51,6 +51,12 @@ export class BranchOutbox {
     this.port.postMessage(msg);
   }
 
+  /** Forgets what was gathered (a crash: it never leaves). */
+  drop(): void {
+    this.logs = [];
+    this.applied = [];
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;

@@ -13,8 +13,9 @@ import { SERVER_OPTIONS } from "./bind.js";
 import { ALL_GUARANTEES, guaranteesToBits } from "./gate.js";
 import { MAX_AMOUNT_CENTS } from "./money.js";
 import { fromWire, toWire } from "./version-vector.js";
-import { AWAIT_REQUEST, CUSTOMER_REQUEST, guardRequests, STATE_REQUEST, UndecodableMessage } from "./wire-guard.js";
-import { wireVectorProblem } from "./write-codec.js";
+import type { Write } from "./ledger.js";
+import { AWAIT_REQUEST, CUSTOMER_REQUEST, guardRequests, OWN_WRITES_REQUEST, STATE_REQUEST, UndecodableMessage } from "./wire-guard.js";
+import { wireVectorProblem, writeToWire } from "./write-codec.js";
 import { banksim } from "../generated/bank.js";
 
 const pb = banksim.v1;
@@ -62,7 +63,10 @@ function requestProblem(r: Req): string | undefined {
   return wireVectorProblem(r.writeSet, "write set") ?? wireVectorProblem(r.readSet, "read set");
 }
 
-export function createBranchServer(branch: Branch, log: (line: string) => void): grpc.Server {
+/** Reads a branch's own writes back from its log (absent when it keeps no log). */
+export type OwnWritesSource = (afterSeq: number) => Write[];
+
+export function createBranchServer(branch: Branch, log: (line: string) => void, ownWrites?: OwnWritesSource): grpc.Server {
   const server = new grpc.Server(SERVER_OPTIONS);
   const fail = (cb: grpc.sendUnaryData<never>, err: unknown, what: string) => {
     if (err instanceof BranchError) {
@@ -78,7 +82,7 @@ export function createBranchServer(branch: Branch, log: (line: string) => void):
     cb({ code: grpc.status.UNKNOWN, details: clip(`branch ${branch.id}: ${e.message}`) });
   };
 
-  const definition = guardRequests(pb.UnimplementedBankService.definition, { MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST });
+  const definition = guardRequests(pb.UnimplementedBankService.definition, { MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST, OwnWrites: OWN_WRITES_REQUEST });
   server.addService(definition, {
     MsgDelivery: (call: grpc.ServerUnaryCall<Req | UndecodableMessage, Reply>, cb: grpc.sendUnaryData<Reply>) => {
       const r = call.request;
@@ -122,6 +126,24 @@ export function createBranchServer(branch: Branch, log: (line: string) => void):
         return;
       }
       cb(null, stateToWire(branch.state()));
+    },
+    OwnWrites: (call: grpc.ServerWritableStream<banksim.v1.OwnWritesRequest | UndecodableMessage, banksim.v1.Write>) => {
+      const r = call.request;
+      if (r instanceof UndecodableMessage) {
+        call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: clip(r.problem) });
+        return;
+      }
+      if (!ownWrites) {
+        call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: `branch ${branch.id} keeps no log to read its writes from` });
+        return;
+      }
+      try {
+        for (const w of ownWrites(r.afterSeq)) call.write(writeToWire(w));
+        call.end();
+      } catch (err) {
+        log(`own-writes: ${(err as Error).message}`);
+        call.emit("error", { code: grpc.status.UNKNOWN, details: clip((err as Error).message) });
+      }
     },
   });
   return server;

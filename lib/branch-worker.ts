@@ -7,12 +7,16 @@
 
 import * as grpc from "@grpc/grpc-js";
 import { threadId } from "node:worker_threads";
-import { Branch, type CustomerOp, type OpReply } from "./branch.js";
+import { Branch, type CustomerOp, type Durable, type OpReply } from "./branch.js";
 import { bindServer } from "./bind.js";
 import { createBranchServer } from "./branch-server.js";
 import { makeDelayFn } from "./delay.js";
 import { bitsToGuarantees, guaranteesToBits, parseGuarantees } from "./gate.js";
+import { BranchStore } from "./branch-store.js";
 import { Host, shutdown } from "./host.js";
+import { formatWriteId } from "./version-vector.js";
+import { writeFromWire } from "./write-codec.js";
+import { banksim } from "../generated/bank.js";
 import type { Write } from "./ledger.js";
 import { BranchOutbox } from "./branch-outbox.js";
 import type { BranchTask, LinkStats, ToMain, ToWorker } from "./worker-protocol.js";
@@ -40,10 +44,12 @@ class BrokenGateBranch extends Branch {
   }
 }
 
+const pb = banksim.v1;
+
 let host: Host | undefined;
 let hostStarting: Promise<string> | undefined;
 
-export default async function hostBranch(task: BranchTask): Promise<{ branchId: number }> {
+export default async function hostBranch(task: BranchTask): Promise<{ branchId: number; crashed: boolean }> {
   const { control, branchId } = task;
   const outbox = new BranchOutbox(branchId, control);
   const post = (msg: ToMain) => outbox.post(msg);
@@ -55,55 +61,136 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
   const hostAddress = await hostStarting;
   const myHost = host;
   myHost.setDelay(makeDelayFn(task.delaySpec, task.delaySeed));
+  myHost.setFaults(task.faults, task.delaySeed);
+
+  const opened = task.storeDir ? BranchStore.open(task.storeDir, branchId) : undefined;
+  const store = opened?.store;
+  const recovered = opened?.recovered ?? { writes: [], outcomes: [] };
+  const restarting = task.peers.length > 0;
+  if (opened && (recovered.writes.length > 0 || opened.cutBytes > 0)) {
+    log(`recovered ${recovered.writes.length} writes and ${recovered.outcomes.length} outcomes from ${opened.store.path}` +
+      (opened.cutBytes > 0 ? `; cut ${opened.cutBytes} bytes off its end (${opened.cutReason})` : ""));
+  }
 
   const branch = new (BROKEN_GATE_BITS === 0 ? Branch : BrokenGateBranch)(
-    { id: branchId, branchIds: task.branchIds, initialBalanceCents: task.initialBalanceCents, gateTimeoutMs: task.gateTimeoutMs },
+    { id: branchId, branchIds: task.branchIds, initialBalanceCents: task.initialBalanceCents, gateTimeoutMs: task.gateTimeoutMs, recovered },
     {
       propagate: (w: Write) => myHost.broadcast(w),
       applied: (ws) => outbox.addApplied(ws),
       log,
+      ...(store ? { persist: (records: Durable[]) => store.persist(records) } : {}),
     },
   );
   myHost.addBranch(branch);
   if (BROKEN_GATE_BITS !== 0) log(`TEST HOOK BANK_SIM_TEST_BREAK_GATE: branch ${branchId}'s gate ignores ${bitsToGuarantees(BROKEN_GATE_BITS).join(",")}`);
-  const server = createBranchServer(branch, log);
+  const server = createBranchServer(branch, log, store ? (after) => store.ownWritesAfter(branchId, after) : undefined);
   let port: number;
   try {
-    port = await bindServer(server, task.bindHost, task.port);
+    port = await bindServer(server, task.bindHost, restarting ? 0 : task.port);
   } catch (err) {
     await release(myHost, branch);
+    await store?.close();
     control.close();
     throw err;
   }
   const address = `${task.bindHost}:${port}`;
   log(`branch ${branchId} listening on ${address} (host ${myHost.hostId}, replication on ${hostAddress})`);
+  if (restarting) {
+    // The main thread reconciles the history with what the log gave back:
+    // writes applied just before the crash may never have been reported.
+    post({
+      type: "recovered", branchId, outcomes: recovered.outcomes.length, cutBytes: opened?.cutBytes ?? 0,
+      applied: recovered.writes.map((w) => ({ id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs })),
+      ...(opened?.cutReason ? { cutReason: opened.cutReason } : {}),
+    });
+  }
 
   let stats: LinkStats = myHost.linkStats();
-  await new Promise<void>((resolve) => {
+  const ending = await new Promise<"stop" | "crash">((resolve) => {
     control.on("message", (msg: ToWorker) => {
       if (msg.type === "topology") {
-        myHost.setTopology(msg.hosts, { batchMax: task.batchMax, inFlightMax: task.inFlightMax });
+        myHost.setTopology(msg.hosts, { batchMax: task.batchMax, inFlightMax: task.inFlightMax, ackTimeoutMs: task.ackTimeoutMs });
         post({ type: "topology-set", branchId });
+        if (restarting) void catchUp(branch, task, recovered.writes, myHost, log);
+      } else if (msg.type === "epoch") {
+        myHost.setEpoch(msg.wallMs);
       } else if (msg.type === "await") {
         branch.awaitApplied(new Map(msg.need), msg.timeoutMs).then(
           (st) => post({ type: "state", branchId, requestId: msg.requestId, state: { ...st, applied: [...st.applied] } }),
           (err: Error) => post({ type: "state", branchId, requestId: msg.requestId, error: err.message }),
         );
-      } else if (msg.type === "stop") {
-        resolve();
+      } else if (msg.type === "stop" || msg.type === "crash") {
+        resolve(msg.type);
       }
     });
     post({ type: "ready", branchId, address, hostId: myHost.hostId, hostAddress });
   });
 
+  if (ending === "crash") {
+    // Die as a process would: nothing more reaches the disk, the main thread
+    // or a customer. The host (the worker) lives on for the other branches.
+    store?.crash();
+    outbox.drop();
+    server.forceShutdown();
+    branch.stop();
+    myHost.removeBranch(branchId);
+    control.close();
+    return { branchId, crashed: true };
+  }
   stats = myHost.linkStats();
   branch.stop();
   await shutdown(server);
+  await store?.close();
   await release(myHost, branch);
   log(`branch ${branchId} stopped`);
   post({ type: "stopped", branchId, stats });
   control.close();
-  return { branchId };
+  return { branchId, crashed: false };
+}
+
+/**
+ * After a restart: send this branch's own writes again (the crash may have
+ * come before they left), and fetch from every other branch the writes it
+ * issued that this one has not applied (they reached this host while the
+ * branch was down). Both are idempotent; a peer that is down is retried, and
+ * in any case it resends its own writes when it restarts.
+ */
+async function catchUp(branch: Branch, task: BranchTask, recovered: readonly Write[], h: Host, log: (line: string) => void): Promise<void> {
+  for (const w of recovered) if (w.id.branch === task.branchId) h.broadcast(w);
+  const applied = branch.state().applied;
+  let fetched = 0;
+  await Promise.all(task.peers.map(async ([peer, address]) => {
+    const client = new pb.BankClient(address, grpc.credentials.createInsecure());
+    try {
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        try {
+          const writes = await ownWrites(client, applied.get(peer) ?? 0);
+          fetched += writes.length;
+          await branch.receive(writes);
+          return;
+        } catch (err) {
+          if (attempt === 5) log(`catch-up from branch ${peer} gave up: ${(err as Error).message}`);
+          else await new Promise((r) => setTimeout(r, 100 * attempt));
+        }
+      }
+    } finally {
+      client.close();
+    }
+  }));
+  log(`caught up: resent ${recovered.filter((w) => w.id.branch === task.branchId).length} own writes, fetched ${fetched} from ${task.peers.length} peers`);
+}
+
+function ownWrites(client: banksim.v1.BankClient, afterSeq: number): Promise<Write[]> {
+  return new Promise((resolve, reject) => {
+    const out: Write[] = [];
+    const call = client.OwnWrites(new pb.OwnWritesRequest({ afterSeq }), { deadline: Date.now() + 10_000 });
+    call.on("data", (m: banksim.v1.Write) => {
+      const w = writeFromWire(m);
+      if (typeof w !== "string") out.push(w);
+    });
+    call.on("error", reject);
+    call.on("end", () => resolve(out));
+  });
 }
 
 /** Drops the branch from its host; the last branch out stops the host. */

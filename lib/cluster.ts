@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { BranchState } from "./branch.js";
+import { NO_FAULTS, type FaultPlan } from "./faults.js";
 import type { HostInfo } from "./host.js";
 import type { VersionVector } from "./version-vector.js";
 import type { BranchTask, LinkStats, ToMain, ToWorker } from "./worker-protocol.js";
@@ -27,6 +28,12 @@ export interface ClusterOptions {
   delaySpec: string;
   delaySeed: number;
   startTimeoutMs: number;
+  /** Optional: how long a replication batch may go unacknowledged (default 5 s). */
+  ackTimeoutMs?: number;
+  /** Optional: where branches keep their logs ("" or absent: in memory only). */
+  storeDir?: string;
+  /** Optional: faults to inject on replication traffic. */
+  faults?: FaultPlan;
   /** Called for every message a branch sends (logs, applied writes, ...). */
   onMessage: (msg: ToMain) => void;
 }
@@ -41,24 +48,36 @@ interface BranchHandle {
   task: Promise<unknown>;
   closed: Promise<void>;
   stopped?: LinkStats;
+  /** Set while the branch is down (crashed, not yet restarted). */
+  down?: boolean;
 }
+
+type Ready = Extract<ToMain, { type: "ready" }>;
 
 export class Cluster {
   readonly addresses = new Map<number, string>();
   readonly hosts: HostInfo[] = [];
   private readonly pool: Piscina;
+  private readonly opts: ClusterOptions;
   private readonly handles = new Map<number, BranchHandle>();
+  /** Handles of crashed incarnations, kept so that stop() waits for them too. */
+  private readonly retired: BranchHandle[] = [];
   private stopping: Promise<LinkStats> | undefined;
   private nextRequest = 1;
   private readonly waiting = new Map<number, { resolve: (s: BranchState) => void; reject: (e: Error) => void }>();
+  private failStart: (err: Error) => void = () => undefined;
+  /** For each crashed branch, resolves when it is back. */
+  private readonly backUp = new Map<number, { promise: Promise<void>; resolve: () => void }>();
 
-  private constructor(pool: Piscina) {
+  private constructor(pool: Piscina, opts: ClusterOptions) {
     this.pool = pool;
+    this.opts = opts;
   }
 
   static async start(opts: ClusterOptions): Promise<Cluster> {
     const workers = Math.max(1, Math.min(opts.workers, opts.branchIds.length));
-    const perWorker = Math.ceil(opts.branchIds.length / workers);
+    // One spare slot per worker, for a branch restarted after a crash.
+    const perWorker = Math.ceil(opts.branchIds.length / workers) + 1;
     const pool = new Piscina({
       filename: fileURLToPath(new URL("./branch-worker.js", import.meta.url)),
       minThreads: workers,
@@ -68,9 +87,9 @@ export class Cluster {
       concurrentTasksPerWorker: perWorker,
       maxQueue: Infinity,
     });
-    const cluster = new Cluster(pool);
+    const cluster = new Cluster(pool, opts);
     try {
-      await cluster.launch(opts);
+      await cluster.launch();
     } catch (err) {
       await cluster.stop();
       throw err;
@@ -78,65 +97,73 @@ export class Cluster {
     return cluster;
   }
 
-  private async launch(opts: ClusterOptions): Promise<void> {
-    const ready = new Map<number, Extract<ToMain, { type: "ready" }>>();
-    let failStart: (err: Error) => void = () => undefined;
-    let allReady: () => void = () => undefined;
-    const started = new Promise<void>((resolve, reject) => {
-      allReady = resolve;
-      failStart = reject;
+  /** Starts the task hosting one branch; resolves with its "ready" message. */
+  private spawn(id: number, onTopology: () => void): Promise<Ready> {
+    const opts = this.opts;
+    const { port1, port2 } = new MessageChannel();
+    const closed = new Promise<void>((resolve) => port1.once("close", () => resolve()));
+    const handle: BranchHandle = { id, control: port1, task: Promise.resolve(), closed };
+    let gotReady: (r: Ready) => void = () => undefined;
+    const ready = new Promise<Ready>((resolve) => (gotReady = resolve));
+    port1.on("message", (msg: ToMain) => {
+      if (msg.type === "ready") {
+        this.addresses.set(id, msg.address);
+        gotReady(msg);
+      } else if (msg.type === "topology-set") {
+        onTopology();
+      } else if (msg.type === "stopped") {
+        handle.stopped = msg.stats;
+      } else if (msg.type === "state") {
+        const w = this.waiting.get(msg.requestId);
+        this.waiting.delete(msg.requestId);
+        if (msg.state) w?.resolve({ ...msg.state, applied: new Map(msg.state.applied) });
+        else w?.reject(new Error(`branch ${msg.branchId}: ${msg.error ?? "no state"}`));
+      }
+      opts.onMessage(msg);
     });
-    const topologySet = new Set<number>();
+    const task: BranchTask = {
+      branchId: id,
+      branchIds: opts.branchIds,
+      initialBalanceCents: opts.initialBalanceCents,
+      gateTimeoutMs: opts.gateTimeoutMs,
+      bindHost: opts.bindHost,
+      port: opts.basePort > 0 ? opts.basePort + id : 0,
+      batchMax: opts.batchMax,
+      inFlightMax: opts.inFlightMax,
+      delaySpec: opts.delaySpec,
+      delaySeed: opts.delaySeed,
+      ackTimeoutMs: opts.ackTimeoutMs ?? 5_000,
+      storeDir: opts.storeDir ?? "",
+      faults: opts.faults ?? NO_FAULTS,
+      peers: [...this.addresses].filter(([b]) => b !== id),
+      control: port2,
+    };
+    handle.task = this.pool.run(task, { transferList: [port2] as never });
+    // A branch whose task ends before "stop" (and not by a crash we caused) failed.
+    handle.task.then(
+      () => { if (!this.stopping && !handle.down) this.failStart(new Error(`branch ${id} ended before it was told to stop`)); },
+      (err: Error) => this.failStart(new Error(`branch ${id}: ${err.message}`)),
+    );
+    this.handles.set(id, handle);
+    return ready;
+  }
+
+  private async launch(): Promise<void> {
+    const opts = this.opts;
+    const started = new Promise<never>((_, reject) => (this.failStart = reject));
+    started.catch(() => undefined);
+    let topologyCount = 0;
     let allTopology: () => void = () => undefined;
     const topologyDone = new Promise<void>((resolve) => (allTopology = resolve));
-
-    for (const id of opts.branchIds) {
-      const { port1, port2 } = new MessageChannel();
-      const closed = new Promise<void>((resolve) => port1.once("close", () => resolve()));
-      const handle: BranchHandle = { id, control: port1, task: Promise.resolve(), closed };
-      port1.on("message", (msg: ToMain) => {
-        if (msg.type === "ready") {
-          ready.set(id, msg);
-          this.addresses.set(id, msg.address);
-          if (ready.size === opts.branchIds.length) allReady();
-        } else if (msg.type === "topology-set") {
-          topologySet.add(id);
-          if (topologySet.size === opts.branchIds.length) allTopology();
-        } else if (msg.type === "stopped") {
-          handle.stopped = msg.stats;
-        } else if (msg.type === "state") {
-          const w = this.waiting.get(msg.requestId);
-          this.waiting.delete(msg.requestId);
-          if (msg.state) w?.resolve({ ...msg.state, applied: new Map(msg.state.applied) });
-          else w?.reject(new Error(`branch ${msg.branchId}: ${msg.error ?? "no state"}`));
-        }
-        opts.onMessage(msg);
-      });
-      const task: BranchTask = {
-        branchId: id,
-        branchIds: opts.branchIds,
-        initialBalanceCents: opts.initialBalanceCents,
-        gateTimeoutMs: opts.gateTimeoutMs,
-        bindHost: opts.bindHost,
-        port: opts.basePort > 0 ? opts.basePort + id : 0,
-        batchMax: opts.batchMax,
-        inFlightMax: opts.inFlightMax,
-        delaySpec: opts.delaySpec,
-        delaySeed: opts.delaySeed,
-        control: port2,
-      };
-      handle.task = this.pool.run(task, { transferList: [port2] as never });
-      // A branch whose task ends before "stop" failed to start or crashed.
-      handle.task.then(
-        () => { if (!this.stopping) failStart(new Error(`branch ${id} ended before it was told to stop`)); },
-        (err: Error) => failStart(new Error(`branch ${id}: ${err.message}`)),
-      );
-      this.handles.set(id, handle);
-    }
-
-    await withTimeout(started, opts.startTimeoutMs, `only ${ready.size} of ${opts.branchIds.length} branches were ready`);
+    const onTopology = () => {
+      if (++topologyCount === opts.branchIds.length) allTopology();
+    };
+    const readies = opts.branchIds.map((id) => this.spawn(id, onTopology));
+    let count = 0;
+    for (const r of readies) void r.then(() => count++);
+    const all = await withTimeout(Promise.race([Promise.all(readies), started]), opts.startTimeoutMs, () => `only ${count} of ${opts.branchIds.length} branches were ready`);
     const byHost = new Map<number, HostInfo>();
-    for (const r of ready.values()) {
+    for (const r of all) {
       const h = byHost.get(r.hostId) ?? { hostId: r.hostId, address: r.hostAddress, branchIds: [] };
       h.branchIds.push(r.branchId);
       byHost.set(r.hostId, h);
@@ -144,7 +171,46 @@ export class Cluster {
     this.hosts.push(...byHost.values());
     const msg: ToWorker = { type: "topology", hosts: this.hosts };
     for (const h of this.handles.values()) h.control.postMessage(msg);
-    await withTimeout(Promise.race([topologyDone, started.then(() => topologyDone)]), opts.startTimeoutMs, "hosts did not take the topology");
+    await withTimeout(Promise.race([topologyDone, started]), opts.startTimeoutMs, () => "hosts did not take the topology");
+  }
+
+  /** Tells every branch that customers start now (fault schedules count from here). */
+  epoch(wallMs: number): void {
+    const msg: ToWorker = { type: "epoch", wallMs };
+    for (const h of this.handles.values()) if (!h.down) h.control.postMessage(msg);
+  }
+
+  /** Crashes one branch: it dies at once, losing whatever it had not made durable. */
+  async crash(id: number): Promise<void> {
+    const h = this.handles.get(id);
+    if (!h || h.down) throw new Error(`branch ${id} is not running`);
+    h.down = true;
+    let resolve: () => void = () => undefined;
+    this.backUp.set(id, { promise: new Promise<void>((r) => (resolve = r)), resolve });
+    const msg: ToWorker = { type: "crash" };
+    h.control.postMessage(msg);
+    await h.task.catch(() => undefined);
+    h.control.close();
+    await h.closed;
+    this.retired.push(h);
+  }
+
+  /** Restarts a crashed branch from its log; resolves with its new address. */
+  async restart(id: number, epochWallMs: number): Promise<string> {
+    const old = this.handles.get(id);
+    if (!old?.down) throw new Error(`branch ${id} has not crashed`);
+    let topologySet: () => void = () => undefined;
+    const topology = new Promise<void>((resolve) => (topologySet = resolve));
+    const ready = await withTimeout(this.spawn(id, topologySet), this.opts.startTimeoutMs, () => `branch ${id} did not restart`);
+    const h = this.handles.get(id)!;
+    const topo: ToWorker = { type: "topology", hosts: this.hosts };
+    h.control.postMessage(topo);
+    const epoch: ToWorker = { type: "epoch", wallMs: epochWallMs };
+    h.control.postMessage(epoch);
+    await withTimeout(topology, this.opts.startTimeoutMs, () => `branch ${id} did not take the topology`);
+    this.backUp.get(id)?.resolve();
+    this.backUp.delete(id);
+    return ready.address;
   }
 
   /**
@@ -155,12 +221,17 @@ export class Cluster {
    */
   awaitApplied(need: VersionVector, timeoutMs: number): Promise<BranchState[]> {
     const pairs = [...need];
-    return Promise.all([...this.handles.values()].map((h) => new Promise<BranchState>((resolve, reject) => {
+    const ask = (h: BranchHandle) => new Promise<BranchState>((resolve, reject) => {
       const requestId = this.nextRequest++;
       this.waiting.set(requestId, { resolve, reject });
       const msg: ToWorker = { type: "await", requestId, need: pairs, timeoutMs };
       h.control.postMessage(msg);
-    })));
+    });
+    // A crashed branch is asked once it is back.
+    return Promise.all([...this.handles.keys()].map((id) => {
+      const back = this.backUp.get(id);
+      return back ? back.promise.then(() => ask(this.handles.get(id)!)) : ask(this.handles.get(id)!);
+    }));
   }
 
   /** Stops every branch and the pool; safe to call more than once. Returns link counters summed over hosts. */
@@ -174,14 +245,15 @@ export class Cluster {
           // port already closed: the branch is gone
         }
       }
-      await Promise.allSettled([...this.handles.values()].map((h) => h.task));
+      const every = [...this.handles.values(), ...this.retired];
+      await Promise.allSettled(every.map((h) => h.task));
       // A task that ended with its port open (it crashed) gets its port closed here.
-      for (const h of this.handles.values()) h.control.close();
-      await Promise.all([...this.handles.values()].map((h) => h.closed));
+      for (const h of every) h.control.close();
+      await Promise.all(every.map((h) => h.closed));
       for (const w of this.waiting.values()) w.reject(new Error("the cluster stopped"));
       this.waiting.clear();
       await this.pool.destroy();
-      const total: LinkStats = { links: 0, messages: 0, writes: 0, reconnects: 0, backlog: 0 };
+      const total: LinkStats = { links: 0, messages: 0, writes: 0, reconnects: 0, backlog: 0, resent: 0, lost: 0, duplicated: 0, reordered: 0, partitioned: 0 };
       const seenHost = new Set<number>();
       for (const h of this.handles.values()) {
         const s = h.stopped;
@@ -190,11 +262,7 @@ export class Cluster {
         // Every branch of a host reports the same host counters; count each host once.
         if (seenHost.has(hostId)) continue;
         seenHost.add(hostId);
-        total.links += s.links;
-        total.messages += s.messages;
-        total.writes += s.writes;
-        total.reconnects += s.reconnects;
-        total.backlog += s.backlog;
+        for (const k of Object.keys(total) as Array<keyof LinkStats>) total[k] += s[k];
       }
       return total;
     })();
@@ -202,10 +270,10 @@ export class Cluster {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+function withTimeout<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`cluster start timed out after ${ms} ms: ${what}`)), ms);
+    timer = setTimeout(() => reject(new Error(`cluster start timed out after ${ms} ms: ${what()}`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -24,10 +24,10 @@ export interface RetryPolicy {
 /** One gRPC client per branch, created on first use, all closed together. */
 export class BranchClients {
   private readonly clients = new Map<number, banksim.v1.BankClient>();
-  private readonly addresses: ReadonlyMap<number, string>;
+  private readonly addresses: Map<number, string>;
 
   constructor(addresses: ReadonlyMap<number, string>) {
-    this.addresses = addresses;
+    this.addresses = new Map(addresses);
   }
 
   get(branch: number): banksim.v1.BankClient {
@@ -39,6 +39,13 @@ export class BranchClients {
       this.clients.set(branch, c);
     }
     return c;
+  }
+
+  /** A branch restarted at a new address: later requests go there. */
+  setAddress(branch: number, address: string): void {
+    this.addresses.set(branch, address);
+    this.clients.get(branch)?.close();
+    this.clients.delete(branch);
   }
 
   /** Opens connections to these branches ahead of the first request (in parallel). */
@@ -84,6 +91,9 @@ export interface SessionOpOutcome {
   attempts: number;
   error?: string;
 }
+
+/** grpc-js's words for a call that never reached a server. */
+const NEVER_CONNECTED = /No connection established|ECONNREFUSED|Failed to connect|Name resolution failed/i;
 
 const KIND_TO_WIRE: Record<OpKind, banksim.v1.Interface> = {
   deposit: pb.Interface.DEPOSIT,
@@ -144,8 +154,11 @@ export class Session {
       } catch (err) {
         const e = err as grpc.ServiceError;
         lastError = `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`;
-        if (e.code === grpc.status.INVALID_ARGUMENT) break;
-        if (e.code === grpc.status.DEADLINE_EXCEEDED || e.code === grpc.status.UNKNOWN || e.code === grpc.status.CANCELLED) mayHaveRun = true;
+        if (e.code === grpc.status.INVALID_ARGUMENT || e.code === grpc.status.RESOURCE_EXHAUSTED) break;
+        // Only a refusal at the gate, or a connection that was never made,
+        // proves the request did not run; any other failure (a deadline, a
+        // branch that died mid-call) leaves its outcome unknown.
+        if (e.code !== grpc.status.FAILED_PRECONDITION && !(e.code === grpc.status.UNAVAILABLE && NEVER_CONNECTED.test(e.details ?? ""))) mayHaveRun = true;
       }
       if (attempts < this.retry.attemptsMax) {
         await new Promise((r) => setTimeout(r, backoff * (0.5 + Math.random() / 2)));

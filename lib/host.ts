@@ -6,7 +6,10 @@
 
 import * as grpc from "@grpc/grpc-js";
 import type { Branch } from "./branch.js";
+import { seededRandom } from "./delay.js";
+import { NO_FAULTS, partitioned, type FaultPlan } from "./faults.js";
 import type { Write } from "./ledger.js";
+import type { LinkStats } from "./worker-protocol.js";
 import { ReplicationLink } from "./replication-link.js";
 import { guardRequests, UndecodableMessage, WRITE_BATCH } from "./wire-guard.js";
 import { writeFromWire } from "./write-codec.js";
@@ -27,6 +30,7 @@ export type DelayFn = (origin: number, dest: number) => number;
 export class Host {
   readonly hostId: number;
   private readonly branches = new Map<number, Branch>();
+  private readonly gone = new Map<number, { promise: Promise<void>; resolve: () => void }>();
   private readonly links = new Map<number, ReplicationLink>();
   private server: grpc.Server | undefined;
   private address = "";
@@ -34,7 +38,12 @@ export class Host {
   /** Every branch of the cluster (from the topology): writes of any other origin are dropped. */
   private readonly clusterBranches = new Set<number>();
   private delay: DelayFn = () => 0;
+  private faults: FaultPlan = NO_FAULTS;
+  private random: () => number = Math.random;
+  /** Wall-clock start of the customers' run, from which fault schedules count; undefined until told. */
+  private epochWallMs: number | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly faultCounts = { lost: 0, duplicated: 0, reordered: 0, partitioned: 0 };
   private readonly log: (line: string) => void;
 
   constructor(hostId: number, log: (line: string) => void) {
@@ -57,19 +66,43 @@ export class Host {
 
   addBranch(branch: Branch): void {
     this.branches.set(branch.id, branch);
+    let resolve: () => void = () => undefined;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.gone.set(branch.id, { promise, resolve });
   }
 
+  /** Removes a branch (stopped or crashed); deliveries still waiting on it stop waiting. */
   removeBranch(id: number): number {
     this.branches.delete(id);
+    this.gone.get(id)?.resolve();
+    this.gone.delete(id);
     return this.branches.size;
+  }
+
+  /** A branch's receive, or nothing if the branch goes away first (a crashed branch never answers). */
+  private receiveAt(branch: Branch, writes: readonly Write[]): Promise<void> {
+    const gone = this.gone.get(branch.id)?.promise;
+    const received = branch.receive(writes);
+    return gone ? Promise.race([received, gone]) : received;
   }
 
   setDelay(fn: DelayFn): void {
     this.delay = fn;
   }
 
+  /** Faults to inject on this host's incoming replication traffic; the first call wins. */
+  setFaults(plan: FaultPlan, seed: number): void {
+    if (this.faults !== NO_FAULTS) return;
+    this.faults = plan;
+    this.random = seededRandom((seed ^ (this.hostId * 0x9e3779b1)) >>> 0);
+  }
+
+  setEpoch(wallMs: number): void {
+    this.epochWallMs ??= wallMs;
+  }
+
   /** Connects to every other host. The first call wins; later ones are no-ops. */
-  setTopology(hosts: readonly HostInfo[], linkOptions: { batchMax: number; inFlightMax: number }): void {
+  setTopology(hosts: readonly HostInfo[], linkOptions: { batchMax: number; inFlightMax: number; ackTimeoutMs: number }): void {
     if (this.topologySet) return;
     this.topologySet = true;
     for (const h of hosts) for (const b of h.branchIds) this.clusterBranches.add(b);
@@ -86,9 +119,9 @@ export class Host {
     }
   }
 
-  /** A branch here accepted `write`: deliver it to every other replica. */
+  /** A branch here accepted `write` (or recovered it after a crash): deliver it to every other replica. */
   broadcast(write: Write): void {
-    this.deliverLocal([write]);
+    this.deliverLocal([write]).catch(() => undefined);
     for (const link of this.links.values()) link.send(write);
   }
 
@@ -114,8 +147,25 @@ export class Host {
       }
       // One line per batch, not per write: a hostile batch may hold millions.
       if (dropped > 0) this.log(`host ${this.hostId}: dropped ${dropped} of ${batch.writes.length} writes from host ${batch.fromHost} as malformed (first: ${firstProblem})`);
-      this.deliverLocal(writes);
-      call.write(new pb.Ack({ batchSeq: batch.batchSeq }));
+      // Injected faults (--faults): a lost batch is never acknowledged, so its
+      // sender resends it; a duplicate is delivered twice; a reordered one waits.
+      const f = this.faults;
+      if (f.loss > 0 && this.random() < f.loss) {
+        this.faultCounts.lost++;
+        return;
+      }
+      const copies = f.dup > 0 && this.random() < f.dup ? 2 : 1;
+      const holdMs = f.reorder > 0 && this.random() < f.reorder ? 1 + this.random() * 49 : 0;
+      if (copies > 1) this.faultCounts.duplicated++;
+      if (holdMs > 0) this.faultCounts.reordered++;
+      const deliver = () => Promise.all(Array.from({ length: copies }, () => this.deliverLocal(writes)));
+      const delivered = holdMs > 0 ? this.after(holdMs).then(deliver) : deliver();
+      // Acknowledge only once every replica here has the writes durably: an
+      // acknowledged write is never lost, even if a branch here then crashes.
+      delivered.then(
+        () => call.write(new pb.Ack({ batchSeq: batch.batchSeq })),
+        (err: Error) => this.log(`host ${this.hostId}: batch ${batch.batchSeq} from host ${batch.fromHost} not acknowledged: ${err.message}`),
+      );
     });
     call.on("end", () => call.end());
     call.on("error", () => undefined); // the sender reconnects and resends
@@ -139,37 +189,63 @@ export class Host {
     return undefined;
   }
 
-  /** Hands writes to each co-hosted replica other than their origin, after the link's delay. */
-  private deliverLocal(writes: readonly Write[]): void {
+  /**
+   * Hands writes to each co-hosted replica other than their origin, after the
+   * link's delay and once no partition separates them. Resolves when every
+   * replica here has them durably (a replica that is down gets them later,
+   * from their origin, when it catches up).
+   */
+  private deliverLocal(writes: readonly Write[]): Promise<void> {
+    const done: Promise<void>[] = [];
     for (const branch of this.branches.values()) {
       const now: Write[] = [];
       for (const w of writes) {
         if (w.id.branch === branch.id) continue;
         const ms = this.delay(w.id.branch, branch.id);
-        if (ms <= 0) now.push(w);
-        else this.later(ms, () => this.branches.get(branch.id)?.receive([w]));
+        if (ms <= 0 && this.partitionLeftMs(w.id.branch, branch.id) === undefined) now.push(w);
+        else done.push(this.after(ms).then(() => this.deliverWhenConnected(w, branch.id)));
       }
-      if (now.length > 0) branch.receive(now);
+      if (now.length > 0) done.push(this.receiveAt(branch, now));
     }
+    return Promise.all(done).then(() => undefined);
   }
 
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
+  private async deliverWhenConnected(w: Write, dest: number): Promise<void> {
+    if (this.partitionLeftMs(w.id.branch, dest) !== undefined) this.faultCounts.partitioned++;
+    for (let left = this.partitionLeftMs(w.id.branch, dest); left !== undefined; left = this.partitionLeftMs(w.id.branch, dest)) {
+      await this.after(left + 1);
+    }
+    const branch = this.branches.get(dest);
+    if (branch) await this.receiveAt(branch, [w]);
   }
 
-  linkStats(): { links: number; messages: number; writes: number; reconnects: number; backlog: number } {
-    let messages = 0, writes = 0, reconnects = 0, backlog = 0;
+  private partitionLeftMs(origin: number, dest: number): number | undefined {
+    if (this.epochWallMs === undefined || this.faults.partitions.length === 0) return undefined;
+    return partitioned(this.faults, origin, dest, Date.now() - this.epochWallMs);
+  }
+
+  /** A timer the host cancels when it stops. */
+  private after(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  linkStats(): LinkStats {
+    let messages = 0, writes = 0, reconnects = 0, backlog = 0, resent = 0;
     for (const l of this.links.values()) {
       messages += l.messagesSent;
       writes += l.writesSent;
       reconnects += l.reconnects;
       backlog += l.backlog;
+      resent += l.resent;
     }
-    return { links: this.links.size, messages, writes, reconnects, backlog };
+    return { links: this.links.size, messages, writes, reconnects, backlog, resent, ...this.faultCounts };
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,8 @@
 // keeps at most `inFlightMax` messages unacknowledged. When the stream breaks,
 // the unacknowledged batches go back to the head of the queue and are resent
 // after a backoff, so the peer may see a write twice: replicas apply by write
-// id, so duplicates change nothing.
+// id, so duplicates change nothing. A batch that stays unacknowledged past
+// `ackTimeoutMs` (lost on the way) is sent again on the same stream.
 
 import * as grpc from "@grpc/grpc-js";
 import type { Write } from "./ledger.js";
@@ -21,6 +22,7 @@ export interface LinkOptions {
   inFlightMax: number;
   backoffMsMin: number;
   backoffMsMax: number;
+  ackTimeoutMs: number;
   log: (line: string) => void;
 }
 
@@ -30,6 +32,8 @@ export class ReplicationLink {
   private stream: grpc.ClientDuplexStream<banksim.v1.WriteBatch, banksim.v1.Ack> | undefined;
   private queue: Write[] = [];
   private readonly inFlight = new Map<number, Write[]>();
+  private readonly sentAt = new Map<number, number>();
+  private ackTimer: NodeJS.Timeout | undefined;
   private batchSeq = 0;
   private backoffMs: number;
   private pumpScheduled = false;
@@ -39,6 +43,8 @@ export class ReplicationLink {
   messagesSent = 0;
   writesSent = 0;
   reconnects = 0;
+  /** Batches sent again after their acknowledgement did not come in time. */
+  resent = 0;
 
   constructor(opts: LinkOptions) {
     this.opts = opts;
@@ -72,6 +78,7 @@ export class ReplicationLink {
     const stream = this.client.Replicate();
     stream.on("data", (ack: banksim.v1.Ack) => {
       this.inFlight.delete(Number(ack.batchSeq));
+      this.sentAt.delete(Number(ack.batchSeq));
       this.backoffMs = this.opts.backoffMsMin;
       this.pump();
     });
@@ -83,6 +90,7 @@ export class ReplicationLink {
       // Resend everything unacknowledged, in the original order, ahead of newer writes.
       const unacked = [...this.inFlight.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, ws]) => ws);
       this.inFlight.clear();
+      this.sentAt.clear();
       this.queue = unacked.concat(this.queue);
       this.opts.log(`link to ${this.opts.address} broke (${why}); resending ${unacked.length} writes in ${this.backoffMs} ms`);
       this.retryTimer = setTimeout(() => {
@@ -103,14 +111,37 @@ export class ReplicationLink {
       const writes = this.queue.splice(0, this.opts.batchMax);
       const seq = ++this.batchSeq;
       this.inFlight.set(seq, writes);
+      this.sentAt.set(seq, performance.now());
+      this.armAckTimer();
       this.messagesSent++;
       this.writesSent += writes.length;
       this.stream.write(new pb.WriteBatch({ fromHost: this.opts.fromHost, batchSeq: seq, writes: writes.map(writeToWire) }));
     }
   }
 
+  /** Checks now and then that the oldest batch in flight has not waited too long. */
+  private armAckTimer(): void {
+    if (this.ackTimer) return;
+    this.ackTimer = setInterval(() => {
+      if (this.sentAt.size === 0) {
+        clearInterval(this.ackTimer);
+        this.ackTimer = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const [seq, at] of this.sentAt) {
+        const writes = this.inFlight.get(seq);
+        if (now - at <= this.opts.ackTimeoutMs || !writes || !this.stream) continue;
+        this.resent++;
+        this.sentAt.set(seq, now);
+        this.stream.write(new pb.WriteBatch({ fromHost: this.opts.fromHost, batchSeq: seq, writes: writes.map(writeToWire) }));
+      }
+    }, Math.max(10, this.opts.ackTimeoutMs / 4));
+  }
+
   close(): void {
     this.closed = true;
+    if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const s = this.stream;
     this.stream = undefined;

@@ -30,6 +30,8 @@ export interface RunSummary {
   requestBytes: number;
   /** Peak resident memory of the whole process (main thread and workers), MB. */
   peakRssMb: number;
+  /** What the injected faults did, and what customers went through. */
+  faults: { events: string[]; retries: number; unknownOutcomes: number; failedOperations: number };
 }
 
 export function buildResults(r: {
@@ -55,6 +57,8 @@ export function buildResults(r: {
       concurrent: r.cfg.concurrent,
       overdraftGuard: r.cfg.overdraftGuard,
       delay: r.cfg.delaySpec,
+      durable: r.cfg.durable,
+      faults: r.cfg.faults,
       seed: r.cfg.seed,
       gateTimeoutMs: r.cfg.gateTimeoutMs,
     },

@@ -4,6 +4,7 @@
 
 import { defaultWorkers } from "./cluster.js";
 import { parseDelaySpec } from "./delay.js";
+import { parseFaults, type FaultPlan } from "./faults.js";
 import { DEFAULT_GUARANTEES, parseGuarantees, type GuaranteeName } from "./gate.js";
 
 export interface RunConfig {
@@ -27,6 +28,11 @@ export interface RunConfig {
   inFlightMax: number;
   delaySpec: string;
   seed: number;
+  /** Each branch logs to <outDir>/store before it acknowledges (off: memory only). */
+  durable: boolean;
+  faults: FaultPlan;
+  /** How long a replication batch may go unacknowledged before it is resent. */
+  ackTimeoutMs: number;
 }
 
 export const DEFAULTS = {
@@ -59,6 +65,8 @@ export interface RawRunFlags {
   gateTimeout?: string | number;
   delay?: string;
   seed?: string | number;
+  durable?: boolean;
+  faults?: string;
 }
 
 export class UsageError extends Error {
@@ -79,7 +87,8 @@ function parseOverdraftGuard(text: string): RunConfig["overdraftGuard"] {
   throw new UsageError(`--overdraft-guard: expected none or home, found ${JSON.stringify(text)}`);
 }
 
-export function resolveRunConfig(raw: RawRunFlags, branchCount: number): RunConfig {
+export function resolveRunConfig(raw: RawRunFlags, branchIds: readonly number[]): RunConfig {
+  const branchCount = branchIds.length;
   const delaySpec = raw.delay ?? DEFAULTS.delay;
   try {
     parseDelaySpec(delaySpec);
@@ -92,6 +101,17 @@ export function resolveRunConfig(raw: RawRunFlags, branchCount: number): RunConf
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  let faults: FaultPlan;
+  try {
+    faults = parseFaults(raw.faults ?? "", branchIds);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const durable = raw.durable ?? true;
+  if (faults.crashes.length > 0 && !durable) throw new UsageError("--faults crash=...: a branch can only recover from a crash with its log; drop --no-durable");
+  // Acknowledgements wait for delayed and partitioned deliveries: give them that long before resending.
+  const maxDelayMs = Math.max(0, ...parseDelaySpec(delaySpec).map((r) => r.maxMs));
+  const maxPartitionMs = Math.max(0, ...faults.partitions.map((p) => p.forMs));
   const basePort = intFlag("--base-port", raw.basePort, DEFAULTS.basePort, 0, 65535);
   if (basePort > 0 && basePort + branchCount > 65535) {
     throw new UsageError(`--base-port: ${basePort} + ${branchCount} branches runs past port 65535`);
@@ -116,5 +136,10 @@ export function resolveRunConfig(raw: RawRunFlags, branchCount: number): RunConf
     inFlightMax: DEFAULTS.inFlightMax,
     delaySpec,
     seed: intFlag("--seed", raw.seed, DEFAULTS.seed, 0, 2 ** 32 - 1),
+    durable,
+    faults,
+    ackTimeoutMs: 250 + 2 * maxDelayMs + maxPartitionMs,
+    // Customers ride out crashes and partitions: more attempts when faults are planned.
+    ...(faults.crashes.length + faults.partitions.length > 0 ? { attemptsMax: 12 } : {}),
   };
 }

@@ -18,7 +18,9 @@ import { buildResults, type RunSummary } from "./results.js";
 import type { RunConfig } from "./run-config.js";
 import type { CustomerRun, EventOutcome, Scenario } from "./scenario.js";
 import { addWrite, equal, parseWriteId, toJson, type VersionVector } from "./version-vector.js";
-import type { LinkStats, ToMain } from "./worker-protocol.js";
+import type { LinkStats, ToMain, WireWrite } from "./worker-protocol.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface RunReport {
   ok: boolean;
@@ -31,7 +33,7 @@ export interface RunReport {
   outDir: string;
 }
 
-export const ARTIFACTS = ["output.json", "results.json", "history.jsonl", "branches"];
+export const ARTIFACTS = ["output.json", "results.json", "history.jsonl", "branches", "store"];
 
 export async function runScenario(
   scenario: Scenario,
@@ -50,12 +52,29 @@ export async function runScenario(
   });
   const logs = new BranchLogs(join(cfg.outDir, "branches"), cfg.verbose ? io.log : undefined);
   const lag = new PropagationLag(scenario.branches.length);
+  // With crashes planned, remember what each branch reported applied: a
+  // restarted branch's log may hold writes it never got to report.
+  const reported = cfg.faults.crashes.length > 0 ? new Map<number, Set<string>>() : undefined;
+  const recordApplied = (branch: number, writes: WireWrite[], wallMs: number, monoMs: number) => {
+    const fresh = reported ? writes.filter((w) => !reported.get(branch)?.has(w.id)) : writes;
+    if (fresh.length === 0) return;
+    if (reported) {
+      const seen = reported.get(branch) ?? new Set<string>();
+      for (const w of fresh) seen.add(w.id);
+      reported.set(branch, seen);
+    }
+    history.write({ type: "apply", branch, writes: fresh.map(({ id, kind, amountCents }) => ({ id, kind, amountCents })), wallMs, monoMs });
+    for (const w of fresh) lag.applied(w.id, w.acceptedAtMs, wallMs);
+  };
+  const faultLog: string[] = [];
   const onMessage = (msg: ToMain) => {
-    if (msg.type !== "events") return;
-    for (const [wallMs, line] of msg.logs) logs.line(msg.branchId, wallMs, line);
-    if (msg.applied.length > 0) {
-      history.write({ type: "apply", branch: msg.branchId, writes: msg.applied.map(({ id, kind, amountCents }) => ({ id, kind, amountCents })), wallMs: msg.wallMs, monoMs: msg.monoMs });
-      for (const w of msg.applied) lag.applied(w.id, w.acceptedAtMs, msg.wallMs);
+    if (msg.type === "events") {
+      for (const [wallMs, line] of msg.logs) logs.line(msg.branchId, wallMs, line);
+      recordApplied(msg.branchId, msg.applied, msg.wallMs, msg.monoMs);
+    } else if (msg.type === "recovered") {
+      faultLog.push(`branch ${msg.branchId} recovered ${msg.applied.length} writes and ${msg.outcomes} outcomes from its log` +
+        (msg.cutBytes > 0 ? `, cutting ${msg.cutBytes} bytes (${msg.cutReason ?? ""})` : ""));
+      recordApplied(msg.branchId, msg.applied, Date.now(), performance.timeOrigin + performance.now());
     }
   };
 
@@ -72,7 +91,7 @@ export async function runScenario(
   let customersMs = 0;
   let settleMs = 0;
   let stopMs = 0;
-  let links: LinkStats = { links: 0, messages: 0, writes: 0, reconnects: 0, backlog: 0 };
+  let links: LinkStats = { links: 0, messages: 0, writes: 0, reconnects: 0, backlog: 0, resent: 0, lost: 0, duplicated: 0, reordered: 0, partitioned: 0 };
   try {
     cluster = await Cluster.start({
       branchIds: scenario.branches,
@@ -86,6 +105,9 @@ export async function runScenario(
       delaySpec: cfg.delaySpec,
       delaySeed: cfg.seed,
       startTimeoutMs: cfg.startTimeoutMs,
+      ackTimeoutMs: cfg.ackTimeoutMs,
+      storeDir: cfg.durable ? join(cfg.outDir, "store") : "",
+      faults: cfg.faults,
       onMessage,
     });
     const c = new BranchClients(cluster.addresses);
@@ -122,6 +144,18 @@ export async function runScenario(
     const barrier = () => running.awaitApplied(acked, cfg.barrierTimeoutMs);
 
     const t0 = performance.now();
+    const epochWallMs = Date.now();
+    running.epoch(epochWallMs);
+    const crashes = cfg.faults.crashes.map(async (f) => {
+      await sleep(f.atMs);
+      faultLog.push(`crashed branch ${f.branch} at ${Math.round(performance.now() - t0)} ms`);
+      await running.crash(f.branch);
+      await sleep(f.restartAfterMs);
+      const address = await running.restart(f.branch, epochWallMs);
+      c.setAddress(f.branch, address);
+      faultLog.push(`restarted branch ${f.branch} at ${Math.round(performance.now() - t0)} ms on ${address}`);
+    });
+    const customersDone = (async () => {
     if (cfg.concurrent) {
       const bySession = new Map<number, CustomerRun[]>();
       for (const run of scenario.customers) bySession.set(run.customerId, [...(bySession.get(run.customerId) ?? []), run]);
@@ -134,7 +168,10 @@ export async function runScenario(
         await barrier();
       }
     }
+    })();
+    await customersDone;
     customersMs = performance.now() - t0;
+    await Promise.all(crashes);
     const t1 = performance.now();
 
     // Quiescence: every branch applies every write any branch issued
@@ -162,7 +199,10 @@ export async function runScenario(
   }
 
   const failedOps = outcomes.filter((o) => o.status !== "ok");
-  if (!error && failedOps.length > 0) {
+  // Under injected faults an operation may end failed or unknown by design (it
+  // is recorded as such); without faults, that is a failure of the run.
+  const faultsPlanned = cfg.faults.crashes.length + cfg.faults.partitions.length > 0 || cfg.faults.loss > 0;
+  if (!error && failedOps.length > 0 && !faultsPlanned) {
     error = `${failedOps.length} operation(s) did not complete; first: ${failedOps[0]?.error ?? ""}`;
   }
   const ok = error === undefined;
@@ -181,6 +221,12 @@ export async function runScenario(
     writes: finals.reduce((n, f) => n + f.issued, 0),
     requestBytes: Math.round(sizes.mean),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    faults: {
+      events: faultLog,
+      retries: outcomes.reduce((n, o) => n + o.attempts - 1, 0),
+      unknownOutcomes: outcomes.filter((o) => o.status === "unknown").length,
+      failedOperations: outcomes.filter((o) => o.status === "failed").length,
+    },
   };
   writeFileSync(join(cfg.outDir, "results.json"), JSON.stringify(buildResults({ scenario, cfg, outcomes, finals, converged, ok, error, summary }), null, 2) + "\n");
   if (ok) writeFileSync(join(cfg.outDir, "output.json"), formatJsonCompact(courseOutput(scenario, outcomes)));

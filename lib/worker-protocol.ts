@@ -2,6 +2,7 @@
 // the MessagePort handed to that branch's task. Every message has a `type`.
 
 import type { MessagePort } from "node:worker_threads";
+import type { FaultPlan } from "./faults.js";
 import type { HostInfo } from "./host.js";
 
 /** The piscina task that hosts one branch until told to stop. */
@@ -18,6 +19,14 @@ export interface BranchTask {
   /** Link delays as [origin, dest, ms] rules; see delay.ts. */
   delaySpec: string;
   delaySeed: number;
+  /** How long a replication batch may go unacknowledged before it is resent. */
+  ackTimeoutMs: number;
+  /** Where the branch keeps its log; "" keeps everything in memory (no recovery). */
+  storeDir: string;
+  /** Faults to inject on this host's replication traffic (times from the "epoch" message). */
+  faults: FaultPlan;
+  /** Other branches' customer addresses, for catching up after a restart. */
+  peers: Array<[number, string]>;
   control: MessagePort;
 }
 
@@ -34,6 +43,8 @@ export type ToMain =
   | { type: "events"; branchId: number; logs: Array<[number, string]>; applied: WireWrite[]; wallMs: number; monoMs: number }
   | { type: "topology-set"; branchId: number }
   | { type: "stopped"; branchId: number; stats: LinkStats }
+  /** A restarted branch: the writes its log gave back (some may never have been reported as applied). */
+  | { type: "recovered"; branchId: number; applied: WireWrite[]; outcomes: number; cutBytes: number; cutReason?: string }
   /** Answer to "await": the branch's state once it applied the writes asked for, or why not. */
   | { type: "state"; branchId: number; requestId: number; state?: StateJson; error?: string };
 
@@ -41,7 +52,11 @@ export type ToWorker =
   | { type: "topology"; hosts: HostInfo[] }
   /** Reply with "state" once every write in `need` ([origin, seq] pairs) is applied here. */
   | { type: "await"; requestId: number; need: Array<[number, number]>; timeoutMs: number }
-  | { type: "stop" };
+  | { type: "stop" }
+  /** Die at once, as a crash would: nothing more is written, flushed or answered. */
+  | { type: "crash" }
+  /** Customers started at this wall-clock time: fault schedules count from it. */
+  | { type: "epoch"; wallMs: number };
 
 /** A branch's state as it crosses the port (version vectors as [origin, seq] pairs). */
 export interface StateJson {
@@ -58,6 +73,14 @@ export interface LinkStats {
   writes: number;
   reconnects: number;
   backlog: number;
+  /** Batches sent again because their acknowledgement did not come in time. */
+  resent: number;
+  /** Injected faults on incoming batches (--faults). */
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  /** Deliveries held back by a partition until it healed. */
+  partitioned: number;
 }
 
 export interface ErrorPayload {

@@ -473,8 +473,8 @@ t.test("lib/limits.ts states the limits the code enforces", async (t) => {
   t.throws(() => parseDelaySpec(`${MAX_DELAY_MS + 1}ms`), { message: `--delay: "${MAX_DELAY_MS + 1}ms" exceeds the limit of ${MAX_DELAY_MS} ms` });
   t.doesNotThrow(() => parseDelaySpec(`${MAX_DELAY_MS}ms`));
   // run-config.ts enforces the gate timeout bound inline; this ties it to the stated limit.
-  t.equal(resolveRunConfig({ gateTimeout: limits.MAX_GATE_TIMEOUT_MS }, 1).gateTimeoutMs, limits.MAX_GATE_TIMEOUT_MS);
-  t.throws(() => resolveRunConfig({ gateTimeout: limits.MAX_GATE_TIMEOUT_MS + 1 }, 1), { message: `--gate-timeout: expected an integer from 1 to ${limits.MAX_GATE_TIMEOUT_MS}, found ${limits.MAX_GATE_TIMEOUT_MS + 1}` });
-  t.equal(resolveRunConfig({ workers: limits.MAX_WORKERS }, 1).workers, limits.MAX_WORKERS);
-  t.throws(() => resolveRunConfig({ workers: limits.MAX_WORKERS + 1 }, 1), { message: /^--workers: expected an integer from 1 to 64/ });
+  t.equal(resolveRunConfig({ gateTimeout: limits.MAX_GATE_TIMEOUT_MS }, [1]).gateTimeoutMs, limits.MAX_GATE_TIMEOUT_MS);
+  t.throws(() => resolveRunConfig({ gateTimeout: limits.MAX_GATE_TIMEOUT_MS + 1 }, [1]), { message: `--gate-timeout: expected an integer from 1 to ${limits.MAX_GATE_TIMEOUT_MS}, found ${limits.MAX_GATE_TIMEOUT_MS + 1}` });
+  t.equal(resolveRunConfig({ workers: limits.MAX_WORKERS }, [1]).workers, limits.MAX_WORKERS);
+  t.throws(() => resolveRunConfig({ workers: limits.MAX_WORKERS + 1 }, [1]), { message: /^--workers: expected an integer from 1 to 64/ });
 });

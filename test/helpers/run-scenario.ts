@@ -16,6 +16,6 @@ export async function runText(t: Test, text: string, source: string, flags: RawR
   if (flags.branches !== undefined) opts.branches = flags.branches;
   const scenario = parseScenario(text, source, opts);
   const out = t.testdir({});
-  const cfg = resolveRunConfig({ ...flags, out }, scenario.branches.length);
+  const cfg = resolveRunConfig({ ...flags, out }, scenario.branches);
   return runScenario(scenario, cfg, { log: (l) => t.comment(l) });
 }
