@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Durable, OpReply, Recovered } from "./branch.js";
 import type { Write } from "./ledger.js";
-import { decodeLog, WriteAheadLog } from "./wal.js";
+import { decodeLog, encodeJson, WriteAheadLog } from "./wal.js";
 
 type Pairs = Array<[number, number]>;
 interface WriteJson { o: number; s: number; k: "d" | "w"; a: number; d: Pairs; t: number }
@@ -22,6 +22,19 @@ function writeToJson(w: Write): WriteJson {
 
 function writeFromJson(j: WriteJson): Write {
   return { id: { branch: j.o, seq: j.s }, kind: j.k === "d" ? "deposit" : "withdraw", amountCents: j.a, deps: new Map(j.d), acceptedAtMs: j.t };
+}
+
+function writeItemJson(w: Write): string {
+  return JSON.stringify({ w: writeToJson(w) });
+}
+
+// Every replica on a host logs the same received write object: frame it (JSON
+// and checksum) once, and let each replica's log append the same bytes.
+const framed = new WeakMap<Write, Buffer>();
+function receivedWriteFrame(w: Write): Buffer {
+  let frame = framed.get(w);
+  if (frame === undefined) framed.set(w, (frame = encodeJson(`[${writeItemJson(w)}]`)));
+  return frame;
 }
 
 export class BranchStore {
@@ -53,11 +66,17 @@ export class BranchStore {
     return out;
   }
 
-  persist(records: Durable[]): Promise<void> {
-    return this.wal.append(records.map((r) =>
-      r.kind === "write"
-        ? { w: writeToJson(r.write) }
-        : { o: { c: r.session, n: r.n, r: { ...r.reply, witness: [...r.reply.witness] } } }));
+  /** Logs records; with `sync`, resolves only once they are on disk. */
+  persist(records: Durable[], sync: boolean): Promise<void> {
+    if (!sync) {
+      // Writes from peers, one record each; a torn tail among them only costs a catch-up.
+      for (const r of records) if (r.kind === "write") void this.wal.appendFrame(receivedWriteFrame(r.write), false);
+      return Promise.resolve();
+    }
+    // Own decisions go in one record, so the write and its outcome survive or vanish together.
+    const items = records.map((r) =>
+      r.kind === "write" ? writeItemJson(r.write) : JSON.stringify({ o: { c: r.session, n: r.n, r: { ...r.reply, witness: [...r.reply.witness] } } }));
+    return this.wal.appendJson(`[${items.join(",")}]`, sync);
   }
 
   /** This branch's own writes after `seq`, from the log on disk, for a peer catching up. */

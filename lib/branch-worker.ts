@@ -78,7 +78,7 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
       propagate: (w: Write) => myHost.broadcast(w),
       applied: (ws) => outbox.addApplied(ws),
       log,
-      ...(store ? { persist: (records: Durable[]) => store.persist(records) } : {}),
+      ...(store ? { persist: (records: Durable[], sync: boolean) => store.persist(records, sync) } : {}),
     },
   );
   myHost.addBranch(branch);

@@ -82,10 +82,11 @@ export interface BranchHooks {
   applied(writes: readonly Write[]): void;
   log(line: string): void;
   /**
-   * Makes records durable. Optional: without it the branch keeps everything
-   * in memory only. Resolutions must come in call order (a log does that).
+   * Logs records; with `sync`, resolves once they are on disk. Optional:
+   * without it the branch keeps everything in memory only. Resolutions must
+   * come in call order (a log does that).
    */
-  persist?(records: Durable[]): Promise<void>;
+  persist?(records: Durable[], sync: boolean): Promise<void>;
 }
 
 const REQUEST_ID = /^(.{1,200})#([1-9]\d{0,15})$/;
@@ -116,10 +117,18 @@ export class Branch {
     for (const o of config.recovered?.outcomes ?? []) this.lastRequest.set(o.session, { n: o.n, reply: Promise.resolve(o.reply) });
   }
 
-  private persist(records: Durable[]): Promise<void> {
+  /**
+   * What a branch decides (its own writes, its customers' outcomes) must be
+   * on disk before anyone sees it: its write ids and answers are promises
+   * only it can keep. What it received from peers need not wait for the disk:
+   * a replica that loses the end of its log in a crash fetches those writes
+   * again from their origins, whose logs have them.
+   */
+  private persist(records: Durable[], sync: boolean): Promise<void> {
     if (!this.hooks.persist) return this.durable;
-    this.durable = this.hooks.persist(records);
-    return this.durable;
+    const written = this.hooks.persist(records, sync);
+    if (sync) this.durable = written;
+    return written;
   }
 
   state(): BranchState {
@@ -184,7 +193,7 @@ export class Branch {
     const write = decision.write;
     const records: Durable[] = write ? [{ kind: "write", write }] : [];
     records.push({ kind: "outcome", session: op.session, n, reply });
-    const durable = this.persist(records);
+    const durable = this.persist(records, true);
     if (write) this.waiters.notify();
     await durable;
     if (write) {
@@ -220,7 +229,7 @@ export class Branch {
 
   /**
    * Takes writes from peers (any order, duplicates allowed). Resolves once
-   * those it could apply are durable; a peer may count them delivered then.
+   * those it could apply are applied and written to its log (if it keeps one).
    */
   receive(writes: readonly Write[]): Promise<void> {
     let applied: Write[] = [];
@@ -233,9 +242,9 @@ export class Branch {
       if (done.length > 0) applied = applied.concat(done);
     }
     if (applied.length === 0) return this.durable;
-    const durable = this.persist(applied.map((write) => ({ kind: "write", write })));
+    const written = this.persist(applied.map((write) => ({ kind: "write", write })), false);
     this.waiters.notify();
-    return durable.then(() => this.hooks.applied(applied));
+    return written.then(() => this.hooks.applied(applied));
   }
 
   /** Resolves with the state once every write in `need` is applied here. */

@@ -12,6 +12,7 @@ import { fdatasync, write } from "node:fs";
 import { crc32 } from "./crc32.js";
 
 const HEADER = 8;
+const LAZY_FLUSH_MS = 50;
 /** A record larger than this is treated as corruption. */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
@@ -24,7 +25,12 @@ export interface Recovered<T> {
 }
 
 export function encodeRecord(record: unknown): Buffer {
-  const payload = Buffer.from(JSON.stringify(record), "utf8");
+  return encodeJson(JSON.stringify(record));
+}
+
+/** Frames a record already turned into JSON text. */
+export function encodeJson(json: string): Buffer {
+  const payload = Buffer.from(json, "utf8");
   const frame = Buffer.allocUnsafe(HEADER + payload.length);
   frame.writeUInt32LE(payload.length, 0);
   frame.writeUInt32LE(crc32(payload), 4);
@@ -59,8 +65,10 @@ export function decodeLog<T>(bytes: Buffer): Recovered<T> & { goodBytes: number 
 
 export class WriteAheadLog<T = unknown> {
   private readonly fd: number;
-  private pending: Array<{ frame: Buffer; done: (err: Error | null) => void }> = [];
+  private pending: Array<{ frame: Buffer; sync: boolean; done: (err: Error | null) => void }> = [];
   private syncing = false;
+  private lazy: Buffer[] = [];
+  private lazyTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Counters, for the durability cost. */
   syncs = 0;
@@ -84,14 +92,46 @@ export class WriteAheadLog<T = unknown> {
     return out;
   }
 
-  /** Resolves once the record is on disk (fdatasync'd). */
-  append(record: T): Promise<void> {
+  /**
+   * With `sync` (the default), resolves once the record is written and
+   * fdatasync'd. Without it, the record is only queued: it reaches the file
+   * within LAZY_FLUSH_MS, or with the next synced record, and a crash before
+   * then loses it. Records reach the file in append order whatever their
+   * `sync`, so a sync makes every earlier record durable too.
+   */
+  append(record: T, sync = true): Promise<void> {
+    return this.appendJson(JSON.stringify(record), sync);
+  }
+
+  /** As append, for a record already turned into JSON text (it must parse as a T). */
+  appendJson(json: string, sync = true): Promise<void> {
+    return this.appendFrame(encodeJson(json), sync);
+  }
+
+  /** As append, for a record already framed by encodeJson (frames can be shared between logs). */
+  appendFrame(frame: Buffer, sync = true): Promise<void> {
     if (this.closed) return Promise.reject(new Error("the log is closed"));
     this.appends++;
+    if (!sync) {
+      this.lazy.push(frame);
+      this.lazyTimer ??= setTimeout(() => {
+        this.lazyTimer = undefined;
+        this.moveLazy();
+        if (!this.syncing) this.commit();
+      }, LAZY_FLUSH_MS);
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
-      this.pending.push({ frame: encodeRecord(record), done: (err) => (err ? reject(err) : resolve()) });
+      this.moveLazy();
+      this.pending.push({ frame, sync, done: (err) => (err ? reject(err) : resolve()) });
       if (!this.syncing) this.commit();
     });
+  }
+
+  private moveLazy(): void {
+    if (this.lazy.length === 0) return;
+    this.pending.push({ frame: Buffer.concat(this.lazy), sync: false, done: () => undefined });
+    this.lazy = [];
   }
 
   private commit(): void {
@@ -110,6 +150,7 @@ export class WriteAheadLog<T = unknown> {
     };
     write(this.fd, bytes, 0, bytes.length, null, (err) => {
       if (err) return finish(err);
+      if (!batch.some((b) => b.sync)) return finish(null);
       fdatasync(this.fd, (err2) => {
         this.syncs++;
         finish(err2);
@@ -122,6 +163,8 @@ export class WriteAheadLog<T = unknown> {
     if (this.closed) return;
     this.closed = true;
     this.pending = [];
+    this.lazy = [];
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
     try {
       closeSync(this.fd);
     } catch {
@@ -132,6 +175,10 @@ export class WriteAheadLog<T = unknown> {
   /** Waits for appends in flight, then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    this.moveLazy();
+    if (!this.syncing) this.commit();
     this.closed = true;
     while (this.syncing || this.pending.length > 0) await new Promise((r) => setImmediate(r));
     closeSync(this.fd);

@@ -20,7 +20,7 @@ function open(dir: string, id = 1) {
       propagate: (w) => propagated.push(w),
       applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)),
       log: () => undefined,
-      persist: (records) => store.persist(records),
+      persist: (records, sync) => store.persist(records, sync),
     },
   );
   return { store, branch, applied, propagated, recovered, cutBytes, cutReason };
