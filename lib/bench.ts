@@ -47,13 +47,13 @@ export interface CaseResult {
 
 const BIN = fileURLToPath(new URL("../../bin/bank-sim", import.meta.url));
 
-function runOnce(c: BenchCase, rep: number, dir: string, seed: number): Promise<CaseResult> {
+function runOnce(c: BenchCase, rep: number, dir: string, seed: number, extraArgs: readonly string[]): Promise<CaseResult> {
   const file = join(dir, `${c.name}-${rep}.json`);
   const out = join(dir, `${c.name}-${rep}`);
   writeFileSync(file, JSON.stringify(generateScenario({ branches: c.branches, customers: c.customers, events: c.events, seed, mix: DEFAULT_MIX })));
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "run", file, "--concurrent", "--guarantees", "all", "--out", out], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "run", file, "--concurrent", "--guarantees", "all", "--out", out, ...extraArgs], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
@@ -78,6 +78,7 @@ function runOnce(c: BenchCase, rep: number, dir: string, seed: number): Promise<
 }
 
 export interface BenchReport {
+  durable: boolean;
   machine: { cpus: number; node: string };
   ceiling: { callsPerSec: number; inFlight: number };
   cases: Array<{
@@ -96,7 +97,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 };
 
-export async function runBench(opts: { cases: readonly BenchCase[]; reps: number; ceilingCalls: number; log: (line: string) => void }): Promise<BenchReport> {
+export async function runBench(opts: { cases: readonly BenchCase[]; reps: number; ceilingCalls: number; durable: boolean; log: (line: string) => void }): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), "bank-sim-bench-"));
   try {
     opts.log(`measuring the grpc-js unary ceiling (${opts.ceilingCalls} calls, 64 in flight)...`);
@@ -106,7 +107,7 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
       const runs: CaseResult[] = [];
       for (let rep = 1; rep <= opts.reps; rep++) {
         opts.log(`${c.name}: run ${rep} of ${opts.reps}...`);
-        runs.push(await runOnce(c, rep, dir, rep));
+        runs.push(await runOnce(c, rep, dir, rep, opts.durable ? [] : ["--no-durable"]));
       }
       const pick = (f: (r: CaseResult) => number) => Math.round(median(runs.map(f)) * 100) / 100;
       const opsPerSec = pick((r) => r.summary.opsPerSec);
@@ -131,7 +132,7 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
         violations: runs.reduce((n, r) => n + r.violations, 0),
       });
     }
-    return { machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version }, ceiling: { callsPerSec: Math.round(ceiling.callsPerSec), inFlight: 64 }, cases };
+    return { durable: opts.durable, machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version }, ceiling: { callsPerSec: Math.round(ceiling.callsPerSec), inFlight: 64 }, cases };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -147,7 +148,7 @@ export function formatBenchTable(r: BenchReport): string {
   ]);
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [
-    `grpc-js unary ceiling: ${r.ceiling.callsPerSec} calls/s (no-op server in a worker, ${r.ceiling.inFlight} in flight); ${r.machine.cpus} cores, Node ${r.machine.node}`,
+    `grpc-js unary ceiling: ${r.ceiling.callsPerSec} calls/s (no-op server in a worker, ${r.ceiling.inFlight} in flight); ${r.machine.cpus} cores, Node ${r.machine.node}; branches ${r.durable ? "durable (log + fdatasync)" : "in memory (--no-durable)"}`,
     "",
     line(head),
     line(head.map(() => "---")),

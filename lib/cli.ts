@@ -104,14 +104,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option("--case <name>", `run one case of the grid: ${GRID.map((c) => c.name).join(", ")}`)
     .option("--reps <n>", "repetitions per case (medians are reported)", intArg("--reps"), 3)
     .option("--json <file>", "where to write the JSON report", "out/bench.json")
-    .action(async (opts: { quick?: boolean; case?: string; reps: number; json: string }) => {
+    .option("--no-durable", "run the branches in memory only (to measure what durability costs)")
+    .action(async (opts: { quick?: boolean; case?: string; reps: number; json: string; durable: boolean }) => {
       let cases = opts.quick ? QUICK_GRID : GRID;
       if (opts.case !== undefined) {
         cases = [...GRID, ...QUICK_GRID].filter((c) => c.name === opts.case);
         if (cases.length === 0) throw new UsageError(`--case: expected one of ${GRID.map((c) => c.name).join(", ")}, found ${JSON.stringify(opts.case)}`);
       }
       if (opts.reps < 1) throw new UsageError(`--reps: expected at least 1, found ${opts.reps}`);
-      const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, ceilingCalls: opts.quick ? 2_000 : 20_000, log: (l) => io.err(`bench: ${l}\n`) });
+      const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, ceilingCalls: opts.quick ? 2_000 : 20_000, durable: opts.durable, log: (l) => io.err(`bench: ${l}\n`) });
       mkdirSync(dirname(opts.json), { recursive: true });
       writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
       io.out(formatBenchTable(report));
