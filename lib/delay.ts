@@ -7,6 +7,8 @@
 // Random draws come from a seeded generator, so a run is reproducible given
 // its seed (and the same interleaving of messages).
 
+import { seededRandom } from "./random.js";
+
 export interface DelayRule {
   from: number | "*";
   to: number | "*";
@@ -35,17 +37,6 @@ export function parseDelaySpec(text: string): DelayRule[] {
   return rules;
 }
 
-/** mulberry32: a tiny seeded generator, good enough for jitter. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function makeDelayFn(spec: string, seed: number): (origin: number, dest: number) => number {
   const rules = parseDelaySpec(spec);

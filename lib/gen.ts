@@ -3,6 +3,7 @@
 // seed so a failing run can be replayed. The PRNG is mulberry32: tiny, fast,
 // 32-bit state, good enough for workloads (not for cryptography).
 
+import { seededRandom } from "./random.js";
 import { ScenarioError, describeFound } from "./fixture-error.js";
 import { MAX_BRANCHES, MAX_EVENTS } from "./fixture.js";
 import { MAX_AMOUNT_CENTS, formatMoney } from "./money.js";
@@ -30,17 +31,6 @@ export interface GenOptions {
   shape?: OutputShape;
 }
 
-/** mulberry32: returns a function giving uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkInt(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -63,7 +53,7 @@ export function generateScenario(options: GenOptions): unknown[] {
   }
   checkMix(mix);
 
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const below = (n: number) => Math.floor(random() * n);
   const total = mix.deposit + mix.withdraw + mix.query;
   const pick = (): Interface => {

@@ -6,7 +6,7 @@
 
 import * as grpc from "@grpc/grpc-js";
 import type { Branch } from "./branch.js";
-import { seededRandom } from "./delay.js";
+import { seededRandom } from "./random.js";
 import { NO_FAULTS, partitioned, type FaultPlan } from "./faults.js";
 import type { Write } from "./ledger.js";
 import type { LinkStats } from "./worker-protocol.js";

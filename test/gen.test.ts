@@ -1,6 +1,7 @@
 import t from "tap";
 import { parseScenario } from "../lib/fixture.js";
-import { DEFAULT_MIX, generateScenario, mulberry32, parseMix } from "../lib/gen.js";
+import { DEFAULT_MIX, generateScenario, parseMix } from "../lib/gen.js";
+import { seededRandom } from "../lib/random.js";
 import type { GenOptions } from "../lib/gen.js";
 
 const base: GenOptions = { branches: 5, customers: 4, events: 250, seed: 42, mix: DEFAULT_MIX };
@@ -8,7 +9,7 @@ const base: GenOptions = { branches: 5, customers: 4, events: 250, seed: 42, mix
 t.test("the same seed gives the same scenario, another seed a different one", async (t) => {
   t.same(generateScenario(base), generateScenario({ ...base }));
   t.notSame(generateScenario(base), generateScenario({ ...base, seed: 43 }));
-  const r = mulberry32(7);
+  const r = seededRandom(7);
   const xs = Array.from({ length: 1000 }, () => r());
   t.ok(xs.every((x) => x >= 0 && x < 1), "floats in [0, 1)");
   t.equal(new Set(xs).size, 1000);

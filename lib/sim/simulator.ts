@@ -19,7 +19,7 @@ import { Branch, type BranchConfig, type BranchHooks } from "../branch.js";
 import { checkHistory, type CheckReport } from "../checker.js";
 import { guaranteesToBits, type GuaranteeName, ALL_GUARANTEES } from "../gate.js";
 import type { HistoryRecord } from "../history-types.js";
-import { seededRandom } from "../delay.js";
+import { seededRandom } from "../random.js";
 import { toJson } from "../version-vector.js";
 import { describeFaults, PartitionScheduler, randomFaults, type SimFaults } from "./faults.js";
 import { calm, SimNetwork, type NetworkStats } from "./sim-network.js";
