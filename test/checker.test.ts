@@ -304,6 +304,16 @@ t.test("an overdraft that no concurrent withdrawals explain is a violation", asy
   t.equal(r.ok, false);
 });
 
+t.test("an overdraft that withdrawals of unknown outcome may explain is a finding, not a violation", async (t) => {
+  const h = cluster([1, 2], 10000);
+  h.withdraw("c1", 1, 10000, { status: "info", applied: true });
+  h.withdraw("c2", 2, 10000);
+  const r = check(t, h.sync());
+  t.ok(r.violations.every((v) => v.severity === "finding"), found(r).join("; "));
+  t.match(r.violations.find((v) => v.rule === "overdraft")?.message, /were applied but their outcome was never acknowledged/);
+  t.equal(r.ok, true);
+});
+
 t.test("the text report lists each problem, a table per rule and a verdict", async (t) => {
   const h = cluster([1, 2], 40000, ["mw"]);
   h.deposit("c1", 1, 10000);

@@ -36,7 +36,17 @@ export function checkOverdraft(m: HistoryModel): RuleResult {
   let checked = 0;
   const report = (what: string, state: Vector, where: Omit<Finding, "message">) => {
     const involved = culprits((id) => contains(state, id));
-    if (involved.length > 0) {
+    // A withdrawal in the state whose outcome the customer never learned (an
+    // unknown outcome) may have been approved concurrently with anything: it
+    // cannot be ruled out, so it explains the overdraft as well.
+    const unacknowledged = [...m.effects].filter(([id, e]) => e.kind === "withdraw" && !m.acked.has(id) && contains(state, id)).map(([id]) => id);
+    if (involved.length === 0 && unacknowledged.length > 0) {
+      findings.push({
+        ...where,
+        severity: "finding",
+        message: `${what}: the withdrawals ${listWithMore(unacknowledged)} were applied but their outcome was never acknowledged, so they may have been approved concurrently against the same funds`,
+      });
+    } else if (involved.length > 0) {
       findings.push({
         ...where,
         ops: [...where.ops, ...involved.map((w) => w.op)],
