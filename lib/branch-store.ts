@@ -70,7 +70,8 @@ export class BranchStore {
   persist(records: Durable[], sync: boolean): Promise<void> {
     if (!sync) {
       // Writes from peers, one record each; a torn tail among them only costs a catch-up.
-      for (const r of records) if (r.kind === "write") void this.wal.appendFrame(receivedWriteFrame(r.write), false);
+      // A log closed under a late delivery loses nothing that its origin cannot resend.
+      for (const r of records) if (r.kind === "write") this.wal.appendFrame(receivedWriteFrame(r.write), false).catch(() => undefined);
       return Promise.resolve();
     }
     // Own decisions go in one record, so the write and its outcome survive or vanish together.

@@ -10,7 +10,6 @@ import { threadId } from "node:worker_threads";
 import { Branch, type CustomerOp, type Durable, type OpReply } from "./branch.js";
 import { bindServer } from "./bind.js";
 import { createBranchServer } from "./branch-server.js";
-import { makeDelayFn } from "./delay.js";
 import { bitsToGuarantees, guaranteesToBits, parseGuarantees } from "./gate.js";
 import { BranchStore } from "./branch-store.js";
 import { Host, shutdown } from "./host.js";
@@ -60,13 +59,13 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
   hostStarting ??= host.start(task.bindHost);
   const hostAddress = await hostStarting;
   const myHost = host;
-  myHost.setDelay(makeDelayFn(task.delaySpec, task.delaySeed));
+  myHost.setDelay(task.delaySpec, task.delaySeed);
   myHost.setFaults(task.faults, task.delaySeed);
 
   const opened = task.storeDir ? BranchStore.open(task.storeDir, branchId) : undefined;
   const store = opened?.store;
   const recovered = opened?.recovered ?? { writes: [], outcomes: [] };
-  const restarting = task.peers.length > 0;
+  const restarting = task.restart;
   if (opened && (recovered.writes.length > 0 || opened.cutBytes > 0)) {
     log(`recovered ${recovered.writes.length} writes and ${recovered.outcomes.length} outcomes from ${opened.store.path}` +
       (opened.cutBytes > 0 ? `; cut ${opened.cutBytes} bytes off its end (${opened.cutReason})` : ""));
@@ -140,8 +139,9 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
   stats = myHost.linkStats();
   branch.stop();
   await shutdown(server);
-  await store?.close();
+  // Off the host first, so no late delivery reaches a closed log.
   await release(myHost, branch);
+  await store?.close();
   log(`branch ${branchId} stopped`);
   post({ type: "stopped", branchId, stats });
   control.close();

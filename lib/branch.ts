@@ -78,7 +78,7 @@ export interface Recovered {
 export interface BranchHooks {
   /** A write this branch accepted as origin, now durable: send it to every other replica. */
   propagate(write: Write): void;
-  /** Writes this branch applied (and made durable), in order, its own included. */
+  /** Writes this branch applied (its own once durable), in order, its own included. */
   applied(writes: readonly Write[]): void;
   log(line: string): void;
   /**

@@ -14,11 +14,17 @@ export class BufferedFile {
   private size = 0;
   private scheduled = false;
 
+  private closed = false;
+  private failure: Error | undefined;
+
   constructor(path: string) {
     this.out = createWriteStream(path);
+    // A failed write (disk full, directory removed) surfaces at close, not as a crash.
+    this.out.on("error", (err) => (this.failure ??= err));
   }
 
   write(text: string): void {
+    if (this.closed) return;
     this.chunks.push(text);
     this.size += text.length;
     if (this.size >= FLUSH_BYTES) this.flush();
@@ -39,9 +45,11 @@ export class BufferedFile {
   }
 
   close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.flush();
+    this.closed = true;
     return new Promise((resolve, reject) => {
-      this.out.end((err?: Error | null) => (err ? reject(err) : resolve()));
+      this.out.end(() => (this.failure ? reject(this.failure) : resolve()));
     });
   }
 }

@@ -1,6 +1,6 @@
 // The main thread's handle on a running cluster: a piscina pool of worker
 // threads, one pending task per branch, a MessagePort per branch for its logs
-// and events. `startCluster` resolves once every branch listens and every host
+// and events. `Cluster.start` resolves once every branch listens and every host
 // knows the others; `stop` ends every branch by message, waits for each port
 // to close (so no log line is lost) and destroys the pool. Any failure on the
 // way up stops what did start before it rethrows.
@@ -64,10 +64,11 @@ export class Cluster {
   private readonly retired: BranchHandle[] = [];
   private stopping: Promise<LinkStats> | undefined;
   private nextRequest = 1;
-  private readonly waiting = new Map<number, { resolve: (s: BranchState) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { handle: BranchHandle; resolve: (s: BranchState) => void; reject: (e: Error) => void }>();
   private failStart: (err: Error) => void = () => undefined;
   /** For each crashed branch, resolves when it is back. */
   private readonly backUp = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  private readonly restartFailed = new Map<number, string>();
 
   private constructor(pool: Piscina, opts: ClusterOptions) {
     this.pool = pool;
@@ -121,6 +122,15 @@ export class Cluster {
       }
       opts.onMessage(msg);
     });
+    // Requests to a branch whose port closed will never be answered: fail them
+    // (a branch we crashed on purpose is asked again once it is back).
+    void closed.then(() => {
+      for (const [requestId, w] of this.waiting) {
+        if (w.handle !== handle) continue;
+        this.waiting.delete(requestId);
+        w.reject(new Error(`branch ${id} is gone`));
+      }
+    });
     const task: BranchTask = {
       branchId: id,
       branchIds: opts.branchIds,
@@ -136,6 +146,7 @@ export class Cluster {
       storeDir: opts.storeDir ?? "",
       faults: opts.faults ?? NO_FAULTS,
       peers: [...this.addresses].filter(([b]) => b !== id),
+      restart: this.handles.get(id)?.down === true,
       control: port2,
     };
     handle.task = this.pool.run(task, { transferList: [port2] as never });
@@ -201,16 +212,23 @@ export class Cluster {
     if (!old?.down) throw new Error(`branch ${id} has not crashed`);
     let topologySet: () => void = () => undefined;
     const topology = new Promise<void>((resolve) => (topologySet = resolve));
-    const ready = await withTimeout(this.spawn(id, topologySet), this.opts.startTimeoutMs, () => `branch ${id} did not restart`);
-    const h = this.handles.get(id)!;
-    const topo: ToWorker = { type: "topology", hosts: this.hosts };
-    h.control.postMessage(topo);
-    const epoch: ToWorker = { type: "epoch", wallMs: epochWallMs };
-    h.control.postMessage(epoch);
-    await withTimeout(topology, this.opts.startTimeoutMs, () => `branch ${id} did not take the topology`);
-    this.backUp.get(id)?.resolve();
-    this.backUp.delete(id);
-    return ready.address;
+    try {
+      const ready = await withTimeout(this.spawn(id, topologySet), this.opts.startTimeoutMs, () => `branch ${id} did not restart`);
+      const h = this.handles.get(id)!;
+      const topo: ToWorker = { type: "topology", hosts: this.hosts };
+      h.control.postMessage(topo);
+      const epoch: ToWorker = { type: "epoch", wallMs: epochWallMs };
+      h.control.postMessage(epoch);
+      await withTimeout(topology, this.opts.startTimeoutMs, () => `branch ${id} did not take the topology`);
+      return ready.address;
+    } catch (err) {
+      this.restartFailed.set(id, (err as Error).message);
+      throw err;
+    } finally {
+      // Whoever waits for the branch to be back learns either way.
+      this.backUp.get(id)?.resolve();
+      this.backUp.delete(id);
+    }
   }
 
   /**
@@ -221,17 +239,40 @@ export class Cluster {
    */
   awaitApplied(need: VersionVector, timeoutMs: number): Promise<BranchState[]> {
     const pairs = [...need];
-    const ask = (h: BranchHandle) => new Promise<BranchState>((resolve, reject) => {
+    const askOnce = (id: number) => new Promise<BranchState>((resolve, reject) => {
+      const failed = this.restartFailed.get(id);
+      if (failed !== undefined) {
+        reject(new Error(`branch ${id} did not come back after its crash: ${failed}`));
+        return;
+      }
       const requestId = this.nextRequest++;
-      this.waiting.set(requestId, { resolve, reject });
+      // The branch answers within timeoutMs; this is for a branch that cannot answer at all.
+      const timer = setTimeout(() => {
+        this.waiting.delete(requestId);
+        reject(new Error(`branch ${id} did not answer within ${timeoutMs + 5_000} ms`));
+      }, timeoutMs + 5_000);
+      const handle = this.handles.get(id)!;
+      this.waiting.set(requestId, {
+        handle,
+        resolve: (st) => (clearTimeout(timer), resolve(st)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
       const msg: ToWorker = { type: "await", requestId, need: pairs, timeoutMs };
-      h.control.postMessage(msg);
+      handle.control.postMessage(msg);
     });
-    // A crashed branch is asked once it is back.
-    return Promise.all([...this.handles.keys()].map((id) => {
-      const back = this.backUp.get(id);
-      return back ? back.promise.then(() => ask(this.handles.get(id)!)) : ask(this.handles.get(id)!);
-    }));
+    // A branch we crashed is asked once it is back (again, if it crashed while asked).
+    const ask = async (id: number): Promise<BranchState> => {
+      for (;;) {
+        const back = this.backUp.get(id);
+        if (back) await back.promise;
+        try {
+          return await askOnce(id);
+        } catch (err) {
+          if (!this.backUp.has(id) && !this.handles.get(id)?.down) throw err;
+        }
+      }
+    };
+    return Promise.all([...this.handles.keys()].map(ask));
   }
 
   /** Stops every branch and the pool; safe to call more than once. Returns link counters summed over hosts. */

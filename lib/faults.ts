@@ -99,6 +99,14 @@ export function parseFaults(spec: string, branches: readonly number[]): FaultPla
         throw new FaultSpecError(`--faults: expected loss=, dup=, reorder=, partition= or crash=, found ${JSON.stringify(item)}`);
     }
   }
+  // A branch is down from its crash until its restart; it cannot crash again meanwhile.
+  for (const a of plan.crashes) {
+    for (const b of plan.crashes) {
+      if (a !== b && a.branch === b.branch && b.atMs >= a.atMs && b.atMs <= a.atMs + a.restartAfterMs) {
+        throw new FaultSpecError(`--faults: crash: branch ${a.branch} crashes at ${b.atMs} ms while it is still down from its crash at ${a.atMs} ms`);
+      }
+    }
+  }
   return plan;
 }
 

@@ -1,7 +1,6 @@
 // Random scenarios for benchmarks and tests, in the course's own file format
 // (so they go through the same parser as real fixtures), deterministic for a
-// seed so a failing run can be replayed. The PRNG is mulberry32: tiny, fast,
-// 32-bit state, good enough for workloads (not for cryptography).
+// seed so a failing run can be replayed (lib/random.ts).
 
 import { seededRandom } from "./random.js";
 import { ScenarioError, describeFound } from "./fixture-error.js";

@@ -6,6 +6,7 @@
 
 import * as grpc from "@grpc/grpc-js";
 import type { Branch } from "./branch.js";
+import { makeDelayFn } from "./delay.js";
 import { seededRandom } from "./random.js";
 import { NO_FAULTS, partitioned, type FaultPlan } from "./faults.js";
 import type { Write } from "./ledger.js";
@@ -38,6 +39,7 @@ export class Host {
   /** Every branch of the cluster (from the topology): writes of any other origin are dropped. */
   private readonly clusterBranches = new Set<number>();
   private delay: DelayFn = () => 0;
+  private delaySet = false;
   private faults: FaultPlan = NO_FAULTS;
   private random: () => number = Math.random;
   /** Wall-clock start of the customers' run, from which fault schedules count; undefined until told. */
@@ -86,8 +88,11 @@ export class Host {
     return gone ? Promise.race([received, gone]) : received;
   }
 
-  setDelay(fn: DelayFn): void {
-    this.delay = fn;
+  /** The host's delay rules; the first call wins (a restarted branch must not re-seed them). */
+  setDelay(spec: string, seed: number): void {
+    if (this.delaySet) return;
+    this.delaySet = true;
+    this.delay = makeDelayFn(spec, seed);
   }
 
   /** Faults to inject on this host's incoming replication traffic; the first call wins. */
@@ -160,8 +165,9 @@ export class Host {
       if (holdMs > 0) this.faultCounts.reordered++;
       const deliver = () => Promise.all(Array.from({ length: copies }, () => this.deliverLocal(writes)));
       const delivered = holdMs > 0 ? this.after(holdMs).then(deliver) : deliver();
-      // Acknowledge only once every replica here has the writes durably: an
-      // acknowledged write is never lost, even if a branch here then crashes.
+      // Acknowledge only once every replica here has taken the writes (applied,
+      // or buffered until their dependencies arrive); a replica that then
+      // crashes fetches what it lost from the writes' origins.
       delivered.then(
         () => call.write(new pb.Ack({ batchSeq: batch.batchSeq })),
         (err: Error) => this.log(`host ${this.hostId}: batch ${batch.batchSeq} from host ${batch.fromHost} not acknowledged: ${err.message}`),

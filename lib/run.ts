@@ -141,44 +141,60 @@ export async function runScenario(
       }
     };
     const running = cluster;
-    const barrier = () => running.awaitApplied(acked, cfg.barrierTimeoutMs);
+    // Ctrl-C must not wait for a barrier (which may wait on long delays).
+    const interrupted = new Promise<never>((_, reject) => {
+      if (io.signal?.aborted) reject(new Error("interrupted"));
+      io.signal?.addEventListener("abort", () => reject(new Error("interrupted")), { once: true });
+    });
+    interrupted.catch(() => undefined);
+    const unlessInterrupted = <T>(p: Promise<T>) => Promise.race([p, interrupted]);
+    const barrier = () => unlessInterrupted(running.awaitApplied(acked, cfg.barrierTimeoutMs));
 
     const t0 = performance.now();
     const epochWallMs = Date.now();
     running.epoch(epochWallMs);
-    const crashes = cfg.faults.crashes.map(async (f) => {
+    let stopFaults = false;
+    const crashes = Promise.all(cfg.faults.crashes.map(async (f) => {
       await sleep(f.atMs);
+      if (stopFaults) return;
       faultLog.push(`crashed branch ${f.branch} at ${Math.round(performance.now() - t0)} ms`);
       await running.crash(f.branch);
       await sleep(f.restartAfterMs);
       const address = await running.restart(f.branch, epochWallMs);
       c.setAddress(f.branch, address);
       faultLog.push(`restarted branch ${f.branch} at ${Math.round(performance.now() - t0)} ms on ${address}`);
-    });
-    const customersDone = (async () => {
-    if (cfg.concurrent) {
-      const bySession = new Map<number, CustomerRun[]>();
-      for (const run of scenario.customers) bySession.set(run.customerId, [...(bySession.get(run.customerId) ?? []), run]);
-      await Promise.all([...bySession.values()].map(async (runs) => {
-        for (const run of runs) await runCustomer(run);
-      }));
-    } else {
-      for (const run of scenario.customers) {
-        await runCustomer(run);
-        await barrier();
+    }));
+    // Observed at once, so a failed crash or restart is never an unhandled rejection.
+    const crashesSettled = crashes.then(() => undefined, (err: Error) => err);
+    try {
+      if (cfg.concurrent) {
+        const bySession = new Map<number, CustomerRun[]>();
+        for (const run of scenario.customers) bySession.set(run.customerId, [...(bySession.get(run.customerId) ?? []), run]);
+        // Every session finishes (or fails) before the run goes on: none keeps writing history after it closes.
+        const results = await unlessInterrupted(Promise.allSettled([...bySession.values()].map(async (runs) => {
+          for (const run of runs) await runCustomer(run);
+        })));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed) throw failed.reason;
+      } else {
+        for (const run of scenario.customers) {
+          await unlessInterrupted(runCustomer(run));
+          await barrier();
+        }
       }
+    } finally {
+      stopFaults = true;
     }
-    })();
-    await customersDone;
     customersMs = performance.now() - t0;
-    await Promise.all(crashes);
+    const crashError = await unlessInterrupted(crashesSettled);
+    if (crashError) throw new Error(`fault injection failed: ${crashError.message}`);
     const t1 = performance.now();
 
     // Quiescence: every branch applies every write any branch issued
     // (acknowledged or not), then all replicas must agree.
-    const before = await cluster.awaitApplied(new Map(), cfg.barrierTimeoutMs);
+    const before = await unlessInterrupted(cluster.awaitApplied(new Map(), cfg.barrierTimeoutMs));
     const issued: VersionVector = new Map(before.filter((s) => s.issued > 0).map((s) => [s.branch, s.issued]));
-    finals = await cluster.awaitApplied(issued, cfg.barrierTimeoutMs);
+    finals = await unlessInterrupted(cluster.awaitApplied(issued, cfg.barrierTimeoutMs));
     const first = finals[0];
     const disagree = finals.filter((s) => !first || s.balanceCents !== first.balanceCents || !equal(s.applied, first.applied));
     converged = disagree.length === 0;

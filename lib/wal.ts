@@ -1,7 +1,8 @@
 // A branch's durable store: an append-only log of JSON records, each framed
-// as [length u32 LE][crc32 u32 LE][payload], made durable by fdatasync before
-// the append resolves. Appends that arrive while a sync is in flight share the
-// next one (group commit), so concurrent requests pay one fsync, not one each.
+// as [length u32 LE][crc32 u32 LE][payload]. A synced append resolves once
+// fdatasync has made it durable; appends that arrive while a sync is in flight
+// share the next one (group commit), so concurrent requests pay one fsync, not
+// one each. An unsynced append is only queued, and written within 50 ms.
 //
 // Opening a log reads it back. A record cut short by a crash (a torn tail) or
 // one whose checksum fails ends the log: it and everything after it are cut
@@ -67,6 +68,8 @@ export class WriteAheadLog<T = unknown> {
   private readonly fd: number;
   private pending: Array<{ frame: Buffer; sync: boolean; done: (err: Error | null) => void }> = [];
   private syncing = false;
+  private crashed = false;
+  private idle: Array<() => void> = [];
   private lazy: Buffer[] = [];
   private lazyTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -140,16 +143,20 @@ export class WriteAheadLog<T = unknown> {
     this.pending = [];
     if (batch.length === 0) {
       this.syncing = false;
+      if (this.crashed) closeSync(this.fd);
+      for (const wake of this.idle.splice(0)) wake();
       return;
     }
     this.syncing = true;
     const bytes = Buffer.concat(batch.map((b) => b.frame));
     const finish = (err: Error | null) => {
-      for (const b of batch) b.done(err);
+      // After a crash nobody hears back: the appends in flight are lost.
+      if (!this.crashed) for (const b of batch) b.done(err);
       this.commit();
     };
-    write(this.fd, bytes, 0, bytes.length, null, (err) => {
+    write(this.fd, bytes, 0, bytes.length, null, (err, written) => {
       if (err) return finish(err);
+      if (written !== bytes.length) return finish(new Error(`short write to the log: ${written} of ${bytes.length} bytes`));
       if (!batch.some((b) => b.sync)) return finish(null);
       fdatasync(this.fd, (err2) => {
         this.syncs++;
@@ -162,14 +169,13 @@ export class WriteAheadLog<T = unknown> {
   crash(): void {
     if (this.closed) return;
     this.closed = true;
+    this.crashed = true;
     this.pending = [];
     this.lazy = [];
     if (this.lazyTimer) clearTimeout(this.lazyTimer);
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
+    // A write or sync still in flight must finish before the descriptor goes:
+    // a number reused by the next log opened here must not receive it.
+    if (!this.syncing) closeSync(this.fd);
   }
 
   /** Waits for appends in flight, then closes the file. */
@@ -180,7 +186,7 @@ export class WriteAheadLog<T = unknown> {
     this.moveLazy();
     if (!this.syncing) this.commit();
     this.closed = true;
-    while (this.syncing || this.pending.length > 0) await new Promise((r) => setImmediate(r));
+    while (this.syncing || this.pending.length > 0) await new Promise<void>((r) => this.idle.push(r));
     closeSync(this.fd);
   }
 }

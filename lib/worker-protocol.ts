@@ -16,7 +16,7 @@ export interface BranchTask {
   port: number;
   batchMax: number;
   inFlightMax: number;
-  /** Link delays as [origin, dest, ms] rules; see delay.ts. */
+  /** The --delay spec (see delay.ts). */
   delaySpec: string;
   delaySeed: number;
   /** How long a replication batch may go unacknowledged before it is resent. */
@@ -27,6 +27,8 @@ export interface BranchTask {
   faults: FaultPlan;
   /** Other branches' customer addresses, for catching up after a restart. */
   peers: Array<[number, string]>;
+  /** True when the branch restarts after a crash: it recovers, reports what it recovered and catches up. */
+  restart: boolean;
   control: MessagePort;
 }
 
@@ -81,10 +83,4 @@ export interface LinkStats {
   reordered: number;
   /** Deliveries held back by a partition until it healed. */
   partitioned: number;
-}
-
-export interface ErrorPayload {
-  name: string;
-  message: string;
-  stack?: string;
 }

@@ -21,6 +21,7 @@ t.test("bad plans name the fault and what was expected", async (t) => {
     ["partition=1.2@1s:1s", '--faults: partition: expected at least two groups separated by |, found "1.2"'],
     ["partition=1.2|2@1s:1s", "--faults: partition: branch 2 is in two groups"],
     ["partition=1|2@soon:1s", '--faults: partition start: expected a duration like 300ms or 2s, found "soon"'],
+    ["crash=2@100ms:500ms,crash=2@200ms:100ms", "--faults: crash: branch 2 crashes at 200 ms while it is still down from its crash at 100 ms"],
     ["meteor=1", '--faults: expected loss=, dup=, reorder=, partition= or crash=, found "meteor=1"'],
   ];
   for (const [spec, message] of cases) t.throws(() => parseFaults(spec, branches), { name: "FaultSpecError", message }, spec);
