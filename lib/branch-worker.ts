@@ -56,7 +56,7 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
   grpcLog = log;
 
   host ??= new Host(threadId, (line) => log(line));
-  hostStarting ??= host.start(task.bindHost);
+  hostStarting ??= host.start(task.bindHost, task.hostPort);
   const hostAddress = await hostStarting;
   const myHost = host;
   myHost.setDelay(task.delaySpec, task.delaySeed);
@@ -118,6 +118,10 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
           (st) => post({ type: "state", branchId, requestId: msg.requestId, state: { ...st, applied: [...st.applied] } }),
           (err: Error) => post({ type: "state", branchId, requestId: msg.requestId, error: err.message }),
         );
+      } else if (msg.type === "crash-worker") {
+        // In a worker thread, process.exit ends this thread only: every branch
+        // here dies mid-flight, as in a process crash.
+        process.exit(70);
       } else if (msg.type === "stop" || msg.type === "crash") {
         resolve(msg.type);
       }

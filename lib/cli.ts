@@ -59,7 +59,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option("-g, --guarantees <list>", "session guarantees the branches enforce: all, none, or a list of mw,ryw,mr,wfr", DEFAULTS.guarantees)
     .option("--concurrent", "run all customers at once (default: one after another, with a quiescence barrier between them)")
     .option("--overdraft-guard <mode>", "none: a withdraw is decided where it is sent (concurrent customers can overdraw); home: every withdraw is decided by the lowest-numbered branch", "none")
-    .option("--faults <plan>", "inject faults: loss=0.05, dup=0.05, reorder=0.2 (replication batches), partition=1.2|3@300ms:800ms, crash=2@400ms:600ms (crash, then restart from its log); comma-separated, seeded by --seed")
+    .option("--faults <plan>", "inject faults: loss=0.05, dup=0.05, reorder=0.2 (replication batches), partition=1.2|3@300ms:800ms, crash=2@400ms:600ms (crash, then restart from its log), crash-worker=2@400ms:600ms (terminate its worker thread); comma-separated, seeded by --seed")
     .option("--no-durable", "keep branch state in memory only (no log under <out>/store, no crash recovery)")
     .option("--delay <spec>", "inject propagation delay: 150ms, 20..200ms (seeded random), 2-1:500ms (only from branch 2 to replica 1); comma-separated rules")
     .option("--seed <n>", "seed for random delays and fault choices", String(DEFAULTS.seed))

@@ -50,6 +50,9 @@ interface BranchHandle {
   stopped?: LinkStats;
   /** Set while the branch is down (crashed, not yet restarted). */
   down?: boolean;
+  /** From its "ready": the worker (host) it runs on and that host's replication address. */
+  hostId?: number;
+  hostAddress?: string;
 }
 
 type Ready = Extract<ToMain, { type: "ready" }>;
@@ -99,7 +102,7 @@ export class Cluster {
   }
 
   /** Starts the task hosting one branch; resolves with its "ready" message. */
-  private spawn(id: number, onTopology: () => void): Promise<Ready> {
+  private spawn(id: number, onTopology: () => void, hostPort = 0): Promise<Ready> {
     const opts = this.opts;
     const { port1, port2 } = new MessageChannel();
     const closed = new Promise<void>((resolve) => port1.once("close", () => resolve()));
@@ -109,6 +112,8 @@ export class Cluster {
     port1.on("message", (msg: ToMain) => {
       if (msg.type === "ready") {
         this.addresses.set(id, msg.address);
+        handle.hostId = msg.hostId;
+        handle.hostAddress = msg.hostAddress;
         gotReady(msg);
       } else if (msg.type === "topology-set") {
         onTopology();
@@ -147,6 +152,7 @@ export class Cluster {
       faults: opts.faults ?? NO_FAULTS,
       peers: [...this.addresses].filter(([b]) => b !== id),
       restart: this.handles.get(id)?.down === true,
+      hostPort,
       control: port2,
     };
     handle.task = this.pool.run(task, { transferList: [port2] as never });
@@ -206,14 +212,41 @@ export class Cluster {
     this.retired.push(h);
   }
 
-  /** Restarts a crashed branch from its log; resolves with its new address. */
-  async restart(id: number, epochWallMs: number): Promise<string> {
+  /**
+   * Terminates the worker thread that hosts branch `id`, killing every branch
+   * on it mid-flight (torn log tails included). Resolves with the branches
+   * that died and the port of the host that died with them.
+   */
+  async crashWorker(id: number): Promise<{ branches: number[]; hostPort: number }> {
+    const h = this.handles.get(id);
+    if (!h || h.down || h.hostId === undefined) throw new Error(`branch ${id} is not running`);
+    const victims = [...this.handles.values()].filter((x) => !x.down && x.hostId === h.hostId);
+    for (const v of victims) {
+      v.down = true;
+      let resolve: () => void = () => undefined;
+      this.backUp.set(v.id, { promise: new Promise<void>((r) => (resolve = r)), resolve });
+    }
+    // Not piscina's abort: a task that can be aborted gets a worker to itself.
+    const msg: ToWorker = { type: "crash-worker" };
+    h.control.postMessage(msg);
+    await Promise.allSettled(victims.map((v) => v.task));
+    for (const v of victims) v.control.close();
+    await Promise.all(victims.map((v) => v.closed));
+    this.retired.push(...victims);
+    return { branches: victims.map((v) => v.id), hostPort: Number(h.hostAddress?.split(":").pop() ?? 0) };
+  }
+
+  /**
+   * Restarts a crashed branch from its log; resolves with its new address.
+   * `hostPort`: if the branch lands on a fresh worker, its host takes this port.
+   */
+  async restart(id: number, epochWallMs: number, hostPort = 0): Promise<string> {
     const old = this.handles.get(id);
     if (!old?.down) throw new Error(`branch ${id} has not crashed`);
     let topologySet: () => void = () => undefined;
     const topology = new Promise<void>((resolve) => (topologySet = resolve));
     try {
-      const ready = await withTimeout(this.spawn(id, topologySet), this.opts.startTimeoutMs, () => `branch ${id} did not restart`);
+      const ready = await withTimeout(this.spawn(id, topologySet, hostPort), this.opts.startTimeoutMs, () => `branch ${id} did not restart`);
       const h = this.handles.get(id)!;
       const topo: ToWorker = { type: "topology", hosts: this.hosts };
       h.control.postMessage(topo);

@@ -10,6 +10,9 @@
 //   crash=2@400ms:600ms    branch 2 crashes 400 ms after customers start (its server is
 //                          killed, everything not yet on disk is lost) and restarts
 //                          600 ms later from its log, then catches up from its peers
+//   crash-worker=2@400ms:600ms
+//                          the worker thread hosting branch 2 is terminated, killing
+//                          every branch on it; they all restart 600 ms later
 // Random choices come from the run's --seed, so a plan replays.
 
 export interface Partition {
@@ -22,6 +25,8 @@ export interface Crash {
   branch: number;
   atMs: number;
   restartAfterMs: number;
+  /** "branch": only the branch dies; "worker": the worker thread hosting it is terminated, with every branch on it. */
+  scope: "branch" | "worker";
 }
 
 export interface FaultPlan {
@@ -89,14 +94,19 @@ export function parseFaults(spec: string, branches: readonly number[]): FaultPla
         plan.partitions.push({ groups, atMs: duration(m[2]!, "partition start"), forMs: duration(m[3]!, "partition length") });
         break;
       }
-      case "crash": {
+      case "crash":
+      case "crash-worker": {
         const m = /^([^@]+)@([^:]+)(?::(.+))?$/.exec(value);
-        if (!m) throw new FaultSpecError(`--faults: crash: expected branch@time[:restart-after] like 2@400ms:600ms, found ${JSON.stringify(value)}`);
-        plan.crashes.push({ branch: branchId(m[1]!, "crash", branches), atMs: duration(m[2]!, "crash time"), restartAfterMs: m[3] === undefined ? 500 : duration(m[3], "restart delay") });
+        if (!m) throw new FaultSpecError(`--faults: ${key}: expected branch@time[:restart-after] like 2@400ms:600ms, found ${JSON.stringify(value)}`);
+        plan.crashes.push({
+          branch: branchId(m[1]!, key, branches), atMs: duration(m[2]!, "crash time"),
+          restartAfterMs: m[3] === undefined ? 500 : duration(m[3], "restart delay"),
+          scope: key === "crash" ? "branch" : "worker",
+        });
         break;
       }
       default:
-        throw new FaultSpecError(`--faults: expected loss=, dup=, reorder=, partition= or crash=, found ${JSON.stringify(item)}`);
+        throw new FaultSpecError(`--faults: expected loss=, dup=, reorder=, partition=, crash= or crash-worker=, found ${JSON.stringify(item)}`);
     }
   }
   // A branch is down from its crash until its restart; it cannot crash again meanwhile.

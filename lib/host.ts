@@ -53,16 +53,20 @@ export class Host {
     this.log = log;
   }
 
-  /** Starts the host's replication server on `bindHost`, port 0. */
-  async start(bindHost: string): Promise<string> {
+  /**
+   * Starts the host's replication server on `bindHost`, port `port` (0: any).
+   * A host that replaces a crashed one takes over its port, so the other
+   * hosts' links, which keep reconnecting to that address, find it again.
+   */
+  async start(bindHost: string, port = 0): Promise<string> {
     if (this.server) return this.address;
     const server = new grpc.Server({ ...SERVER_OPTIONS, "grpc.max_receive_message_length": MAX_REPLICATION_MESSAGE_BYTES });
     server.addService(guardRequests(pb.UnimplementedReplicationService.definition, { Replicate: WRITE_BATCH }), {
       Replicate: (call: grpc.ServerDuplexStream<banksim.v1.WriteBatch | UndecodableMessage, banksim.v1.Ack>) => this.onStream(call),
     });
-    const port = await bindServer(server, bindHost, 0);
+    const bound = await bindServer(server, bindHost, port);
     this.server = server;
-    this.address = `${bindHost}:${port}`;
+    this.address = `${bindHost}:${bound}`;
     return this.address;
   }
 
@@ -112,7 +116,8 @@ export class Host {
     this.topologySet = true;
     for (const h of hosts) for (const b of h.branchIds) this.clusterBranches.add(b);
     for (const h of hosts) {
-      if (h.hostId === this.hostId) continue;
+      // A host that took over a crashed one's port is that address: no link to itself.
+      if (h.hostId === this.hostId || h.address === this.address) continue;
       this.links.set(h.hostId, new ReplicationLink({
         fromHost: this.hostId,
         address: h.address,

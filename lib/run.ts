@@ -157,12 +157,21 @@ export async function runScenario(
     const crashes = Promise.all(cfg.faults.crashes.map(async (f) => {
       await sleep(f.atMs);
       if (stopFaults) return;
-      faultLog.push(`crashed branch ${f.branch} at ${Math.round(performance.now() - t0)} ms`);
-      await running.crash(f.branch);
+      let down = [f.branch];
+      let hostPort = 0;
+      if (f.scope === "worker") {
+        ({ branches: down, hostPort } = await running.crashWorker(f.branch));
+        faultLog.push(`terminated the worker of branch ${f.branch} (branches ${down.join(", ")}) at ${Math.round(performance.now() - t0)} ms`);
+      } else {
+        await running.crash(f.branch);
+        faultLog.push(`crashed branch ${f.branch} at ${Math.round(performance.now() - t0)} ms`);
+      }
       await sleep(f.restartAfterMs);
-      const address = await running.restart(f.branch, epochWallMs);
-      c.setAddress(f.branch, address);
-      faultLog.push(`restarted branch ${f.branch} at ${Math.round(performance.now() - t0)} ms on ${address}`);
+      for (const b of down) {
+        const address = await running.restart(b, epochWallMs, hostPort);
+        c.setAddress(b, address);
+        faultLog.push(`restarted branch ${b} at ${Math.round(performance.now() - t0)} ms on ${address}`);
+      }
     }));
     // Observed at once, so a failed crash or restart is never an unhandled rejection.
     const crashesSettled = crashes.then(() => undefined, (err: Error) => err);

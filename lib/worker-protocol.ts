@@ -29,6 +29,8 @@ export interface BranchTask {
   peers: Array<[number, string]>;
   /** True when the branch restarts after a crash: it recovers, reports what it recovered and catches up. */
   restart: boolean;
+  /** If this task starts the worker's host: the port to bind (0: any; a crashed worker's port when replacing it). */
+  hostPort: number;
   control: MessagePort;
 }
 
@@ -57,6 +59,8 @@ export type ToWorker =
   | { type: "stop" }
   /** Die at once, as a crash would: nothing more is written, flushed or answered. */
   | { type: "crash" }
+  /** Terminate the whole worker thread at once, with every branch on it. */
+  | { type: "crash-worker" }
   /** Customers started at this wall-clock time: fault schedules count from it. */
   | { type: "epoch"; wallMs: number };
 

@@ -20,6 +20,7 @@ const matrix: Array<[string, string, (s: { lost: number; duplicated: number; reo
   ["reordering", "reorder=0.5", (s) => s.reordered > 0],
   ["a partition that heals", "partition=1.2|3.4@50ms:400ms", (s) => s.partitioned > 0],
   ["a crash and restart", "crash=2@100ms:300ms", () => true],
+  ["a worker thread terminated with its branches", "crash-worker=2@100ms:300ms", () => true],
   ["a seeded mix", "loss=0.1,dup=0.1,reorder=0.2,partition=1|2.3.4@50ms:300ms,crash=3@150ms:300ms,crash=1@500ms:200ms", (s) => s.lost + s.duplicated + s.reordered > 0],
 ];
 
@@ -30,6 +31,7 @@ for (const [name, faults, injected] of matrix) {
     t.equal(report.error, undefined);
     t.ok(report.converged);
     t.ok(injected(report.summary.links), `faults injected: ${JSON.stringify(report.summary.links)}`);
+    if (faults.includes("crash-worker")) t.ok(report.summary.faults.events.some((e) => /terminated the worker of branch 2/.test(e)), report.summary.faults.events.join("; "));
     if (faults.includes("crash")) t.ok(report.summary.faults.events.some((e) => /recovered \d+ writes/.test(e)), report.summary.faults.events.join("; "));
     const records = readFileSync(join(report.outDir, "history.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as HistoryRecord);
     const check = checkHistory(records);

@@ -7,7 +7,7 @@ t.test("a fault plan parses every kind of fault", async (t) => {
   t.same(parseFaults("loss=0.05, dup=0.02,reorder=0.1,partition=1.2|3@300ms:1s,crash=2@400ms:600ms,crash=4@2s", branches), {
     loss: 0.05, dup: 0.02, reorder: 0.1,
     partitions: [{ groups: [[1, 2], [3]], atMs: 300, forMs: 1000 }],
-    crashes: [{ branch: 2, atMs: 400, restartAfterMs: 600 }, { branch: 4, atMs: 2000, restartAfterMs: 500 }],
+    crashes: [{ branch: 2, atMs: 400, restartAfterMs: 600, scope: "branch" }, { branch: 4, atMs: 2000, restartAfterMs: 500, scope: "branch" }],
   });
   t.same(parseFaults("", branches).crashes, []);
 });
@@ -22,7 +22,7 @@ t.test("bad plans name the fault and what was expected", async (t) => {
     ["partition=1.2|2@1s:1s", "--faults: partition: branch 2 is in two groups"],
     ["partition=1|2@soon:1s", '--faults: partition start: expected a duration like 300ms or 2s, found "soon"'],
     ["crash=2@100ms:500ms,crash=2@200ms:100ms", "--faults: crash: branch 2 crashes at 200 ms while it is still down from its crash at 100 ms"],
-    ["meteor=1", '--faults: expected loss=, dup=, reorder=, partition= or crash=, found "meteor=1"'],
+    ["meteor=1", '--faults: expected loss=, dup=, reorder=, partition=, crash= or crash-worker=, found "meteor=1"'],
   ];
   for (const [spec, message] of cases) t.throws(() => parseFaults(spec, branches), { name: "FaultSpecError", message }, spec);
 });
