@@ -11,6 +11,7 @@ import { BranchLogs } from "./branch-logs.js";
 import { Cluster } from "./cluster.js";
 import { BranchClients, RequestSizes, Session } from "./customer.js";
 import { guaranteesToBits } from "./gate.js";
+import { ApplyRecorder } from "./apply-recorder.js";
 import { HistoryWriter } from "./history-writer.js";
 import { LatencyStats, PropagationLag } from "./latency-stats.js";
 import { courseOutput, formatJsonCompact } from "./output.js";
@@ -18,7 +19,7 @@ import { buildResults, type RunSummary } from "./results.js";
 import type { RunConfig } from "./run-config.js";
 import type { CustomerRun, EventOutcome, Scenario } from "./scenario.js";
 import { addWrite, equal, parseWriteId, toJson, type VersionVector } from "./version-vector.js";
-import type { LinkStats, ToMain, WireWrite } from "./worker-protocol.js";
+import type { LinkStats, ToMain } from "./worker-protocol.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,29 +53,16 @@ export async function runScenario(
   });
   const logs = new BranchLogs(join(cfg.outDir, "branches"), cfg.verbose ? io.log : undefined);
   const lag = new PropagationLag(scenario.branches.length);
-  // With crashes planned, remember what each branch reported applied: a
-  // restarted branch's log may hold writes it never got to report.
-  const reported = cfg.faults.crashes.length > 0 ? new Map<number, Set<string>>() : undefined;
-  const recordApplied = (branch: number, writes: WireWrite[], wallMs: number, monoMs: number) => {
-    const fresh = reported ? writes.filter((w) => !reported.get(branch)?.has(w.id)) : writes;
-    if (fresh.length === 0) return;
-    if (reported) {
-      const seen = reported.get(branch) ?? new Set<string>();
-      for (const w of fresh) seen.add(w.id);
-      reported.set(branch, seen);
-    }
-    history.write({ type: "apply", branch, writes: fresh.map(({ id, kind, amountCents }) => ({ id, kind, amountCents })), wallMs, monoMs });
-    for (const w of fresh) lag.applied(w.id, w.acceptedAtMs, wallMs);
-  };
+  const applies = new ApplyRecorder(history, lag, cfg.faults.crashes.length > 0);
   const faultLog: string[] = [];
   const onMessage = (msg: ToMain) => {
     if (msg.type === "events") {
       for (const [wallMs, line] of msg.logs) logs.line(msg.branchId, wallMs, line);
-      recordApplied(msg.branchId, msg.applied, msg.wallMs, msg.monoMs);
+      applies.add(msg.branchId, msg.applied, msg.wallMs, msg.monoMs);
     } else if (msg.type === "recovered") {
       faultLog.push(`branch ${msg.branchId} recovered ${msg.applied.length} writes and ${msg.outcomes} outcomes from its log` +
         (msg.cutBytes > 0 ? `, cutting ${msg.cutBytes} bytes (${msg.cutReason ?? ""})` : ""));
-      recordApplied(msg.branchId, msg.applied, Date.now(), performance.timeOrigin + performance.now());
+      applies.add(msg.branchId, msg.applied, Date.now(), performance.timeOrigin + performance.now());
     }
   };
 
@@ -210,6 +198,7 @@ export async function runScenario(
     if (!converged) {
       error = `replicas did not converge: ${finals.map((s) => `branch ${s.branch} balance ${s.balanceCents}c applied ${JSON.stringify(toJson(s.applied))}`).join("; ")}`;
     }
+    applies.flush();
     for (const s of finals) history.write({ type: "final", branch: s.branch, balanceCents: s.balanceCents, applied: toJson(s.applied) });
     settleMs = performance.now() - t1;
   } catch (err) {
@@ -220,6 +209,7 @@ export async function runScenario(
     if (cluster) links = await cluster.stop();
     stopMs = performance.now() - t2;
     await logs.close();
+    applies.flush();
     await history.close();
   }
 
