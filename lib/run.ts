@@ -34,7 +34,7 @@ export interface RunReport {
   outDir: string;
 }
 
-export const ARTIFACTS = ["output.json", "results.json", "history.jsonl", "branches", "store"];
+const ARTIFACTS = ["output.json", "results.json", "history.jsonl", "branches", "store"];
 
 export async function runScenario(
   scenario: Scenario,
