@@ -46,6 +46,8 @@ class BrokenGateBranch extends Branch {
 const pb = banksim.v1;
 
 let host: Host | undefined;
+/** How each branch in this worker dies when the whole worker is crashed. */
+const dying = new Set<() => void>();
 let hostStarting: Promise<string> | undefined;
 
 export default async function hostBranch(task: BranchTask): Promise<{ branchId: number; crashed: boolean }> {
@@ -81,6 +83,12 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
     },
   );
   myHost.addBranch(branch);
+  const die = () => {
+    store?.crash();
+    outbox.drop();
+    server.forceShutdown();
+  };
+  dying.add(die);
   if (BROKEN_GATE_BITS !== 0) log(`TEST HOOK BANK_SIM_TEST_BREAK_GATE: branch ${branchId}'s gate ignores ${bitsToGuarantees(BROKEN_GATE_BITS).join(",")}`);
   const server = createBranchServer(branch, log, store ? (after) => store.ownWritesAfter(branchId, after) : undefined);
   let port: number;
@@ -119,9 +127,13 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
           (err: Error) => post({ type: "state", branchId, requestId: msg.requestId, error: err.message }),
         );
       } else if (msg.type === "crash-worker") {
-        // In a worker thread, process.exit ends this thread only: every branch
-        // here dies mid-flight, as in a process crash.
-        process.exit(70);
+        // Every branch here dies at once: logs stop where they are, servers
+        // and links drop their connections (Node can abort the whole process
+        // if a worker exits with live HTTP/2 sessions), then the thread ends
+        // (in a worker, process.exit ends this thread only).
+        for (const die of dying) die();
+        myHost.kill();
+        setTimeout(() => process.exit(70), 20);
       } else if (msg.type === "stop" || msg.type === "crash") {
         resolve(msg.type);
       }
@@ -129,6 +141,7 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
     post({ type: "ready", branchId, address, hostId: myHost.hostId, hostAddress });
   });
 
+  dying.delete(die);
   if (ending === "crash") {
     // Die as a process would: nothing more reaches the disk, the main thread
     // or a customer. The host (the worker) lives on for the other branches.

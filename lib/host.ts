@@ -259,6 +259,16 @@ export class Host {
     return { links: this.links.size, messages, writes, reconnects, backlog, resent, ...this.faultCounts };
   }
 
+  /** Drops everything at once (the worker is being crashed). */
+  kill(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const l of this.links.values()) l.close();
+    this.links.clear();
+    this.server?.forceShutdown();
+    this.server = undefined;
+  }
+
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
