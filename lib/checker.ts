@@ -24,18 +24,6 @@ import { checkOverdraft } from "./checker-rules/overdraft.js";
 export { HistoryError, type Guarantee } from "./checker-rules/model.js";
 
 export type Rule = "RYW" | "MR" | "MW" | "WFR" | "convergence" | "exactly-once" | "balance" | "bounds" | "overdraft";
-export const RULES: readonly Rule[] = [
-  "RYW",
-  "MR",
-  "MW",
-  "WFR",
-  "convergence",
-  "exactly-once",
-  "balance",
-  "bounds",
-  "overdraft",
-];
-
 /**
  * "violation": fatal (makes the report not ok).
  * "anomaly": a session guarantee broken while the run had it off (expected, not fatal).

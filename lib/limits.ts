@@ -10,8 +10,4 @@ export { KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS, MAX_REPLICATION_MESSAGE_BYTES, MAX_
 export { MAX_VECTOR_ENTRIES } from "./write-codec.js";
 export { MAX_AWAIT_MS, MAX_SESSION_CHARS } from "./branch-server.js";
 export { MAX_DELAY_MS } from "./delay.js";
-
-/** Largest --gate-timeout, in ms (enforced in run-config.ts). */
-export const MAX_GATE_TIMEOUT_MS = 600_000;
-/** Largest --workers (enforced in run-config.ts). */
-export const MAX_WORKERS = 64;
+export { MAX_GATE_TIMEOUT_MS, MAX_WORKERS } from "./run-config.js";

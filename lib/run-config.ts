@@ -35,6 +35,11 @@ export interface RunConfig {
   ackTimeoutMs: number;
 }
 
+/** Largest --gate-timeout, in ms. */
+export const MAX_GATE_TIMEOUT_MS = 600_000;
+/** Largest --workers. */
+export const MAX_WORKERS = 64;
+
 export const DEFAULTS = {
   outDir: "out",
   bindHost: "127.0.0.1",
@@ -118,7 +123,7 @@ export function resolveRunConfig(raw: RawRunFlags, branchIds: readonly number[])
   }
   return {
     outDir: raw.out ?? DEFAULTS.outDir,
-    workers: intFlag("--workers", raw.workers, defaultWorkers(branchCount), 1, 64),
+    workers: intFlag("--workers", raw.workers, defaultWorkers(branchCount), 1, MAX_WORKERS),
     bindHost: raw.host ?? DEFAULTS.bindHost,
     basePort,
     guarantees,
@@ -126,7 +131,7 @@ export function resolveRunConfig(raw: RawRunFlags, branchIds: readonly number[])
     overdraftGuard: parseOverdraftGuard(raw.overdraftGuard ?? "none"),
     verbose: raw.verbose ?? false,
     strict: raw.strict ?? false,
-    gateTimeoutMs: intFlag("--gate-timeout", raw.gateTimeout, DEFAULTS.gateTimeoutMs, 1, 600_000),
+    gateTimeoutMs: intFlag("--gate-timeout", raw.gateTimeout, DEFAULTS.gateTimeoutMs, 1, MAX_GATE_TIMEOUT_MS),
     attemptsMax: DEFAULTS.attemptsMax,
     backoffMsMin: DEFAULTS.backoffMsMin,
     backoffMsMax: DEFAULTS.backoffMsMax,

@@ -81,10 +81,6 @@ export function idsIn(ranges: IdRange[], limit = Infinity): string[] {
   return out;
 }
 
-export function countIds(ranges: IdRange[]): number {
-  return ranges.reduce((n, r) => n + r.to - r.from + 1, 0);
-}
-
 /** "1.3", "1.3..1.5, 2.1" or "nothing". */
 export function formatRanges(ranges: IdRange[]): string {
   if (ranges.length === 0) return "nothing";
