@@ -5,8 +5,8 @@
 // from each request before the gate sees it, while the history still records
 // them as on. Never use it otherwise.
 
-import { Branch, type BranchConfig, type BranchHooks, type CustomerOp, type OpReply } from "../branch.js";
-import { guaranteesToBits, type GuaranteeName } from "../gate.js";
+import { Branch, type BranchConfig, type BranchHooks, type CustomerOp, type OpReply } from "../core/branch.js";
+import { guaranteesToBits, type GuaranteeName } from "../core/gate.js";
 
 export function brokenGateBranches(broken: readonly GuaranteeName[]): (config: BranchConfig, hooks: BranchHooks) => Branch {
   const bits = guaranteesToBits(broken);

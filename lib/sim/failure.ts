@@ -4,9 +4,9 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { formatReport } from "../check-report.js";
-import { ALL_GUARANTEES, type GuaranteeName } from "../gate.js";
-import type { HistoryRecord } from "../history-types.js";
+import { formatReport } from "../checker/report.js";
+import { ALL_GUARANTEES, type GuaranteeName } from "../core/gate.js";
+import type { HistoryRecord } from "../history/types.js";
 import { describeOptions, type SimOptions, type SimResult } from "./simulator.js";
 
 /** The knobs a replay needs besides the seed (the rest of a run's shape comes from the seed). */

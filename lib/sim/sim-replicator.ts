@@ -5,8 +5,8 @@
 // The network may lose, duplicate or reorder batches and acks; the receiving
 // Ledger applies by write id in sequence order, so that changes nothing.
 
-import type { Branch } from "../branch.js";
-import type { Write } from "../ledger.js";
+import type { Branch } from "../core/branch.js";
+import type { Write } from "../core/ledger.js";
 import { nodeOfBranch, type SimNetwork } from "./sim-network.js";
 import type { VirtualClock } from "./virtual-clock.js";
 

@@ -7,9 +7,10 @@
 // attempt was answered with a refusal (nothing ran), and "info" (outcome
 // unknown) if some attempt may have reached the branch.
 
-import { BranchError, type Branch, type CustomerOp, type OpKind, type OpReply } from "../branch.js";
-import type { CompleteRecord, InvokeRecord } from "../history-types.js";
-import { addWrite, formatWriteId, mergeInto, toJson, type VersionVector } from "../version-vector.js";
+import { BranchError, type Branch, type CustomerOp, type OpKind, type OpReply } from "../core/branch.js";
+import type { CompleteRecord, InvokeRecord } from "../history/types.js";
+import { addWrite, formatWriteId, mergeInto, type VersionVector } from "../core/version-vector.js";
+import { toJson } from "../history/vector-json.js";
 import { nodeOfBranch, type SimNetwork } from "./sim-network.js";
 import type { VirtualClock } from "./virtual-clock.js";
 

@@ -15,12 +15,12 @@
 // before the next timer, so async code in Branch and in sessions runs as in
 // production, only with time standing still while it does.
 
-import { Branch, type BranchConfig, type BranchHooks } from "../branch.js";
-import { checkHistory, type CheckReport } from "../checker.js";
-import { guaranteesToBits, type GuaranteeName, ALL_GUARANTEES } from "../gate.js";
-import type { HistoryRecord } from "../history-types.js";
-import { seededRandom } from "../random.js";
-import { toJson } from "../version-vector.js";
+import { Branch, type BranchConfig, type BranchHooks } from "../core/branch.js";
+import { checkHistory, type CheckReport } from "../checker/checker.js";
+import { guaranteesToBits, type GuaranteeName, ALL_GUARANTEES } from "../core/gate.js";
+import type { HistoryRecord } from "../history/types.js";
+import { seededRandom } from "../core/random.js";
+import { toJson } from "../history/vector-json.js";
 import { describeFaults, PartitionScheduler, randomFaults, type SimFaults } from "./faults.js";
 import { calm, SimNetwork, type NetworkStats } from "./sim-network.js";
 import { DEFAULT_REPLICATION, SimReplication, type ReplicationOptions } from "./sim-replicator.js";

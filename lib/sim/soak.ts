@@ -11,8 +11,8 @@
 import { randomInt } from "node:crypto";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
-import { formatReport } from "../check-report.js";
-import { parseGuarantees, type GuaranteeName } from "../gate.js";
+import { formatReport } from "../checker/report.js";
+import { parseGuarantees, type GuaranteeName } from "../core/gate.js";
 import { brokenGateBranches } from "./broken-gate.js";
 import { describeFailure, replayCommand, saveHistory, type ReplayFlags } from "./failure.js";
 import { configForSeed, describeOptions, simulate, type SimOptions, type SimResult } from "./simulator.js";

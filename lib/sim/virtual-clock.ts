@@ -4,7 +4,7 @@
 // takes milliseconds, and ties break by creation order, so a run replays
 // exactly (FoundationDB's simulated clock, TigerBeetle's VOPR time).
 
-import type { Clock } from "../applied-waiters.js";
+import type { Clock } from "../core/applied-waiters.js";
 
 /** Virtual wall clock at virtual time 0 (2023-11-14T22:13:20Z): any fixed value keeps histories byte-identical. */
 export const VIRTUAL_EPOCH_MS = 1_700_000_000_000;

@@ -2,9 +2,10 @@
 // wire contract a remote driver will use; the run itself asks its hosted
 // branches over their control ports.
 
-import type { BranchClients } from "../../lib/customer.js";
-import type { BranchState } from "../../lib/branch.js";
-import { fromWire, toWire, type VersionVector } from "../../lib/version-vector.js";
+import type { BranchClients } from "../../lib/driver/customer.js";
+import type { BranchState } from "../../lib/core/branch.js";
+import { type VersionVector } from "../../lib/core/version-vector.js";
+import { fromWire, toWire } from "../../lib/wire/vector-codec.js";
 import { banksim } from "../../generated/bank.js";
 
 const pb = banksim.v1;

@@ -6,7 +6,7 @@
 // stale read). Times come from one counter, so every op completes before the
 // next one is invoked unless a test says otherwise.
 
-import type { CompleteRecord, HistoryRecord, VersionVectorJson } from "../../lib/history-types.js";
+import type { CompleteRecord, HistoryRecord, VersionVectorJson } from "../../lib/history/types.js";
 
 type Kind = "deposit" | "withdraw";
 interface Write {

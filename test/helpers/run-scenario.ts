@@ -3,9 +3,9 @@
 
 import { readFileSync } from "node:fs";
 import type { Test } from "tap";
-import { parseScenario } from "../../lib/fixture.js";
-import { resolveRunConfig, type RawRunFlags } from "../../lib/run-config.js";
-import { runScenario, type RunReport } from "../../lib/run.js";
+import { parseScenario } from "../../lib/scenario/fixture.js";
+import { resolveRunConfig, type RawRunFlags } from "../../lib/run/run-config.js";
+import { runScenario, type RunReport } from "../../lib/run/run.js";
 
 export async function runFile(t: Test, file: string, flags: RawRunFlags & { branches?: number } = {}): Promise<RunReport> {
   return runText(t, readFileSync(file, "utf8"), file, flags);

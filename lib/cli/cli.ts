@@ -1,0 +1,220 @@
+// bank-sim's command line: `run` a scenario on a real cluster, `gen` a random
+// scenario, `check` a recorded history. `main(argv)` returns the exit code;
+// the one process.exit is at the bottom of bin/bank-sim. Exit codes: 0 ok,
+// 1 the run or the check failed, 2 bad input or usage, 130 interrupted.
+
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { formatBenchTable, GRID, QUICK_GRID, runBench } from "../bench/bench.js";
+import { Command, CommanderError, Option } from "commander";
+import { formatReport } from "../checker/report.js";
+import { checkHistory, HistoryError } from "../checker/checker.js";
+import { ScenarioError } from "../scenario/fixture-error.js";
+import { HistoryFileError, readHistory } from "../history/reader.js";
+import { DEFAULT_MAX_FIXTURE_BYTES, parseScenario, validateBranchCount } from "../scenario/fixture.js";
+import { DEFAULT_MIX, generateScenario, parseMix } from "../scenario/gen.js";
+import { formatMoneyText } from "../core/money.js";
+import { parseMoney } from "../scenario/amount.js";
+import { formatJsonCompact } from "../scenario/output.js";
+import { DEFAULTS, resolveRunConfig, UsageError, type RawRunFlags } from "../run/run-config.js";
+import { runScenario } from "../run/run.js";
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function intArg(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`${name}: expected a whole number, found ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let code = 0;
+  const program = new Command("bank-sim")
+    .description("A replicated bank on real gRPC servers in worker threads: run course scenarios, see what each session guarantee buys, check recorded histories.")
+    .exitOverride()
+    // Commander's own errors ("error: unknown option ...") get the same "bank-sim: " prefix as ours.
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(text.replace(/^error: /, "bank-sim: ")) })
+    .showHelpAfterError("(run with --help for usage)");
+
+  program.command("run")
+    .description("Run a scenario file on a cluster of branches and write output.json, results.json, history.jsonl and branch logs.")
+    .argument("<scenario>", "scenario JSON file (course format)")
+    .option("-b, --branches <n>", "run on branches 1..N, each with the file's starting balance", intArg("--branches"))
+    .option("-o, --out <dir>", "output directory", DEFAULTS.outDir)
+    .option("-g, --guarantees <list>", "session guarantees the branches enforce: all, none, or a list of mw,ryw,mr,wfr", DEFAULTS.guarantees)
+    .option("--concurrent", "run all customers at once (default: one after another, with a quiescence barrier between them)")
+    .option("--overdraft-guard <mode>", "none: a withdraw is decided where it is sent (concurrent customers can overdraw); home: every withdraw is decided by the lowest-numbered branch", "none")
+    .option("--faults <plan>", "inject faults: loss=0.05, dup=0.05, reorder=0.2 (replication batches), partition=1.2|3@300ms:800ms, crash=2@400ms:600ms (crash, then restart from its log), crash-worker=2@400ms:600ms (terminate its worker thread); comma-separated, seeded by --seed")
+    .option("--no-durable", "keep branch state in memory only (no log under <out>/store, no crash recovery)")
+    .option("--delay <spec>", "inject propagation delay: 150ms, 20..200ms (seeded random), 2-1:500ms (only from branch 2 to replica 1); comma-separated rules")
+    .option("--seed <n>", "seed for random delays and fault choices", String(DEFAULTS.seed))
+    .option("-w, --workers <n>", "worker threads hosting the branches (default: min(branches, cores, 4))")
+    .option("--base-port <p>", "branch i listens on port P+i (default: any free port)")
+    .option("--host <addr>", "address the branches listen on", DEFAULTS.bindHost)
+    .option("--gate-timeout <ms>", "how long a branch holds a request at the session gate before refusing it", String(DEFAULTS.gateTimeoutMs))
+    .option("--strict", "treat warnings in the scenario (duplicate event ids) as errors")
+    .option("-v, --verbose", "also print every branch's log lines, prefixed with the branch")
+    .action(async (file: string, opts: RawRunFlags & { branches?: number }) => {
+      code = await runCommand(file, opts, io);
+    });
+
+  program.command("gen")
+    .description("Print a valid random scenario (random target branches) to stdout.")
+    .requiredOption("--branches <n>", "branches", intArg("--branches"))
+    .requiredOption("--customers <n>", "customers", intArg("--customers"))
+    .requiredOption("--events <n>", "events per customer", intArg("--events"))
+    .option("--seed <n>", "random seed", intArg("--seed"), 1)
+    .addOption(new Option("--mix <weights>", "relative weights, e.g. deposit=4,withdraw=3,query=3").default(`deposit=${DEFAULT_MIX.deposit},withdraw=${DEFAULT_MIX.withdraw},query=${DEFAULT_MIX.query}`))
+    .option("--balance <amount>", "every branch's starting balance", "400")
+    .action((opts: { branches: number; customers: number; events: number; seed: number; mix: string; balance: string }) => {
+      // Same rules as amounts in scenario files; text that is not a number is refused first (Number("") is 0).
+      const balanceCents = parseMoney(/^\s*[\d.]+\s*$/.test(opts.balance) ? Number(opts.balance) : opts.balance, "--balance");
+      validateBranchCount(opts.branches);
+      let scenario: unknown[];
+      try {
+        scenario = generateScenario({
+          branches: opts.branches, customers: opts.customers, events: opts.events, seed: opts.seed,
+          mix: parseMix(opts.mix), balanceCents,
+        });
+      } catch (err) {
+        if (err instanceof RangeError) throw new UsageError(err.message);
+        throw err;
+      }
+      io.out(formatJsonCompact(scenario));
+    });
+
+  program.command("bench")
+    .description("Run the benchmark grid (generated workloads, random target branches, --concurrent, --guarantees all), each run in its own process and checked, next to the raw grpc-js unary ceiling; print a table and write JSON.")
+    .option("--quick", "one tiny case, one repetition: proves the benchmark runs (no timing meaning)")
+    .option("--case <name>", `run one case of the grid: ${GRID.map((c) => c.name).join(", ")}`)
+    .option("--reps <n>", "repetitions per case (medians are reported)", intArg("--reps"), 3)
+    .option("--json <file>", "where to write the JSON report", "out/bench.json")
+    .option("--no-durable", "run the branches in memory only (to measure what durability costs)")
+    .action(async (opts: { quick?: boolean; case?: string; reps: number; json: string; durable: boolean }) => {
+      let cases = opts.quick ? QUICK_GRID : GRID;
+      if (opts.case !== undefined) {
+        cases = [...GRID, ...QUICK_GRID].filter((c) => c.name === opts.case);
+        if (cases.length === 0) throw new UsageError(`--case: expected one of ${GRID.map((c) => c.name).join(", ")}, found ${JSON.stringify(opts.case)}`);
+      }
+      if (opts.reps < 1) throw new UsageError(`--reps: expected at least 1, found ${opts.reps}`);
+      const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, ceilingCalls: opts.quick ? 2_000 : 20_000, durable: opts.durable, log: (l) => io.err(`bench: ${l}\n`) });
+      mkdirSync(dirname(opts.json), { recursive: true });
+      writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
+      io.out(formatBenchTable(report));
+      io.out(`(JSON in ${opts.json})\n`);
+      const bad = report.cases.filter((c) => !c.converged || c.violations > 0);
+      code = bad.length === 0 ? 0 : 1;
+    });
+
+  program.command("check")
+    .description("Check a recorded history (an out directory or a history.jsonl) for session-guarantee violations, convergence and exactly-once application, using nothing but the history.")
+    .argument("<history>", "out directory of a run, or its history.jsonl")
+    .option("--json", "print the report as JSON")
+    .option("--limit <n>", "violations shown per rule", intArg("--limit"), 20)
+    .action(async (path: string, opts: { json?: boolean; limit: number }) => {
+      code = await checkCommand(path, opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    return exitCodeFor(err, io);
+  }
+  return code;
+}
+
+function exitCodeFor(err: unknown, io: Io): number {
+  if (err instanceof Exit) return err.code;
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; usage errors were already printed by commander.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof ScenarioError || err instanceof UsageError || err instanceof HistoryFileError || err instanceof HistoryError) {
+    io.err(`bank-sim: ${err.message}\n(run with --help for usage)\n`);
+    return 2;
+  }
+  const e = err as Error;
+  io.err(`bank-sim: ${e.stack ?? e.message}\n`);
+  return 1;
+}
+
+async function runCommand(file: string, opts: RawRunFlags & { branches?: number }, io: Io): Promise<number> {
+  let text: string;
+  try {
+    // Refuse a huge file before reading it into memory.
+    const size = statSync(file).size;
+    if (size > DEFAULT_MAX_FIXTURE_BYTES) {
+      throw new UsageError(`${file}: expected a scenario file of at most ${DEFAULT_MAX_FIXTURE_BYTES} bytes, found ${size} bytes`);
+    }
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    const why = { ENOENT: "no such file", EISDIR: "it is a directory", EACCES: "permission denied" }[code] ?? (err as Error).message;
+    throw new UsageError(`${file}: cannot read the scenario file: ${why}`);
+  }
+  const options: { branches?: number; strict?: boolean } = { strict: opts.strict ?? false };
+  if (opts.branches !== undefined) options.branches = opts.branches;
+  const scenario = parseScenario(text, file, options);
+  for (const w of scenario.warnings) io.err(`bank-sim: warning: ${w}\n`);
+  const cfg = resolveRunConfig(opts, scenario.branches);
+
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) {
+      io.err(`bank-sim: ${sig} again: exiting now\n`);
+      process.exit(130);
+    }
+    io.err(`bank-sim: ${sig}: stopping the cluster (press again to force)\n`);
+    abort.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const report = await runScenario(scenario, cfg, { log: (l) => io.err(l + "\n"), signal: abort.signal });
+    const s = report.summary;
+    const balances = [...new Set(report.finals.map((f) => f.balanceCents))].map(formatMoneyText).join(" / ");
+    if (abort.signal.aborted) {
+      io.err(`bank-sim: interrupted; cluster stopped; partial results in ${cfg.outDir}/results.json\n`);
+      return 130;
+    }
+    if (!report.ok) {
+      io.err(`bank-sim: run failed: ${report.error}\n(see ${cfg.outDir}/results.json and ${cfg.outDir}/branches/)\n`);
+      return 1;
+    }
+    io.out(
+      `bank-sim: ${scenario.source}: ${s.operations} operations on ${scenario.branches.length} branch${scenario.branches.length === 1 ? "" : "es"} ` +
+        `(${cfg.concurrent ? "concurrent" : "sequential"}, guarantees ${cfg.guarantees.join(",") || "none"}) ` +
+        `in ${(s.wallMs / 1000).toFixed(2)} s; converged, balance ${balances} everywhere; ` +
+        `wrote ${cfg.outDir}/output.json\n`,
+    );
+    return 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+async function checkCommand(path: string, opts: { json?: boolean; limit: number }, io: Io): Promise<number> {
+  const report = checkHistory(await readHistory(path));
+  io.out(opts.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report, { limitPerRule: opts.limit }));
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,53 @@
+// Every limit bank-sim states, in one place: the scenario parser, the wire
+// guard, the servers and the CLI all import their bounds from here, and
+// docs/limits.md describes each one. A leaf: it imports nothing.
+
+/** Largest scenario file read, in bytes. */
+export const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
+/** Upper bound on branches in a scenario (and on --branches). */
+export const MAX_BRANCHES = 2000;
+/** Upper bound on customer events in one scenario, over all customers. */
+export const MAX_EVENTS = 1_000_000;
+
+/**
+ * Largest accepted amount or balance: 10^13 cents (100 billion units). Far below
+ * 2^53, so sums of many such amounts stay exact safe integers.
+ */
+export const MAX_AMOUNT_CENTS = 10_000_000_000_000;
+
+/**
+ * Most entries a version vector on the wire may have. A vector names each
+ * branch at most once, and no cluster has more than MAX_BRANCHES branches; a
+ * branch then refuses any entry naming a branch outside its own cluster.
+ */
+export const MAX_VECTOR_ENTRIES = MAX_BRANCHES;
+
+/** Longest wait an AwaitApplied call may ask for. */
+export const MAX_AWAIT_MS = 120_000;
+/** Longest session name; the Branch's request-id pattern ("<session>#<n>", n up to 16 digits) allows the same. */
+export const MAX_SESSION_CHARS = 200;
+
+/** Largest message a branch's Bank service takes; a larger one gets RESOURCE_EXHAUSTED from grpc-js. */
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest WriteBatch a host's Replication service takes. A batch is at most
+ * batchMax (256 by default) writes whose deps name at most MAX_BRANCHES (2,000)
+ * branches each, about 4 MiB at worst; 64 MiB leaves room for larger batches.
+ */
+export const MAX_REPLICATION_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * Every connection is PINGed after this long, and closed when the PING is not
+ * answered in KEEPALIVE_TIMEOUT_MS. Any HTTP/2 client answers by itself; a
+ * peer that sent garbage does not, and without this the server would keep
+ * its socket open for ever (after a protocol error, Node's HTTP/2 server sends
+ * GOAWAY but does not close the connection, even once the peer has half-closed it).
+ */
+export const KEEPALIVE_MS = 60_000;
+export const KEEPALIVE_TIMEOUT_MS = 20_000;
+
+/** Longest injected propagation delay (--delay). */
+export const MAX_DELAY_MS = 60_000;
+/** Largest --gate-timeout, in ms. */
+export const MAX_GATE_TIMEOUT_MS = 600_000;
+/** Largest --workers. */
+export const MAX_WORKERS = 64;

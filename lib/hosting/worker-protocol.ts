@@ -1,0 +1,96 @@
+// Messages between the main thread and a branch hosted in a worker thread, over
+// the MessagePort handed to that branch's task. Every message has a `type`.
+
+import type { MessagePort } from "node:worker_threads";
+import type { FaultPlan } from "../core/fault-plan.js";
+
+/** The piscina task that hosts one branch until told to stop. */
+export interface BranchTask {
+  branchId: number;
+  branchIds: number[];
+  initialBalanceCents: number;
+  gateTimeoutMs: number;
+  bindHost: string;
+  /** 0 = any free port. */
+  port: number;
+  batchMax: number;
+  inFlightMax: number;
+  /** The --delay spec (see delay.ts). */
+  delaySpec: string;
+  delaySeed: number;
+  /** How long a replication batch may go unacknowledged before it is resent. */
+  ackTimeoutMs: number;
+  /** Where the branch keeps its log; "" keeps everything in memory (no recovery). */
+  storeDir: string;
+  /** Faults to inject on this host's replication traffic (times from the "epoch" message). */
+  faults: FaultPlan;
+  /** Other branches' customer addresses, for catching up after a restart. */
+  peers: Array<[number, string]>;
+  /** True when the branch restarts after a crash: it recovers, reports what it recovered and catches up. */
+  restart: boolean;
+  /** If this task starts the worker's host: the port to bind (0: any; a crashed worker's port when replacing it). */
+  hostPort: number;
+  control: MessagePort;
+}
+
+/** One host (a worker thread) as the others reach it. */
+export interface HostInfo {
+  hostId: number;
+  address: string;
+  branchIds: number[];
+}
+
+export interface WireWrite {
+  id: string;
+  kind: "deposit" | "withdraw";
+  amountCents: number;
+  acceptedAtMs: number;
+}
+
+export type ToMain =
+  | { type: "ready"; branchId: number; address: string; hostId: number; hostAddress: string }
+  /** Log lines as [wallMs, line]; writes applied since the last message, stamped with the first one's time. */
+  | { type: "events"; branchId: number; logs: Array<[number, string]>; applied: WireWrite[]; wallMs: number; monoMs: number }
+  | { type: "topology-set"; branchId: number }
+  | { type: "stopped"; branchId: number; stats: LinkStats }
+  /** A restarted branch: the writes its log gave back (some may never have been reported as applied). */
+  | { type: "recovered"; branchId: number; applied: WireWrite[]; outcomes: number; cutBytes: number; cutReason?: string }
+  /** Answer to "await": the branch's state once it applied the writes asked for, or why not. */
+  | { type: "state"; branchId: number; requestId: number; state?: StateJson; error?: string };
+
+export type ToWorker =
+  | { type: "topology"; hosts: HostInfo[] }
+  /** Reply with "state" once every write in `need` ([origin, seq] pairs) is applied here. */
+  | { type: "await"; requestId: number; need: Array<[number, number]>; timeoutMs: number }
+  | { type: "stop" }
+  /** Die at once, as a crash would: nothing more is written, flushed or answered. */
+  | { type: "crash" }
+  /** Terminate the whole worker thread at once, with every branch on it. */
+  | { type: "crash-worker" }
+  /** Customers started at this wall-clock time: fault schedules count from it. */
+  | { type: "epoch"; wallMs: number };
+
+/** A branch's state as it crosses the port (version vectors as [origin, seq] pairs). */
+export interface StateJson {
+  branch: number;
+  balanceCents: number;
+  applied: Array<[number, number]>;
+  issued: number;
+  pending: number;
+}
+
+export interface LinkStats {
+  links: number;
+  messages: number;
+  writes: number;
+  reconnects: number;
+  backlog: number;
+  /** Batches sent again because their acknowledgement did not come in time. */
+  resent: number;
+  /** Injected faults on incoming batches (--faults). */
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  /** Deliveries held back by a partition until it healed. */
+  partitioned: number;
+}

@@ -1,0 +1,88 @@
+// results.json: every event with its branch, result, balance, write id,
+// latency and wait at the gate; each branch's final state; the run's summary.
+// Pure shaping; money printed as plain numbers (formatMoney).
+
+import type { BranchState } from "../core/branch.js";
+import type { LatencySummary } from "./latency-stats.js";
+import { formatMoney } from "../core/money.js";
+import type { RunConfig } from "./run-config.js";
+import type { EventOutcome, Scenario } from "../scenario/scenario.js";
+import { toJson } from "../history/vector-json.js";
+import type { LinkStats } from "../hosting/worker-protocol.js";
+
+export interface RunSummary {
+  wallMs: number;
+  startupMs: number;
+  customersMs: number;
+  /** Waiting for every branch to apply every write, and the convergence check. */
+  settleMs: number;
+  /** Stopping branches, hosts and workers. */
+  stopMs: number;
+  operations: number;
+  opsPerSec: number;
+  latency: LatencySummary;
+  gateWait: LatencySummary;
+  propagationLag: LatencySummary;
+  links: LinkStats;
+  /** Writes created in the run (summed over origins). */
+  writes: number;
+  /** Mean size of a customer request on the wire, in bytes (sampled). */
+  requestBytes: number;
+  /** Peak resident memory of the whole process (main thread and workers), MB. */
+  peakRssMb: number;
+  /** What the injected faults did, and what customers went through. */
+  faults: { events: string[]; retries: number; unknownOutcomes: number; failedOperations: number };
+}
+
+export function buildResults(r: {
+  scenario: Scenario;
+  cfg: RunConfig;
+  outcomes: readonly EventOutcome[];
+  finals: readonly BranchState[];
+  converged: boolean;
+  ok: boolean;
+  error: string | undefined;
+  summary: RunSummary;
+}): unknown {
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    ok: r.ok,
+    ...(r.error === undefined ? {} : { error: r.error }),
+    source: r.scenario.source,
+    warnings: r.scenario.warnings,
+    config: {
+      branches: r.scenario.branches.length,
+      workers: r.cfg.workers,
+      guarantees: r.cfg.guarantees,
+      concurrent: r.cfg.concurrent,
+      overdraftGuard: r.cfg.overdraftGuard,
+      delay: r.cfg.delaySpec,
+      durable: r.cfg.durable,
+      faults: r.cfg.faults,
+      seed: r.cfg.seed,
+      gateTimeoutMs: r.cfg.gateTimeoutMs,
+    },
+    summary: { ...r.summary, wallMs: round(r.summary.wallMs), startupMs: round(r.summary.startupMs), customersMs: round(r.summary.customersMs), settleMs: round(r.summary.settleMs), stopMs: round(r.summary.stopMs), opsPerSec: round(r.summary.opsPerSec) },
+    converged: r.converged,
+    finalBalances: Object.fromEntries(r.finals.map((s) => [String(s.branch), formatMoney(s.balanceCents)])),
+    branches: r.finals.map((s) => ({ branch: s.branch, balance: formatMoney(s.balanceCents), applied: toJson(s.applied), issued: s.issued })),
+    events: r.outcomes.map((o) => ({
+      customer: o.customerId,
+      object: o.objectIndex,
+      event: o.event.id,
+      path: o.event.path,
+      interface: o.event.interface,
+      branch: o.event.branch,
+      ...(o.servedBy === undefined ? {} : { servedBy: o.servedBy }),
+      ...(o.event.interface === "query" ? {} : { amount: formatMoney(o.event.amountCents) }),
+      status: o.status,
+      ...(o.result === undefined ? {} : { result: o.result }),
+      ...(o.balanceCents === undefined ? {} : { balance: formatMoney(o.balanceCents) }),
+      ...(o.writeId === undefined ? {} : { writeId: o.writeId }),
+      latencyMs: round(o.latencyMs),
+      gateWaitMs: round(o.gateWaitMs),
+      attempts: o.attempts,
+      ...(o.error === undefined ? {} : { error: o.error }),
+    })),
+  };
+}

@@ -1,0 +1,217 @@
+// Scenario files: parse and validate every input shape the course has used
+// (P1 untargeted events, P3 "dest" and "branch" events, "bank"/"client"
+// aliases, missing event ids) into a Scenario. Pure: the caller reads the file.
+// Every rejection is a ScenarioError saying where, what was expected and what
+// was found, so a bad file stops the run before any server starts.
+
+import { ScenarioError, describeFound } from "./fixture-error.js";
+import { parseJsonText } from "./fixture-json.js";
+import { MAX_BRANCHES, MAX_EVENTS, MAX_SCENARIO_BYTES } from "../core/limits.js";
+import { formatMoney } from "../core/money.js";
+import { parseMoney } from "./amount.js";
+import type { CustomerRun, Interface, OutputShape, Scenario, ScenarioEvent } from "./scenario.js";
+
+export { MAX_BRANCHES, MAX_EVENTS } from "../core/limits.js";
+export const DEFAULT_MAX_FIXTURE_BYTES = MAX_SCENARIO_BYTES;
+
+export interface ParseOptions {
+  /** Run on branches 1..N instead of the file's branches (each with the file's balance). */
+  branches?: number;
+  /** Turn warnings (duplicate event ids) into errors. */
+  strict?: boolean;
+  maxBytes?: number;
+}
+
+const INTERFACES: readonly Interface[] = ["deposit", "withdraw", "query"];
+const TYPE_EXPECTED = `"branch" (or "bank") or "customer" (or "client")`;
+const MAX_WARNINGS = 100;
+const MAX_PATHS_IN_WARNING = 5;
+
+interface BranchDecl {
+  id: number;
+  balanceCents: number;
+  path: string;
+}
+interface RawTarget {
+  key: "dest" | "branch";
+  id: number;
+}
+interface RawCustomer {
+  run: CustomerRun;
+  targets: (RawTarget | undefined)[];
+}
+
+/** Checks a --branches value: an integer from 1 to MAX_BRANCHES. */
+export function validateBranchCount(value: unknown, source = "--branches"): number {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_BRANCHES) return value;
+  throw new ScenarioError({ source, path: "", expected: `an integer from 1 to ${MAX_BRANCHES}`, found: describeFound(value) });
+}
+
+export function parseScenario(text: string, source: string, options: ParseOptions = {}): Scenario {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FIXTURE_BYTES;
+  const branchCount = options.branches === undefined ? undefined : validateBranchCount(options.branches);
+  const err = (path: string, expected: string, found: string) => new ScenarioError({ source, path, expected, found });
+  const bad = (path: string, expected: string, value: unknown) => err(path, expected, describeFound(value));
+
+  // Cheap bound first (UTF-16 units ≤ UTF-8 bytes ≤ 3 × units), exact count only near the limit.
+  if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text, "utf8") > maxBytes)) {
+    throw err("", `a file of at most ${maxBytes} bytes`, `${Buffer.byteLength(text, "utf8")} bytes`);
+  }
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const arrayExpected = "a JSON array of branch and customer objects";
+  if (body.trim() === "") throw err("", arrayExpected, "an empty file");
+  const doc = parseJsonText(body, source);
+  if (!Array.isArray(doc)) throw bad("", arrayExpected, doc);
+
+  const positiveId = (value: unknown, path: string, what = "a positive integer"): number => {
+    if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) return value;
+    throw bad(path, what, value);
+  };
+
+  const branches = new Map<number, BranchDecl>();
+  const customers: RawCustomer[] = [];
+  const sessionLength = new Map<number, number>(); // events seen so far per customer id
+  const eventIds = new Map<number, Map<number, string[]>>(); // customer → explicit event id → paths
+  let firstDest: string | undefined;
+  let firstBranch: string | undefined;
+  let totalEvents = 0;
+
+  doc.forEach((item: unknown, index) => {
+    const at = `[${index}]`;
+    if (typeof item !== "object" || item === null || Array.isArray(item)) throw bad(at, `an object with "type" ${TYPE_EXPECTED}`, item);
+    const obj = item as Record<string, unknown>;
+    const type = obj["type"];
+    if (type === "branch" || type === "bank") {
+      const id = positiveId(obj["id"], `${at}.id`);
+      const balanceCents = parseMoney(obj["balance"], `${at}.balance`, source);
+      const earlier = branches.get(id);
+      if (earlier) throw err(`${at}.id`, `a branch id not used before`, `${id} (also at ${earlier.path})`);
+      if (branches.size >= MAX_BRANCHES) throw err(at, `at most ${MAX_BRANCHES} branches`, "more");
+      branches.set(id, { id, balanceCents, path: at });
+    } else if (type === "customer" || type === "client") {
+      const customerId = positiveId(obj["id"], `${at}.id`);
+      const rawEvents = obj["events"];
+      if (!Array.isArray(rawEvents)) throw bad(`${at}.events`, "an array of events", rawEvents);
+      const ids = eventIds.get(customerId) ?? new Map<number, string[]>();
+      eventIds.set(customerId, ids);
+      let position = sessionLength.get(customerId) ?? 0;
+      const events: ScenarioEvent[] = [];
+      const targets: (RawTarget | undefined)[] = [];
+      rawEvents.forEach((rawEvent: unknown, j) => {
+        const path = `${at}.events[${j}]`;
+        if (++totalEvents > MAX_EVENTS) throw err(path, `at most ${MAX_EVENTS} events in total`, "more");
+        if (typeof rawEvent !== "object" || rawEvent === null || Array.isArray(rawEvent)) throw bad(path, "an event object", rawEvent);
+        const ev = rawEvent as Record<string, unknown>;
+        const iface = ev["interface"];
+        if (!INTERFACES.includes(iface as Interface)) throw bad(`${path}.interface`, `"deposit", "withdraw" or "query"`, iface);
+        const kind = iface as Interface;
+        position++;
+        let id = position; // no id in the file: the event's 1-based position in the customer's session
+        if (ev["id"] !== undefined) {
+          id = positiveId(ev["id"], `${path}.id`);
+          const seen = ids.get(id);
+          if (seen === undefined) ids.set(id, [path]);
+          else {
+            if (options.strict) {
+              throw err(`${path}.id`, `an event id not already used by customer ${customerId}`, `${id} (also at ${seen[0]}; a warning without --strict)`);
+            }
+            seen.push(path);
+          }
+        }
+        // Queries carry "money" in old course files (often the starting balance): ignored, even if malformed.
+        const amountCents = kind === "query" ? 0 : parseMoney(ev["money"], `${path}.money`, source);
+        const hasDest = ev["dest"] !== undefined;
+        const hasBranch = ev["branch"] !== undefined;
+        if (hasDest && hasBranch) throw err(path, `one of "dest" or "branch"`, "both");
+        let target: RawTarget | undefined;
+        if (hasDest || hasBranch) {
+          const key = hasDest ? "dest" : "branch";
+          target = { key, id: positiveId(ev[key], `${path}.${key}`, "a positive integer branch id") };
+          if (hasDest) firstDest ??= `${path}.dest`;
+          else firstBranch ??= `${path}.branch`;
+          if (firstDest !== undefined && firstBranch !== undefined) {
+            const first = hasDest ? firstBranch : firstDest;
+            throw err(`${path}.${key}`, `"${hasDest ? "branch" : "dest"}" like ${first} (one targeting style per file)`, `"${key}"`);
+          }
+        }
+        events.push({ id, interface: kind, amountCents, branch: 0, path });
+        targets.push(target);
+      });
+      sessionLength.set(customerId, position);
+      customers.push({ run: { customerId, objectIndex: index, events }, targets });
+    } else {
+      throw bad(`${at}.type`, TYPE_EXPECTED, type);
+    }
+  });
+
+  const inFileOrder = [...branches.values()];
+  const first = inFileOrder[0];
+  if (first === undefined) throw err("", `at least one object with "type": "branch"`, "none");
+  for (const b of inFileOrder) {
+    if (b.balanceCents !== first.balanceCents) {
+      throw err(
+        `${b.path}.balance`,
+        `the same starting balance at every branch (branch ${first.id} at ${first.path} has ${formatMoney(first.balanceCents)})`,
+        `${formatMoney(b.balanceCents)} at branch ${b.id}`,
+      );
+    }
+  }
+  const decls = inFileOrder.sort((a, b) => a.id - b.id);
+  const branchIds = branchCount === undefined ? decls.map((b) => b.id) : Array.from({ length: branchCount }, (_, k) => k + 1);
+  const known = new Set(branchIds);
+  const idsText = `${branchCount === undefined ? "" : `--branches ${branchCount}: `}${formatIdRanges(branchIds)}`;
+
+  for (const { run, targets } of customers) {
+    run.events.forEach((event, j) => {
+      const target = targets[j];
+      const id = target?.id ?? run.customerId;
+      if (known.has(id)) event.branch = id;
+      else if (target) throw err(`${event.path}.${target.key}`, `an existing branch id (${idsText})`, String(id));
+      else {
+        throw err(event.path, `"dest", "branch", or a branch whose id is the customer's (${id})`, `none of these (branches: ${idsText})`);
+      }
+    });
+  }
+
+  const shape: OutputShape = firstBranch !== undefined ? "branch" : firstDest !== undefined ? "dest" : "recv";
+  return {
+    source,
+    branches: branchIds,
+    initialBalanceCents: first.balanceCents,
+    customers: customers.map((c) => c.run),
+    shape,
+    warnings: duplicateWarnings(source, eventIds),
+  };
+}
+
+function duplicateWarnings(source: string, eventIds: Map<number, Map<number, string[]>>): string[] {
+  const warnings: string[] = [];
+  let more = 0;
+  for (const [customerId, ids] of eventIds) {
+    for (const [id, paths] of ids) {
+      if (paths.length < 2) continue;
+      if (warnings.length >= MAX_WARNINGS) {
+        more++;
+        continue;
+      }
+      const shown = paths.slice(0, MAX_PATHS_IN_WARNING).join(", ");
+      const rest = paths.length > MAX_PATHS_IN_WARNING ? `, and ${paths.length - MAX_PATHS_IN_WARNING} more` : "";
+      warnings.push(`${source}: customer ${customerId} uses event id ${id} ${paths.length === 2 ? "twice" : `${paths.length} times`} (${shown}${rest}); running anyway (--strict makes this an error)`);
+    }
+  }
+  if (more > 0) warnings.push(`${source}: ${more} more duplicate event ids not listed`);
+  return warnings;
+}
+
+/** Sorted ids as runs: [1,2,3,7] → "1..3, 7"; long lists are cut short. */
+export function formatIdRanges(ids: readonly number[], maxRuns = 8): string {
+  const runs: string[] = [];
+  for (let k = 0; k < ids.length; ) {
+    let end = k;
+    while (end + 1 < ids.length && ids[end + 1] === (ids[end] ?? 0) + 1) end++;
+    if (runs.length === maxRuns) return `${runs.join(", ")}, …`;
+    runs.push(end === k ? `${ids[k]}` : `${ids[k]}..${ids[end]}`);
+    k = end + 1;
+  }
+  return runs.join(", ");
+}

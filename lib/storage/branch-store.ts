@@ -1,0 +1,106 @@
+// A branch's durable state on disk: one write-ahead log per branch
+// (<dir>/branch-<id>.wal). Each persist call is one log record (so records
+// become durable in call order), holding the writes the branch applied and
+// the outcomes of its customers' writes. Opening it recovers a Recovered
+// state for Branch; the branch's own writes can be read back for a peer that
+// missed them.
+
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Durable, OpReply, Recovered } from "../core/branch.js";
+import type { Write } from "../core/ledger.js";
+import { decodeLog, encodeJson, WriteAheadLog } from "./wal.js";
+
+type Pairs = Array<[number, number]>;
+interface WriteJson { o: number; s: number; k: "d" | "w"; a: number; d: Pairs; t: number }
+interface OutcomeJson { c: string; n: number; r: Omit<OpReply, "witness"> & { witness: Pairs } }
+type RecordJson = Array<{ w: WriteJson } | { o: OutcomeJson }>;
+
+function writeToJson(w: Write): WriteJson {
+  return { o: w.id.branch, s: w.id.seq, k: w.kind === "deposit" ? "d" : "w", a: w.amountCents, d: [...w.deps], t: w.acceptedAtMs };
+}
+
+function writeFromJson(j: WriteJson): Write {
+  return { id: { branch: j.o, seq: j.s }, kind: j.k === "d" ? "deposit" : "withdraw", amountCents: j.a, deps: new Map(j.d), acceptedAtMs: j.t };
+}
+
+function writeItemJson(w: Write): string {
+  return JSON.stringify({ w: writeToJson(w) });
+}
+
+// Every replica on a host logs the same received write object: frame it (JSON
+// and checksum) once, and let each replica's log append the same bytes.
+const framed = new WeakMap<Write, Buffer>();
+function receivedWriteFrame(w: Write): Buffer {
+  let frame = framed.get(w);
+  if (frame === undefined) framed.set(w, (frame = encodeJson(`[${writeItemJson(w)}]`)));
+  return frame;
+}
+
+export class BranchStore {
+  readonly path: string;
+  private readonly wal: WriteAheadLog<RecordJson>;
+
+  private constructor(path: string, wal: WriteAheadLog<RecordJson>) {
+    this.path = path;
+    this.wal = wal;
+  }
+
+  static open(dir: string, branchId: number): { store: BranchStore; recovered: Recovered; cutBytes: number; cutReason?: string } {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `branch-${branchId}.wal`);
+    const opened = WriteAheadLog.open<RecordJson>(path);
+    const recovered: Recovered = { writes: [], outcomes: [] };
+    const outcomes = new Map<string, Recovered["outcomes"][number]>();
+    for (const record of opened.records) {
+      for (const item of record) {
+        if ("w" in item) recovered.writes.push(writeFromJson(item.w));
+        else outcomes.set(item.o.c, { session: item.o.c, n: item.o.n, reply: { ...item.o.r, witness: new Map(item.o.r.witness) } });
+      }
+    }
+    recovered.outcomes = [...outcomes.values()];
+    const out: { store: BranchStore; recovered: Recovered; cutBytes: number; cutReason?: string } = {
+      store: new BranchStore(path, opened.wal), recovered, cutBytes: opened.cutBytes,
+    };
+    if (opened.cutReason) out.cutReason = opened.cutReason;
+    return out;
+  }
+
+  /** Logs records; with `sync`, resolves only once they are on disk. */
+  persist(records: Durable[], sync: boolean): Promise<void> {
+    if (!sync) {
+      // Writes from peers, one record each; a torn tail among them only costs a catch-up.
+      // A log closed under a late delivery loses nothing that its origin cannot resend.
+      for (const r of records) if (r.kind === "write") this.wal.appendFrame(receivedWriteFrame(r.write), false).catch(() => undefined);
+      return Promise.resolve();
+    }
+    // Own decisions go in one record, so the write and its outcome survive or vanish together.
+    const items = records.map((r) =>
+      r.kind === "write" ? writeItemJson(r.write) : JSON.stringify({ o: { c: r.session, n: r.n, r: { ...r.reply, witness: [...r.reply.witness] } } }));
+    return this.wal.appendJson(`[${items.join(",")}]`, sync);
+  }
+
+  /** This branch's own writes after `seq`, from the log on disk, for a peer catching up. */
+  ownWritesAfter(branchId: number, seq: number): Write[] {
+    const out: Write[] = [];
+    for (const record of decodeLog<RecordJson>(readFileSync(this.path)).records) {
+      for (const item of record) {
+        if ("w" in item && item.w.o === branchId && item.w.s > seq) out.push(writeFromJson(item.w));
+      }
+    }
+    return out;
+  }
+
+  get stats(): { appends: number; syncs: number } {
+    return { appends: this.wal.appends, syncs: this.wal.syncs };
+  }
+
+  close(): Promise<void> {
+    return this.wal.close();
+  }
+
+  /** Stops at once, as a crash would: appends not yet written are lost. */
+  crash(): void {
+    this.wal.crash();
+  }
+}

@@ -1,2 +1,0 @@
-import { banksim } from "../generated/bank.js";
-export const pb = banksim.v1;

@@ -1,0 +1,2 @@
+import { banksim } from "../../generated/bank.js";
+export const pb = banksim.v1;

@@ -1,0 +1,65 @@
+// The architecture check: dependency-cruiser reads lib/ with the rules of
+// .dependency-cruiser.cjs (no circular imports, a pure core, rooms that use
+// only the rooms below them). The first test holds the real tree to them; the
+// others break each rule on purpose in a copy and show the check catches it.
+
+import { spawnSync } from "node:child_process";
+import { appendFileSync, cpSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import t, { type Test } from "tap";
+import { ROOT } from "../helpers/paths.js";
+
+interface Violation {
+  from: string;
+  to: string;
+  rule: { name: string };
+}
+
+function cruise(dir: string): Violation[] {
+  const bin = join(ROOT, "node_modules", "dependency-cruiser", "bin", "dependency-cruise.mjs");
+  const r = spawnSync(process.execPath, [bin, "lib", "--config", ".dependency-cruiser.cjs", "--output-type", "json"], {
+    cwd: dir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 120_000,
+  });
+  if (r.error) throw r.error;
+  if (!r.stdout.startsWith("{")) throw new Error(`depcruise printed no report (exit ${r.status}): ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
+}
+
+/** A copy of the tree that the check reads, where a test may break a rule. */
+function copyTree(t: Test): string {
+  const dir = t.testdir();
+  for (const p of ["lib", "generated", "tsconfig.json", ".dependency-cruiser.cjs", "package.json"]) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
+const describe = (vs: Violation[]) => vs.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).join("\n");
+
+t.test("lib/ keeps every architecture rule", async (t) => {
+  const violations = cruise(ROOT);
+  t.same(violations, [], describe(violations));
+});
+
+t.test("the check catches the core importing a file, a package or another room", async (t) => {
+  const dir = copyTree(t);
+  appendFileSync(join(dir, "lib/core/ledger.ts"), '\nimport "node:fs";\nimport "../run/run.js";\nimport "@grpc/grpc-js";\n');
+  const found = cruise(dir).filter((v) => v.from === "lib/core/ledger.ts").map((v) => `${v.rule.name} ${v.to}`);
+  t.ok(found.includes("core-is-pure fs"), describe(cruise(dir)));
+  t.ok(found.includes("core-is-pure lib/run/run.ts"));
+  t.ok(found.some((f) => f.startsWith("core-is-pure") && f.includes("node_modules/@grpc/grpc-js/")), found.join("\n"));
+});
+
+t.test("the check catches a circle and a back-arrow between rooms", async (t) => {
+  const dir = copyTree(t);
+  // storage → hosting is a back-arrow, and the worker already reaches the log through the store: a circle too.
+  appendFileSync(join(dir, "lib/storage/wal.ts"), '\nimport "../hosting/branch-worker.js";\n');
+  const rules = new Set(cruise(dir).map((v) => v.rule.name));
+  t.ok(rules.has("no-circular"), [...rules].join(", "));
+  t.ok(rules.has("not-in-allowed"), [...rules].join(", "));
+});
+
+t.test("the check keeps the worker protocol a leaf", async (t) => {
+  const dir = copyTree(t);
+  appendFileSync(join(dir, "lib/hosting/worker-protocol.ts"), '\nimport type { Host } from "./host.js";\nexport type H = Host;\n');
+  t.ok(cruise(dir).some((v) => v.rule.name === "protocol-is-a-leaf" && v.to === "lib/hosting/host.ts"));
+});

@@ -1,0 +1,124 @@
+// The branch's request handling, without servers: the gate, retries and
+// validation, with peers simulated by handing writes to `receive`.
+
+import t from "tap";
+import { Branch, type CustomerOp } from "../../lib/core/branch.js";
+import { GUARANTEE_BITS } from "../../lib/core/gate.js";
+import type { Write } from "../../lib/core/ledger.js";
+
+function makeBranch(id: number, opts: { gateTimeoutMs?: number; balance?: number } = {}) {
+  const propagated: Write[] = [];
+  const applied: string[] = [];
+  const branch = new Branch(
+    { id, branchIds: [1, 2, 3], initialBalanceCents: opts.balance ?? 0, gateTimeoutMs: opts.gateTimeoutMs ?? 2_000 },
+    {
+      propagate: (w) => propagated.push(w),
+      applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)),
+      log: () => undefined,
+    },
+  );
+  return { branch, propagated, applied };
+}
+
+const op = (over: Partial<CustomerOp>): CustomerOp => ({
+  requestId: "c1#1", session: "c1", kind: "query", amountCents: 0,
+  writeSet: new Map(), readSet: new Map(), guarantees: GUARANTEE_BITS.mw | GUARANTEE_BITS.ryw, ...over,
+});
+
+t.test("a deposit is decided, applied, answered with its write id and handed on for propagation", async (t) => {
+  const { branch, propagated, applied } = makeBranch(1);
+  const r = await branch.serve(op({ kind: "deposit", amountCents: 40000 }));
+  t.equal(r.result, "success");
+  t.same(r.writeId, { branch: 1, seq: 1 });
+  t.equal(r.balanceCents, 40000);
+  t.same([...r.witness], [[1, 1]]);
+  t.equal(propagated.length, 1);
+  t.same(applied, ["1.1"]);
+});
+
+t.test("a query at a lagging branch waits for the session's deposit", async (t) => {
+  const one = makeBranch(1);
+  const two = makeBranch(2);
+  t.teardown(() => (one.branch.stop(), two.branch.stop()));
+  const dep = await one.branch.serve(op({ kind: "deposit", amountCents: 40000 }));
+  const query = two.branch.serve(op({ requestId: "c1#2", writeSet: new Map([[1, dep.writeId!.seq]]) }));
+  let answered = false;
+  void query.then(() => (answered = true));
+  await new Promise((r) => setTimeout(r, 30));
+  t.notOk(answered, "held at the gate while 1.1 has not arrived");
+  two.branch.receive(one.propagated);
+  const r = await query;
+  t.equal(r.balanceCents, 40000);
+  t.ok(r.gateWaitMs >= 20, `waited ${r.gateWaitMs} ms`);
+});
+
+t.test("without Read Your Writes the same query answers at once with the stale balance", async (t) => {
+  const { branch } = makeBranch(2);
+  const r = await branch.serve(op({ requestId: "c1#2", writeSet: new Map([[1, 1]]), guarantees: 0 }));
+  t.equal(r.balanceCents, 0);
+});
+
+t.test("the gate gives up at its deadline and names the missing write ids", async (t) => {
+  const { branch } = makeBranch(2, { gateTimeoutMs: 50 });
+  await t.rejects(branch.serve(op({ requestId: "c1#2", writeSet: new Map([[1, 2], [3, 1]]) })), {
+    name: "BranchError",
+    code: "gate",
+    message: /branch 2 has not applied 1\.1, 1\.2, 3\.1 that session c1 needs for Read Your Writes/,
+  });
+});
+
+t.test("a retried request returns the original outcome and is not executed twice", async (t) => {
+  const { branch, propagated } = makeBranch(1, { balance: 1000 });
+  const first = await branch.serve(op({ requestId: "c1#1", kind: "withdraw", amountCents: 5000 }));
+  t.equal(first.result, "fail", "an overdrawing withdraw is refused");
+  const again = await branch.serve(op({ requestId: "c1#1", kind: "withdraw", amountCents: 5000 }));
+  t.equal(again.result, "fail");
+  t.ok(again.replayed);
+  const dep = await branch.serve(op({ requestId: "c1#2", kind: "deposit", amountCents: 10 }));
+  const dep2 = await branch.serve(op({ requestId: "c1#2", kind: "deposit", amountCents: 10 }));
+  t.same(dep2.writeId, dep.writeId);
+  t.equal(propagated.length, 1, "the deposit was executed once");
+  t.equal(branch.state().balanceCents, 1010);
+});
+
+t.test("a refused attempt at the gate executed nothing, so its retry runs afresh", async (t) => {
+  const two = makeBranch(2, { gateTimeoutMs: 30 });
+  const one = makeBranch(1);
+  const dep = await one.branch.serve(op({ kind: "deposit", amountCents: 500 }));
+  const req = op({ requestId: "c1#2", kind: "withdraw", amountCents: 500, writeSet: new Map([[1, dep.writeId!.seq]]) });
+  await t.rejects(two.branch.serve(req), { code: "gate" });
+  two.branch.receive(one.propagated);
+  const r = await two.branch.serve(req);
+  t.equal(r.result, "success");
+  t.notOk(r.replayed);
+  t.equal(two.branch.state().balanceCents, 0);
+});
+
+t.test("requests that can never succeed are refused at once", async (t) => {
+  const { branch } = makeBranch(1);
+  const cases: Array<[Partial<CustomerOp>, RegExp]> = [
+    [{ kind: "deposit", amountCents: -5 }, /deposit amount must be whole cents between 0 and/],
+    [{ kind: "withdraw", amountCents: 1.5 }, /withdraw amount must be whole cents/],
+    [{ writeSet: new Map([[9, 1]]) }, /write set names write 9\.1 of unknown branch 9/],
+    [{ readSet: new Map([[1, 4]]) }, /read set names write 1\.4, but branch 1 has issued only 0/],
+    [{ requestId: "c2#1" }, /request id must be "<session>#<n>" for session "c1", found "c2#1"/],
+    [{ requestId: "c1" }, /request id must be/],
+  ];
+  for (const [over, message] of cases) {
+    await t.rejects(branch.serve(op(over)), { code: "invalid", message }, String(message));
+  }
+});
+
+t.test("writes from unknown branches are dropped, not applied", async (t) => {
+  const { branch } = makeBranch(1);
+  branch.receive([{ id: { branch: 7, seq: 1 }, kind: "deposit", amountCents: 5, deps: new Map(), acceptedAtMs: 0 }]);
+  t.equal(branch.state().balanceCents, 0);
+});
+
+t.test("a stopping branch refuses new requests and releases waiting ones", async (t) => {
+  const { branch } = makeBranch(2);
+  const waiting = branch.serve(op({ requestId: "c1#2", writeSet: new Map([[1, 1]]) }));
+  branch.stop();
+  await t.rejects(waiting, { code: "stopping" });
+  await t.rejects(branch.serve(op({ requestId: "c9#1", session: "c9" })), { code: "stopping" });
+});
