@@ -45,6 +45,9 @@ export const MAX_REPLICATION_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const KEEPALIVE_MS = 60_000;
 export const KEEPALIVE_TIMEOUT_MS = 20_000;
 
+/** Most writes one replication link holds, queued or unacknowledged, before it refuses more. */
+export const MAX_LINK_BACKLOG = 1_000_000;
+
 /** Longest injected propagation delay (--delay). */
 export const MAX_DELAY_MS = 60_000;
 /** Largest --gate-timeout, in ms. */

@@ -61,8 +61,7 @@ export default async function hostBranch(task: BranchTask): Promise<{ branchId: 
   hostStarting ??= host.start(task.bindHost, task.hostPort);
   const hostAddress = await hostStarting;
   const myHost = host;
-  myHost.setDelay(task.delaySpec, task.delaySeed);
-  myHost.setFaults(task.faults, task.delaySeed);
+  myHost.setFaults(task.faults, task.delaySpec, task.delaySeed);
 
   const opened = task.storeDir ? BranchStore.open(task.storeDir, branchId) : undefined;
   const store = opened?.store;

@@ -6,11 +6,11 @@
 
 import * as grpc from "@grpc/grpc-js";
 import type { Branch } from "../core/branch.js";
-import { makeDelayFn } from "../core/delay.js";
-import { seededRandom } from "../core/random.js";
-import { NO_FAULTS, partitioned, type FaultPlan } from "../core/fault-plan.js";
+import type { FaultPlan } from "../core/fault-plan.js";
+import { FaultInjector } from "./fault-injector.js";
 import type { Write } from "../core/ledger.js";
 import type { HostInfo, LinkStats } from "./worker-protocol.js";
+import { MAX_LINK_BACKLOG } from "../core/limits.js";
 import { ReplicationLink } from "./replication-link.js";
 import { guardRequests, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
 import { writeFromWire } from "../wire/write-codec.js";
@@ -19,28 +19,21 @@ import { bindServer, MAX_REPLICATION_MESSAGE_BYTES, SERVER_OPTIONS, shutdown } f
 
 const pb = banksim.v1;
 
-
-/** How long a write from `origin` takes to reach replica `dest` (0 = at once). */
-export type DelayFn = (origin: number, dest: number) => number;
-
 export class Host {
   readonly hostId: number;
   private readonly branches = new Map<number, Branch>();
   private readonly gone = new Map<number, { promise: Promise<void>; resolve: () => void }>();
   private readonly links = new Map<number, ReplicationLink>();
+  /** Peers whose link refused a write (LinkOverflow): logged once each. */
+  private readonly overflowed = new Set<number>();
   private server: grpc.Server | undefined;
   private address = "";
   private topologySet = false;
   /** Every branch of the cluster (from the topology): writes of any other origin are dropped. */
   private readonly clusterBranches = new Set<number>();
-  private delay: DelayFn = () => 0;
-  private delaySet = false;
-  private faults: FaultPlan = NO_FAULTS;
-  private random: () => number = Math.random;
-  /** Wall-clock start of the customers' run, from which fault schedules count; undefined until told. */
-  private epochWallMs: number | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly faultCounts = { lost: 0, duplicated: 0, reordered: 0, partitioned: 0 };
+  /** The transport shim for --faults and --delay; none until configured (the first call wins). */
+  private faults = new FaultInjector();
+  private faultsSet = false;
   private readonly log: (line: string) => void;
 
   constructor(hostId: number, log: (line: string) => void) {
@@ -87,22 +80,18 @@ export class Host {
     return gone ? Promise.race([received, gone]) : received;
   }
 
-  /** The host's delay rules; the first call wins (a restarted branch must not re-seed them). */
-  setDelay(spec: string, seed: number): void {
-    if (this.delaySet) return;
-    this.delaySet = true;
-    this.delay = makeDelayFn(spec, seed);
-  }
-
-  /** Faults to inject on this host's incoming replication traffic; the first call wins. */
-  setFaults(plan: FaultPlan, seed: number): void {
-    if (this.faults !== NO_FAULTS) return;
-    this.faults = plan;
-    this.random = seededRandom((seed ^ (this.hostId * 0x9e3779b1)) >>> 0);
+  /**
+   * The host's fault and delay rules (--faults, --delay), drawn from `seed`.
+   * The first call wins: a restarted branch must not re-seed them.
+   */
+  setFaults(plan: FaultPlan, delaySpec: string, seed: number): void {
+    if (this.faultsSet) return;
+    this.faultsSet = true;
+    this.faults = new FaultInjector(plan, delaySpec, seed, this.hostId);
   }
 
   setEpoch(wallMs: number): void {
-    this.epochWallMs ??= wallMs;
+    this.faults.setEpoch(wallMs);
   }
 
   /** Connects to every other host. The first call wins; later ones are no-ops. */
@@ -116,9 +105,13 @@ export class Host {
       this.links.set(h.hostId, new ReplicationLink({
         fromHost: this.hostId,
         address: h.address,
-        ...linkOptions,
-        backoffMsMin: 10,
-        backoffMsMax: 1000,
+        batchMax: linkOptions.batchMax,
+        inFlightMax: linkOptions.inFlightMax,
+        backlogMax: MAX_LINK_BACKLOG,
+        resendMsMin: linkOptions.ackTimeoutMs,
+        resendMsMax: 4 * linkOptions.ackTimeoutMs,
+        reconnectMsMin: 10,
+        reconnectMsMax: 1000,
         log: this.log,
       }));
     }
@@ -127,7 +120,15 @@ export class Host {
   /** A branch here accepted `write` (or recovered it after a crash): deliver it to every other replica. */
   broadcast(write: Write): void {
     this.deliverLocal([write]).catch(() => undefined);
-    for (const link of this.links.values()) link.send(write);
+    for (const [peer, link] of this.links) {
+      try {
+        link.send(write);
+      } catch (err) {
+        // A peer that stopped answering: its replicas catch up from the writes' origins when it is back.
+        if (!this.overflowed.has(peer)) this.log(`host ${this.hostId}: link to host ${peer}: ${(err as Error).message}`);
+        this.overflowed.add(peer);
+      }
+    }
   }
 
   private onStream(call: grpc.ServerDuplexStream<banksim.v1.WriteBatch | UndecodableMessage, banksim.v1.Ack>): void {
@@ -152,24 +153,13 @@ export class Host {
       }
       // One line per batch, not per write: a hostile batch may hold millions.
       if (dropped > 0) this.log(`host ${this.hostId}: dropped ${dropped} of ${batch.writes.length} writes from host ${batch.fromHost} as malformed (first: ${firstProblem})`);
-      // Injected faults (--faults): a lost batch is never acknowledged, so its
-      // sender resends it; a duplicate is delivered twice; a reordered one waits.
-      const f = this.faults;
-      if (f.loss > 0 && this.random() < f.loss) {
-        this.faultCounts.lost++;
-        return;
-      }
-      const copies = f.dup > 0 && this.random() < f.dup ? 2 : 1;
-      const holdMs = f.reorder > 0 && this.random() < f.reorder ? 1 + this.random() * 49 : 0;
-      if (copies > 1) this.faultCounts.duplicated++;
-      if (holdMs > 0) this.faultCounts.reordered++;
-      const deliver = () => Promise.all(Array.from({ length: copies }, () => this.deliverLocal(writes)));
-      const delivered = holdMs > 0 ? this.after(holdMs).then(deliver) : deliver();
+      // Through the fault shim (--faults): a lost batch is never acknowledged, so its sender resends it.
+      const delivered = this.faults.batch(() => this.deliverLocal(writes));
       // Acknowledge only once every replica here has taken the writes (applied,
       // or buffered until their dependencies arrive); a replica that then
       // crashes fetches what it lost from the writes' origins.
       delivered.then(
-        () => call.write(new pb.Ack({ batchSeq: batch.batchSeq })),
+        (arrived) => arrived && call.write(new pb.Ack({ batchSeq: batch.batchSeq })),
         (err: Error) => this.log(`host ${this.hostId}: batch ${batch.batchSeq} from host ${batch.fromHost} not acknowledged: ${err.message}`),
       );
     });
@@ -196,10 +186,10 @@ export class Host {
   }
 
   /**
-   * Hands writes to each co-hosted replica other than their origin, after the
-   * link's delay and once no partition separates them. Resolves when every
-   * replica here has them durably (a replica that is down gets them later,
-   * from their origin, when it catches up).
+   * Hands writes to each co-hosted replica other than their origin, once the
+   * fault shim lets them through (a link's delay, a partition). Resolves when
+   * every replica here has them durably (a replica that is down gets them
+   * later, from their origin, when it catches up).
    */
   private deliverLocal(writes: readonly Write[]): Promise<void> {
     const done: Promise<void>[] = [];
@@ -207,57 +197,35 @@ export class Host {
       const now: Write[] = [];
       for (const w of writes) {
         if (w.id.branch === branch.id) continue;
-        const ms = this.delay(w.id.branch, branch.id);
-        if (ms <= 0 && this.partitionLeftMs(w.id.branch, branch.id) === undefined) now.push(w);
-        else done.push(this.after(ms).then(() => this.deliverWhenConnected(w, branch.id)));
+        const held = this.faults.hold(w.id.branch, branch.id);
+        if (held === undefined) now.push(w);
+        else done.push(held.then(() => this.deliverTo(branch.id, w)));
       }
       if (now.length > 0) done.push(this.receiveAt(branch, now));
     }
     return Promise.all(done).then(() => undefined);
   }
 
-  private async deliverWhenConnected(w: Write, dest: number): Promise<void> {
-    if (this.partitionLeftMs(w.id.branch, dest) !== undefined) this.faultCounts.partitioned++;
-    for (let left = this.partitionLeftMs(w.id.branch, dest); left !== undefined; left = this.partitionLeftMs(w.id.branch, dest)) {
-      await this.after(left + 1);
-    }
+  private async deliverTo(dest: number, w: Write): Promise<void> {
     const branch = this.branches.get(dest);
     if (branch) await this.receiveAt(branch, [w]);
-  }
-
-  private partitionLeftMs(origin: number, dest: number): number | undefined {
-    if (this.epochWallMs === undefined || this.faults.partitions.length === 0) return undefined;
-    return partitioned(this.faults, origin, dest, Date.now() - this.epochWallMs);
-  }
-
-  /** A timer the host cancels when it stops. */
-  private after(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        resolve();
-      }, ms);
-      this.timers.add(t);
-    });
   }
 
   linkStats(): LinkStats {
     let messages = 0, writes = 0, reconnects = 0, backlog = 0, resent = 0;
     for (const l of this.links.values()) {
-      messages += l.messagesSent;
-      writes += l.writesSent;
-      reconnects += l.reconnects;
+      messages += l.stats.messages;
+      writes += l.stats.writes;
+      reconnects += l.stats.reconnects;
       backlog += l.backlog;
-      resent += l.resent;
+      resent += l.stats.resent;
     }
-    return { links: this.links.size, messages, writes, reconnects, backlog, resent, ...this.faultCounts };
+    return { links: this.links.size, messages, writes, reconnects, backlog, resent, ...this.faults.counts };
   }
 
   /** Drops everything at once (the worker is being crashed). */
   kill(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.faults.stop();
     for (const l of this.links.values()) l.close();
     this.links.clear();
     this.server?.forceShutdown();
@@ -265,8 +233,7 @@ export class Host {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.faults.stop();
     for (const l of this.links.values()) l.close();
     this.links.clear();
     const server = this.server;

@@ -1,148 +1,115 @@
-// One outbound replication link: an ordered, batched, bounded-in-flight stream
-// of writes from this host to one peer host, retried until acknowledged.
-//
-// Writes queue in order; a pump packs up to `batchMax` of them per message and
-// keeps at most `inFlightMax` messages unacknowledged. When the stream breaks,
-// the unacknowledged batches go back to the head of the queue and are resent
-// after a backoff, so the peer may see a write twice: replicas apply by write
-// id, so duplicates change nothing. A batch that stays unacknowledged past
-// `ackTimeoutMs` (lost on the way) is sent again on the same stream.
+// One outbound replication link over gRPC: a bidi `Replicate` stream from this
+// host to one peer host, driven by the core's LinkSender (lib/core/link.ts),
+// which decides what to send, resend and when to reconnect. This adapter only
+// opens streams, writes the batches it is told to, feeds acks and stream
+// failures back, and keeps one timer for the machine's next deadline.
 
 import * as grpc from "@grpc/grpc-js";
 import type { Write } from "../core/ledger.js";
-import { writeToWire } from "../wire/write-codec.js";
+import { LinkSender, type LinkAction, type LinkConfig, type LinkStats } from "../core/link.js";
 import { banksim } from "../../generated/bank.js";
+import { writeToWire } from "../wire/write-codec.js";
 
 const pb = banksim.v1;
+type Stream = grpc.ClientDuplexStream<banksim.v1.WriteBatch, banksim.v1.Ack>;
 
-export interface LinkOptions {
+export interface LinkOptions extends LinkConfig {
   fromHost: number;
   address: string;
-  batchMax: number;
-  inFlightMax: number;
-  backoffMsMin: number;
-  backoffMsMax: number;
-  ackTimeoutMs: number;
   log: (line: string) => void;
 }
 
 export class ReplicationLink {
   private readonly opts: LinkOptions;
+  private readonly sender: LinkSender;
   private readonly client: banksim.v1.ReplicationClient;
-  private stream: grpc.ClientDuplexStream<banksim.v1.WriteBatch, banksim.v1.Ack> | undefined;
-  private queue: Write[] = [];
-  private readonly inFlight = new Map<number, Write[]>();
-  private readonly sentAt = new Map<number, number>();
-  private ackTimer: NodeJS.Timeout | undefined;
-  private batchSeq = 0;
-  private backoffMs: number;
+  private stream: Stream | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAtMs = Infinity;
   private pumpScheduled = false;
-  private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Counters, for benchmarks. */
-  messagesSent = 0;
-  writesSent = 0;
-  reconnects = 0;
-  /** Batches sent again after their acknowledgement did not come in time. */
-  resent = 0;
 
   constructor(opts: LinkOptions) {
     this.opts = opts;
-    this.backoffMs = opts.backoffMsMin;
-    this.client = new pb.ReplicationClient(opts.address, grpc.credentials.createInsecure(), {
-      "grpc.max_receive_message_length": 64 * 1024 * 1024,
-    });
+    this.sender = new LinkSender(opts);
+    this.client = new pb.ReplicationClient(opts.address, grpc.credentials.createInsecure());
   }
 
-  /** Writes waiting or unacknowledged. */
   get backlog(): number {
-    let n = this.queue.length;
-    for (const b of this.inFlight.values()) n += b.length;
-    return n;
+    return this.sender.backlog;
   }
 
+  get stats(): LinkStats {
+    return this.sender.stats;
+  }
+
+  /** Queues a write; writes of one turn of the event loop share a message. Throws LinkOverflow past the bound. */
   send(write: Write): void {
     if (this.closed) return;
-    this.queue.push(write);
-    if (!this.pumpScheduled) {
-      this.pumpScheduled = true;
-      // Let writes accepted in the same turn of the event loop share a message.
-      setImmediate(() => {
-        this.pumpScheduled = false;
-        this.pump();
-      });
-    }
+    this.sender.enqueue(write);
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.run(this.sender.pump(performance.now()));
+    });
   }
 
-  private open(): grpc.ClientDuplexStream<banksim.v1.WriteBatch, banksim.v1.Ack> {
+  private run(actions: readonly LinkAction[]): void {
+    if (this.closed) return;
+    for (const a of actions) {
+      if (a.type === "connect") this.open();
+      else this.stream?.write(new pb.WriteBatch({ fromHost: this.opts.fromHost, batchSeq: a.batchSeq, writes: a.writes.map(writeToWire) }));
+    }
+    this.arm();
+  }
+
+  private open(): void {
     const stream = this.client.Replicate();
+    this.stream = stream;
     stream.on("data", (ack: banksim.v1.Ack) => {
-      this.inFlight.delete(Number(ack.batchSeq));
-      this.sentAt.delete(Number(ack.batchSeq));
-      this.backoffMs = this.opts.backoffMsMin;
-      this.pump();
+      if (this.stream === stream) this.run(this.sender.acked(Number(ack.batchSeq), performance.now()));
     });
     const broken = (why: string) => {
-      if (this.stream !== stream) return;
+      if (this.stream !== stream || this.closed) return;
       this.stream = undefined;
-      if (this.closed) return;
-      this.reconnects++;
-      // Resend everything unacknowledged, in the original order, ahead of newer writes.
-      const unacked = [...this.inFlight.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, ws]) => ws);
-      this.inFlight.clear();
-      this.sentAt.clear();
-      this.queue = unacked.concat(this.queue);
-      this.opts.log(`link to ${this.opts.address} broke (${why}); resending ${unacked.length} writes in ${this.backoffMs} ms`);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.pump();
-      }, this.backoffMs);
-      this.backoffMs = Math.min(this.backoffMs * 2, this.opts.backoffMsMax);
+      this.sender.broken(performance.now());
+      this.opts.log(`link to ${this.opts.address} broke (${why}); ${this.sender.backlog} writes wait for the next stream`);
+      this.arm();
     };
     stream.on("error", (err: Error) => broken(err.message));
     stream.on("end", () => broken("peer ended the stream"));
-    return stream;
+    // A gRPC stream buffers writes until its connection is up: it is open at once.
+    this.run(this.sender.connected(performance.now()));
   }
 
-  private pump(): void {
-    if (this.closed || this.retryTimer || this.queue.length === 0) return;
-    this.stream ??= this.open();
-    while (this.queue.length > 0 && this.inFlight.size < this.opts.inFlightMax) {
-      const writes = this.queue.splice(0, this.opts.batchMax);
-      const seq = ++this.batchSeq;
-      this.inFlight.set(seq, writes);
-      this.sentAt.set(seq, performance.now());
-      this.armAckTimer();
-      this.messagesSent++;
-      this.writesSent += writes.length;
-      this.stream.write(new pb.WriteBatch({ fromHost: this.opts.fromHost, batchSeq: seq, writes: writes.map(writeToWire) }));
+  /** One timer, for the machine's next deadline (a resend or a reconnect). */
+  private arm(): void {
+    const at = this.sender.nextDeadline();
+    if (at === undefined || this.closed) {
+      this.clearTimer();
+      return;
     }
+    if (this.timer && at >= this.timerAtMs) return;
+    this.clearTimer();
+    this.timerAtMs = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAtMs = Infinity;
+      // Node may fire a timer a fraction of a millisecond early: it is still the deadline.
+      this.run(this.sender.tick(Math.max(performance.now(), at)));
+    }, Math.max(0, at - performance.now()));
   }
 
-  /** Checks now and then that the oldest batch in flight has not waited too long. */
-  private armAckTimer(): void {
-    if (this.ackTimer) return;
-    this.ackTimer = setInterval(() => {
-      if (this.sentAt.size === 0) {
-        clearInterval(this.ackTimer);
-        this.ackTimer = undefined;
-        return;
-      }
-      const now = performance.now();
-      for (const [seq, at] of this.sentAt) {
-        const writes = this.inFlight.get(seq);
-        if (now - at <= this.opts.ackTimeoutMs || !writes || !this.stream) continue;
-        this.resent++;
-        this.sentAt.set(seq, now);
-        this.stream.write(new pb.WriteBatch({ fromHost: this.opts.fromHost, batchSeq: seq, writes: writes.map(writeToWire) }));
-      }
-    }, Math.max(10, this.opts.ackTimeoutMs / 4));
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAtMs = Infinity;
   }
 
   close(): void {
     this.closed = true;
-    if (this.ackTimer) clearInterval(this.ackTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.clearTimer();
     const s = this.stream;
     this.stream = undefined;
     s?.end();

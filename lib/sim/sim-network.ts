@@ -1,12 +1,14 @@
 // The simulated network: every message between two nodes (branches "b1",
-// customer sessions "s1") goes through `send`, which decides its fate with the
-// simulation's one seeded generator. Each directed link is a FIFO queue with
-// a random delay per message; a fault may drop it, deliver it twice, or let
-// it jump the queue (reordering). A partition splits the nodes into groups
+// customer sessions "s1") goes through `send`, which asks the fault shim that
+// the real hosts use too (lib/core/fault-shim.ts) whether to drop it, deliver
+// it twice or let it jump the queue, all drawn from the simulation's one
+// seeded generator. Each directed link is a FIFO queue with a random delay
+// per message. A partition splits the nodes into groups
 // for a while: messages between groups are dropped, on sending and on
-// arrival. The network never retransmits: senders do (sim-replicator.ts,
+// arrival. The network never retransmits: senders do (sim-links.ts,
 // sim-session.ts), as the real replication links and customers do.
 
+import { FaultShim, type MessageFaults } from "../core/fault-shim.js";
 import type { VirtualClock } from "./virtual-clock.js";
 
 export interface LinkFaults {
@@ -40,6 +42,11 @@ export function calm(f: LinkFaults): LinkFaults {
   return { ...f, lossRate: 0, duplicateRate: 0, reorderRate: 0 };
 }
 
+/** A link's rates as the shim takes them: a reordered message is held up to two of the link's longest delays. */
+function shimFaults(f: LinkFaults): MessageFaults {
+  return { lossRate: f.lossRate, duplicateRate: f.duplicateRate, reorderRate: f.reorderRate, reorderMsMax: 2 * f.delayMsMax };
+}
+
 export const nodeOfBranch = (id: number): string => `b${id}`;
 const isBranchNode = (node: string): boolean => node.startsWith("b");
 
@@ -47,26 +54,47 @@ export class SimNetwork {
   private readonly clock: VirtualClock;
   private readonly random: () => number;
   private faults: NetworkFaults;
+  /** Loss, duplication and reordering: the shim the real hosts use too (lib/core/fault-shim.ts). */
+  private readonly peerShim: FaultShim;
+  private readonly clientShim: FaultShim;
   /** Per directed link "a>b": when its last FIFO message arrives. */
   private readonly tail = new Map<string, number>();
   /** Node → group while partitioned; empty when healed. */
   private groups = new Map<string, number>();
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, cutByPartition: 0, duplicated: 0, reordered: 0 };
+  private readonly partitionListeners: Array<() => void> = [];
+  private readonly counts = { sent: 0, delivered: 0, cutByPartition: 0 };
 
   constructor(clock: VirtualClock, random: () => number, faults: NetworkFaults) {
     this.clock = clock;
     this.random = random;
     this.faults = faults;
+    this.peerShim = new FaultShim(shimFaults(faults.peer), random);
+    this.clientShim = new FaultShim(shimFaults(faults.client), random);
+  }
+
+  get stats(): NetworkStats {
+    const lost = this.peerShim.counts.lost + this.clientShim.counts.lost;
+    const duplicated = this.peerShim.counts.duplicated + this.clientShim.counts.duplicated;
+    const reordered = this.peerShim.counts.reordered + this.clientShim.counts.reordered;
+    return { ...this.counts, lost, duplicated, reordered };
   }
 
   /** Replaces the fault rates (the simulator calms the network before its final drain). */
   setFaults(faults: NetworkFaults): void {
     this.faults = faults;
+    this.peerShim.setFaults(shimFaults(faults.peer));
+    this.clientShim.setFaults(shimFaults(faults.client));
   }
 
   /** Splits the nodes: each inner list is a group; a node in no list can reach nobody. */
   partition(groups: readonly (readonly string[])[]): void {
     this.groups = new Map(groups.flatMap((g, i) => g.map((node) => [node, i] as const)));
+    for (const fn of this.partitionListeners) fn();
+  }
+
+  /** Calls `fn` each time the network splits (streams across the cut die: sim-links.ts). */
+  onPartition(fn: () => void): void {
+    this.partitionListeners.push(fn);
   }
 
   heal(): void {
@@ -85,36 +113,25 @@ export class SimNetwork {
 
   /** Sends one message; `deliver` runs at the receiver if and when it arrives (possibly twice). */
   send(from: string, to: string, deliver: () => void): void {
-    this.stats.sent++;
+    this.counts.sent++;
     if (!this.canReach(from, to)) {
-      this.stats.cutByPartition++;
+      this.counts.cutByPartition++;
       return;
     }
-    const f = this.faultsOf(from, to);
-    if (f.lossRate > 0 && this.random() < f.lossRate) {
-      this.stats.lost++;
-      return;
-    }
-    this.schedule(f, from, to, deliver);
-    if (f.duplicateRate > 0 && this.random() < f.duplicateRate) {
-      this.stats.duplicated++;
-      this.schedule(f, from, to, deliver);
-    }
+    const branches = isBranchNode(from) && isBranchNode(to);
+    const fate = (branches ? this.peerShim : this.clientShim).fate();
+    const f = branches ? this.faults.peer : this.faults.client;
+    for (let copy = 0; copy < fate.copies; copy++) this.schedule(f, fate.holdMs, from, to, deliver);
   }
 
-  private faultsOf(from: string, to: string): LinkFaults {
-    return isBranchNode(from) && isBranchNode(to) ? this.faults.peer : this.faults.client;
-  }
-
-  private schedule(f: LinkFaults, from: string, to: string, deliver: () => void): void {
+  private schedule(f: LinkFaults, holdMs: number, from: string, to: string, deliver: () => void): void {
     const now = this.clock.now();
     // Whole microseconds keep the history's times short and exact.
     const delay = Math.round((f.delayMsMin + this.random() * (f.delayMsMax - f.delayMsMin)) * 1000) / 1000;
     let at = now + delay;
-    if (f.reorderRate > 0 && this.random() < f.reorderRate) {
-      // Out of band: up to three delays later, not held behind nor holding up the queue.
-      this.stats.reordered++;
-      at += Math.round(this.random() * 2 * f.delayMsMax * 1000) / 1000;
+    if (holdMs > 0) {
+      // Held back out of band: not behind the link's queue, nor holding it up.
+      at += Math.round(holdMs * 1000) / 1000;
     } else {
       const link = `${from}>${to}`;
       at = Math.max(at, this.tail.get(link) ?? 0);
@@ -122,10 +139,10 @@ export class SimNetwork {
     }
     this.clock.setTimeout(() => {
       if (!this.canReach(from, to)) {
-        this.stats.cutByPartition++;
+        this.counts.cutByPartition++;
         return;
       }
-      this.stats.delivered++;
+      this.counts.delivered++;
       deliver();
     }, at - now);
   }

@@ -23,7 +23,7 @@ import { seededRandom } from "../core/random.js";
 import { toJson } from "../history/vector-json.js";
 import { describeFaults, PartitionScheduler, randomFaults, type SimFaults } from "./faults.js";
 import { calm, SimNetwork, type NetworkStats } from "./sim-network.js";
-import { DEFAULT_REPLICATION, SimReplication, type ReplicationOptions } from "./sim-replicator.js";
+import { DEFAULT_LINK_CONFIG, SimLinks, type ReplicationStats, type SimLinkConfig } from "./sim-links.js";
 import { newSessionStats, SimSession, type OpSink, type RetryPolicy, type SessionStats } from "./sim-session.js";
 import { VirtualClock } from "./virtual-clock.js";
 
@@ -41,7 +41,7 @@ export interface SimOptions {
   /** Pause before each operation: uniform in [0, thinkMsMax]. */
   thinkMsMax?: number;
   retry?: RetryPolicy;
-  replication?: ReplicationOptions;
+  replication?: SimLinkConfig;
   /** Builds each branch; a test passes a deliberately broken subclass here. */
   makeBranch?: (config: BranchConfig, hooks: BranchHooks) => Branch;
   /** Bound on timers fired before the run is declared stuck. */
@@ -55,7 +55,7 @@ export interface SimStats {
   operations: number;
   sessions: SessionStats;
   network: NetworkStats;
-  replication: { batches: number; resends: number };
+  replication: ReplicationStats;
   partitions: number;
   writes: number;
 }
@@ -106,7 +106,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const random = seededRandom(o.seed);
   const clock = new VirtualClock();
   const network = new SimNetwork(clock, random, { peer: o.faults.peer, client: o.faults.client });
-  const replication = new SimReplication(clock, network, o.replication ?? DEFAULT_REPLICATION);
+  const replication = new SimLinks(clock, network, o.replication ?? DEFAULT_LINK_CONFIG);
   const retry: RetryPolicy = o.retry ?? {
     attemptsMax: o.attemptsMax,
     backoffMsMin: o.backoffMsMin,
@@ -214,7 +214,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       operations: nextOp - 1,
       sessions: sessionStats,
       network: { ...network.stats },
-      replication: { ...replication.stats },
+      replication: replication.stats,
       partitions: partitions?.count ?? 0,
       writes,
     },
