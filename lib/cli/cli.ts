@@ -3,7 +3,7 @@
 // the one process.exit is at the bottom of bin/bank-sim. Exit codes: 0 ok,
 // 1 the run or the check failed, 2 bad input or usage, 130 interrupted.
 
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { formatBenchTable, GRID, QUICK_GRID, runBench } from "../bench/bench.js";
 import { Command, CommanderError, Option } from "commander";
@@ -18,16 +18,10 @@ import { parseMoney } from "../scenario/amount.js";
 import { formatJsonCompact } from "../scenario/output.js";
 import { DEFAULTS, resolveRunConfig, UsageError, type RawRunFlags } from "../run/run-config.js";
 import { runScenario } from "../run/run.js";
+import { readScenarioText } from "./read-scenario.js";
+import { processIo, type Io } from "./stdio.js";
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const defaultIo: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-};
+export { exitWhenFlushed } from "./stdio.js";
 
 class Exit extends Error {
   constructor(readonly code: number) {
@@ -43,7 +37,7 @@ function intArg(name: string) {
   };
 }
 
-export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code = 0;
   const program = new Command("bank-sim")
     .description("A replicated bank on real gRPC servers in worker threads: run course scenarios, see what each session guarantee buys, check recorded histories.")
@@ -54,7 +48,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 
   program.command("run")
     .description("Run a scenario file on a cluster of branches and write output.json, results.json, history.jsonl and branch logs.")
-    .argument("<scenario>", "scenario JSON file (course format)")
+    .argument("<scenario>", "scenario JSON file (course format); - reads it from standard input")
     .option("-b, --branches <n>", "run on branches 1..N, each with the file's starting balance", intArg("--branches"))
     .option("-o, --out <dir>", "output directory", DEFAULTS.outDir)
     .option("-g, --guarantees <list>", "session guarantees the branches enforce: all, none, or a list of mw,ryw,mr,wfr", DEFAULTS.guarantees)
@@ -155,23 +149,10 @@ function exitCodeFor(err: unknown, io: Io): number {
 }
 
 async function runCommand(file: string, opts: RawRunFlags & { branches?: number }, io: Io): Promise<number> {
-  let text: string;
-  try {
-    // Refuse a huge file before reading it into memory.
-    const size = statSync(file).size;
-    if (size > DEFAULT_MAX_FIXTURE_BYTES) {
-      throw new UsageError(`${file}: expected a scenario file of at most ${DEFAULT_MAX_FIXTURE_BYTES} bytes, found ${size} bytes`);
-    }
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? "";
-    const why = { ENOENT: "no such file", EISDIR: "it is a directory", EACCES: "permission denied" }[code] ?? (err as Error).message;
-    throw new UsageError(`${file}: cannot read the scenario file: ${why}`);
-  }
+  const text = await readScenarioText(file, DEFAULT_MAX_FIXTURE_BYTES);
   const options: { branches?: number; strict?: boolean } = { strict: opts.strict ?? false };
   if (opts.branches !== undefined) options.branches = opts.branches;
-  const scenario = parseScenario(text, file, options);
+  const scenario = parseScenario(text, file === "-" ? "<stdin>" : file, options);
   for (const w of scenario.warnings) io.err(`bank-sim: warning: ${w}\n`);
   const cfg = resolveRunConfig(opts, scenario.branches);
 

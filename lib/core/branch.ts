@@ -42,9 +42,13 @@ export interface BranchState {
   pending: number;
 }
 
-/** invalid: the request can never succeed; gate: its guarantees could not be met in time; stopping: shutting down. */
+/**
+ * invalid: the request can never succeed; gate: its guarantees could not be
+ * met in time; stopping: shutting down; failed: the branch cannot store its
+ * decisions any more and has stopped serving for good.
+ */
 export class BranchError extends Error {
-  readonly code: "invalid" | "gate" | "stopping";
+  readonly code: "invalid" | "gate" | "stopping" | "failed";
   constructor(code: BranchError["code"], message: string) {
     super(message);
     this.name = "BranchError";
@@ -81,6 +85,8 @@ export interface BranchHooks {
   /** Writes this branch applied (its own once durable), in order, its own included. */
   applied(writes: readonly Write[]): void;
   log(line: string): void;
+  /** The branch failed for good (its log could not store a decision): the host must say so and stop the run. */
+  failed?(reason: string): void;
   /**
    * Logs records; with `sync`, resolves once they are on disk. Optional:
    * without it the branch keeps everything in memory only. Resolutions must
@@ -102,6 +108,8 @@ export class Branch {
   /** Per session, its latest request and outcome: a session is sequential, so a retry is always of its latest. */
   private readonly lastRequest = new Map<string, { n: number; reply: Promise<OpReply> }>();
   private stopping = false;
+  /** Why the branch stopped serving for good, once it has. */
+  private failure: string | undefined;
   /** Resolves once everything logged so far is durable: no reply shows state that a crash could take back. */
   private durable: Promise<void> = Promise.resolve();
 
@@ -143,6 +151,7 @@ export class Branch {
 
   /** Serves a customer request; retries of a request get its original outcome. */
   serve(op: CustomerOp): Promise<OpReply> {
+    if (this.failure !== undefined) return Promise.reject(this.failedError());
     if (this.stopping) return Promise.reject(new BranchError("stopping", `branch ${this.id} is shutting down`));
     const m = REQUEST_ID.exec(op.requestId);
     if (!m || m[1] !== op.session) {
@@ -183,8 +192,11 @@ export class Branch {
     if (this.stopping) throw new BranchError("stopping", `branch ${this.id} is shutting down`);
     if (op.kind === "query") {
       const reply = this.reply(op, "success", this.ledger.balanceCents, undefined, gateWaitMs);
-      await this.durable;
+      await this.stored(this.durable);
       return reply;
+    }
+    if (op.kind === "deposit" && this.ledger.balanceCents + op.amountCents > Number.MAX_SAFE_INTEGER) {
+      throw new BranchError("invalid", `a deposit of ${op.amountCents} cents would take branch ${this.id}'s balance of ${this.ledger.balanceCents} cents past 2^53 - 1, beyond which it cannot be exact`);
     }
     const decision = this.ledger.decide(op.kind, op.amountCents, need.deps, this.clock.wallNow());
     const reply = this.reply(op, decision.result, decision.balanceCents, decision.write?.id, gateWaitMs);
@@ -195,7 +207,7 @@ export class Branch {
     records.push({ kind: "outcome", session: op.session, n, reply });
     const durable = this.persist(records, true);
     if (write) this.waiters.notify();
-    await durable;
+    await this.stored(durable);
     if (write) {
       this.hooks.applied([write]);
       this.hooks.propagate(write);
@@ -257,8 +269,40 @@ export class Branch {
         throw err;
       }
     }
-    await this.durable;
+    await this.stored(this.durable);
     return this.state();
+  }
+
+  /**
+   * A decision that could not be stored was applied here in memory only: no
+   * reply, peer or later decision may ever see it, and a retry must not decide
+   * the request again. So the branch stops serving, for good, and says why;
+   * a restart recovers it from what its log does hold.
+   */
+  fail(reason: string): void {
+    if (this.failure !== undefined) return;
+    this.failure = reason;
+    this.hooks.log(`branch ${this.id} stops serving: ${reason}`);
+    this.waiters.rejectAll(this.failedError());
+    this.hooks.failed?.(reason);
+  }
+
+  get failedReason(): string | undefined {
+    return this.failure;
+  }
+
+  private failedError(): BranchError {
+    return new BranchError("failed", `branch ${this.id} has stopped serving: it cannot store its decisions (${this.failure ?? ""})`);
+  }
+
+  /** Waits for a persist; if it failed, the branch fails (see `fail`) and the request gets that error. */
+  private async stored(persisted: Promise<void>): Promise<void> {
+    try {
+      await persisted;
+    } catch (err) {
+      this.fail((err as Error).message);
+      throw this.failedError();
+    }
   }
 
   stop(): void {

@@ -146,7 +146,12 @@ export class Ledger {
     if (write.id.seq !== expected) {
       throw new Error(`ledger ${this.self}: applying ${formatWriteId(write.id)} out of order (next is ${expected})`);
     }
-    this.balance += write.kind === "deposit" ? write.amountCents : -write.amountCents;
+    const balance = this.balance + (write.kind === "deposit" ? write.amountCents : -write.amountCents);
+    // Past 2^53 a double rounds: never store a balance that is not exact.
+    if (!Number.isSafeInteger(balance)) {
+      throw new RangeError(`ledger ${this.self}: applying ${formatWriteId(write.id)} would take the balance past 2^53 cents, where it is no longer exact`);
+    }
+    this.balance = balance;
     this.applied.set(write.id.branch, write.id.seq);
   }
 }

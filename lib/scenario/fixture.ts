@@ -7,7 +7,7 @@
 import { ScenarioError, describeFound } from "./fixture-error.js";
 import { parseJsonText } from "./fixture-json.js";
 import { MAX_BRANCHES, MAX_EVENTS, MAX_SCENARIO_BYTES } from "../core/limits.js";
-import { formatMoney } from "../core/money.js";
+import { formatMoney, formatMoneyText } from "../core/money.js";
 import { parseMoney } from "./amount.js";
 import type { CustomerRun, Interface, OutputShape, Scenario, ScenarioEvent } from "./scenario.js";
 
@@ -173,6 +173,8 @@ export function parseScenario(text: string, source: string, options: ParseOption
     });
   }
 
+  refuseInexactTotals(first.balanceCents, customers.map((c) => c.run), err);
+
   const shape: OutputShape = firstBranch !== undefined ? "branch" : firstDest !== undefined ? "dest" : "recv";
   return {
     source,
@@ -182,6 +184,25 @@ export function parseScenario(text: string, source: string, options: ParseOption
     shape,
     warnings: duplicateWarnings(source, eventIds),
   };
+}
+
+/**
+ * A balance is exact only up to 2^53 cents. Whatever order the deposits and
+ * withdrawals run in, no balance exceeds the starting balance plus every
+ * deposit, so a scenario whose total stays below that can never round; one
+ * that passes it is refused, naming the deposit that takes it over.
+ */
+function refuseInexactTotals(initialCents: number, runs: readonly CustomerRun[], err: (path: string, expected: string, found: string) => ScenarioError): void {
+  let total = initialCents;
+  for (const run of runs) {
+    for (const e of run.events) {
+      if (e.interface !== "deposit") continue;
+      total += e.amountCents;
+      if (total > Number.MAX_SAFE_INTEGER) {
+        throw err(`${e.path}.money`, `deposits that keep the starting balance plus all deposits at most ${formatMoneyText(Number.MAX_SAFE_INTEGER)} (2^53 - 1 cents, the most a balance holds exactly)`, "a deposit that takes the total past it");
+      }
+    }
+  }
 }
 
 function duplicateWarnings(source: string, eventIds: Map<number, Map<number, string[]>>): string[] {

@@ -58,6 +58,7 @@ const STATUS: Record<BranchError["code"] | "unknown", string> = {
   invalid: "INVALID_ARGUMENT",
   gate: "FAILED_PRECONDITION",
   stopping: "UNAVAILABLE",
+  failed: "UNAVAILABLE",
   unknown: "UNKNOWN",
 };
 

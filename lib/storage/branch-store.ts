@@ -5,11 +5,11 @@
 // state for Branch; the branch's own writes can be read back for a peer that
 // missed them.
 
-import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Durable, OpReply, Recovered } from "../core/branch.js";
 import type { Write } from "../core/ledger.js";
-import { decodeLog, encodeJson, WriteAheadLog } from "./wal.js";
+import { REAL_DISK, type Disk } from "./disk.js";
+import { decodeLog, encodeJson, WriteAheadLog, type StorageError } from "./wal.js";
 
 type Pairs = Array<[number, number]>;
 interface WriteJson { o: number; s: number; k: "d" | "w"; a: number; d: Pairs; t: number }
@@ -40,16 +40,18 @@ function receivedWriteFrame(w: Write): Buffer {
 export class BranchStore {
   readonly path: string;
   private readonly wal: WriteAheadLog<RecordJson>;
+  private readonly disk: Disk;
 
-  private constructor(path: string, wal: WriteAheadLog<RecordJson>) {
+  private constructor(path: string, wal: WriteAheadLog<RecordJson>, disk: Disk) {
     this.path = path;
     this.wal = wal;
+    this.disk = disk;
   }
 
-  static open(dir: string, branchId: number): { store: BranchStore; recovered: Recovered; cutBytes: number; cutReason?: string } {
-    mkdirSync(dir, { recursive: true });
+  static open(dir: string, branchId: number, disk: Disk = REAL_DISK): { store: BranchStore; recovered: Recovered; cutBytes: number; cutReason?: string } {
+    disk.mkdir(dir);
     const path = join(dir, `branch-${branchId}.wal`);
-    const opened = WriteAheadLog.open<RecordJson>(path);
+    const opened = WriteAheadLog.open<RecordJson>(path, disk);
     const recovered: Recovered = { writes: [], outcomes: [] };
     const outcomes = new Map<string, Recovered["outcomes"][number]>();
     for (const record of opened.records) {
@@ -60,7 +62,7 @@ export class BranchStore {
     }
     recovered.outcomes = [...outcomes.values()];
     const out: { store: BranchStore; recovered: Recovered; cutBytes: number; cutReason?: string } = {
-      store: new BranchStore(path, opened.wal), recovered, cutBytes: opened.cutBytes,
+      store: new BranchStore(path, opened.wal, disk), recovered, cutBytes: opened.cutBytes,
     };
     if (opened.cutReason) out.cutReason = opened.cutReason;
     return out;
@@ -83,12 +85,17 @@ export class BranchStore {
   /** This branch's own writes after `seq`, from the log on disk, for a peer catching up. */
   ownWritesAfter(branchId: number, seq: number): Write[] {
     const out: Write[] = [];
-    for (const record of decodeLog<RecordJson>(readFileSync(this.path)).records) {
+    for (const record of decodeLog<RecordJson>(this.disk.read(this.path)).records) {
       for (const item of record) {
         if ("w" in item && item.w.o === branchId && item.w.s > seq) out.push(writeFromJson(item.w));
       }
     }
     return out;
+  }
+
+  /** Calls `fn` once if the log fails: the branch must stop serving (see Branch.fail). */
+  onFailure(fn: (err: StorageError) => void): void {
+    this.wal.onFailure(fn);
   }
 
   get stats(): { appends: number; syncs: number } {

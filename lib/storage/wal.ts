@@ -8,9 +8,9 @@
 // one whose checksum fails ends the log: it and everything after it are cut
 // off (and reported), never replayed.
 
-import { closeSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
-import { fdatasync, write } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { crc32 } from "./crc32.js";
+import { REAL_DISK, type Disk, type LogFile } from "./disk.js";
 
 const HEADER = 8;
 const LAZY_FLUSH_MS = 50;
@@ -64,35 +64,72 @@ export function decodeLog<T>(bytes: Buffer): Recovered<T> & { goodBytes: number 
   return { records, goodBytes: at, cutBytes: 0 };
 }
 
+/**
+ * The log could not store what it was given (a full disk, a short write, a
+ * failed fdatasync). Names the file and the cause. A log that failed refuses
+ * every later append: after a failed fsync the kernel's page cache may hold
+ * anything, so the only safe answer is to stop.
+ */
+export class StorageError extends Error {
+  override name = "StorageError";
+  readonly path: string;
+  constructor(path: string, cause: string) {
+    super(`${path}: ${cause}`);
+    this.path = path;
+  }
+}
+
+interface Append {
+  frame: Buffer;
+  sync: boolean;
+  done: (err: Error | null) => void;
+}
+
 export class WriteAheadLog<T = unknown> {
-  private readonly fd: number;
-  private pending: Array<{ frame: Buffer; sync: boolean; done: (err: Error | null) => void }> = [];
+  private readonly file: LogFile;
+  /** Bytes of the file known good: written (and synced, where asked) without error. */
+  private goodBytes: number;
+  private pending: Append[] = [];
   private syncing = false;
   private crashed = false;
   private idle: Array<() => void> = [];
   private lazy: Buffer[] = [];
   private lazyTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private failure: StorageError | undefined;
+  private readonly failureListeners: Array<(err: StorageError) => void> = [];
   /** Counters, for the durability cost. */
   syncs = 0;
   appends = 0;
 
-  private constructor(fd: number) {
-    this.fd = fd;
+  private constructor(file: LogFile, goodBytes: number) {
+    this.file = file;
+    this.goodBytes = goodBytes;
   }
 
   /** Opens (creating) the log, recovers its records and cuts a bad tail. */
-  static open<T>(path: string): { wal: WriteAheadLog<T> } & Recovered<T> {
-    const fd = openSync(path, "a+");
-    const bytes = readFileSync(path);
+  static open<T>(path: string, disk: Disk = REAL_DISK): { wal: WriteAheadLog<T> } & Recovered<T> {
+    const { file, bytes } = disk.open(path);
     const decoded = decodeLog<T>(bytes);
-    if (decoded.cutBytes > 0) {
-      ftruncateSync(fd, decoded.goodBytes);
-      fdatasyncSync(fd);
-    }
-    const out: { wal: WriteAheadLog<T> } & Recovered<T> = { wal: new WriteAheadLog<T>(fd), records: decoded.records, cutBytes: decoded.cutBytes };
+    if (decoded.cutBytes > 0) file.truncate(decoded.goodBytes);
+    const out: { wal: WriteAheadLog<T> } & Recovered<T> = { wal: new WriteAheadLog<T>(file, decoded.goodBytes), records: decoded.records, cutBytes: decoded.cutBytes };
     if (decoded.cutReason) out.cutReason = decoded.cutReason;
     return out;
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** Set once an append failed; every later append is refused with it. */
+  get failed(): StorageError | undefined {
+    return this.failure;
+  }
+
+  /** Calls `fn` once, when the log fails (also for unsynced appends, whose callers did not wait). */
+  onFailure(fn: (err: StorageError) => void): void {
+    if (this.failure) fn(this.failure);
+    else this.failureListeners.push(fn);
   }
 
   /**
@@ -113,7 +150,8 @@ export class WriteAheadLog<T = unknown> {
 
   /** As append, for a record already framed by encodeJson (frames can be shared between logs). */
   appendFrame(frame: Buffer, sync = true): Promise<void> {
-    if (this.closed) return Promise.reject(new Error("the log is closed"));
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new StorageError(this.path, "the log is closed"));
     this.appends++;
     if (!sync) {
       this.lazy.push(frame);
@@ -138,31 +176,76 @@ export class WriteAheadLog<T = unknown> {
   }
 
   private commit(): void {
-    if (this.closed && this.pending.length === 0 && !this.syncing) return;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) {
+    if (batch.length === 0 || this.failure) {
+      for (const b of batch) b.done(this.failure ?? null);
       this.syncing = false;
-      if (this.crashed) closeSync(this.fd);
+      if (this.crashed) this.file.close();
       for (const wake of this.idle.splice(0)) wake();
       return;
     }
     this.syncing = true;
-    const bytes = Buffer.concat(batch.map((b) => b.frame));
-    const finish = (err: Error | null) => {
-      // After a crash nobody hears back: the appends in flight are lost.
-      if (!this.crashed) for (const b of batch) b.done(err);
-      this.commit();
-    };
-    write(this.fd, bytes, 0, bytes.length, null, (err, written) => {
-      if (err) return finish(err);
-      if (written !== bytes.length) return finish(new Error(`short write to the log: ${written} of ${bytes.length} bytes`));
-      if (!batch.some((b) => b.sync)) return finish(null);
-      fdatasync(this.fd, (err2) => {
-        this.syncs++;
-        finish(err2);
-      });
-    });
+    void this.store(batch).then(
+      () => this.finish(batch, null),
+      (err: unknown) => this.finish(batch, this.fail(err)),
+    );
+  }
+
+  /** Writes one group of appends and, if any asked for it, syncs them. */
+  private async store(batch: readonly Append[]): Promise<void> {
+    const bytes = batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((b) => b.frame));
+    await this.writeAll(bytes);
+    if (batch.some((b) => b.sync)) {
+      this.syncs++;
+      await this.file.sync();
+    }
+    this.goodBytes += bytes.length;
+  }
+
+  /** Writes every byte, going on after a short write, so that a full disk reports its own error. */
+  private async writeAll(bytes: Buffer): Promise<void> {
+    let done = 0;
+    while (done < bytes.length) {
+      let n: number;
+      try {
+        n = await this.file.append(done === 0 ? bytes : bytes.subarray(done));
+      } catch (err) {
+        if (done === 0) throw err;
+        const e = err as NodeJS.ErrnoException;
+        throw Object.assign(new Error(`${e.message} (after ${done} of ${bytes.length} bytes)`), { code: e.code });
+      }
+      if (n <= 0) throw new Error(`short write: ${done} of ${bytes.length} bytes reached the file`);
+      done += n;
+    }
+  }
+
+  private finish(batch: readonly Append[], err: StorageError | null): void {
+    // After a crash nobody hears back: the appends in flight are lost.
+    if (!this.crashed) for (const b of batch) b.done(err);
+    this.commit();
+  }
+
+  /**
+   * The log cannot be trusted past its last good byte: cut what a failed
+   * append may have left (a torn frame, unsynced bytes), so that nothing
+   * appended later could sit behind it, and refuse everything from now on.
+   */
+  private fail(err: unknown): StorageError {
+    const e = err as NodeJS.ErrnoException;
+    const cause = e.code && !e.message.startsWith(e.code) ? `${e.code}: ${e.message}` : e.message;
+    let failure = new StorageError(this.path, cause);
+    if (!this.crashed) {
+      try {
+        this.file.truncate(this.goodBytes);
+      } catch (cut) {
+        failure = new StorageError(this.path, `${cause}; cutting it back to its last good byte (${this.goodBytes}) failed too: ${(cut as Error).message}`);
+      }
+    }
+    if (this.failure) return this.failure;
+    this.failure = failure;
+    for (const fn of this.failureListeners.splice(0)) fn(failure);
+    return failure;
   }
 
   /** Stops at once, as a crash would: appends not yet written are dropped (never resolved). */
@@ -175,7 +258,7 @@ export class WriteAheadLog<T = unknown> {
     if (this.lazyTimer) clearTimeout(this.lazyTimer);
     // A write or sync still in flight must finish before the descriptor goes:
     // a number reused by the next log opened here must not receive it.
-    if (!this.syncing) closeSync(this.fd);
+    if (!this.syncing) this.file.close();
   }
 
   /** Waits for appends in flight, then closes the file. */
@@ -187,7 +270,7 @@ export class WriteAheadLog<T = unknown> {
     if (!this.syncing) this.commit();
     this.closed = true;
     while (this.syncing || this.pending.length > 0) await new Promise<void>((r) => this.idle.push(r));
-    closeSync(this.fd);
+    this.file.close();
   }
 }
 

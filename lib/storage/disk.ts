@@ -1,0 +1,65 @@
+// The disk as the write-ahead log sees it: open a log file (creating it) and
+// read back its bytes, append bytes at its end, make them durable, cut it
+// back, close it. REAL_DISK is node:fs; the simulator passes a simulated disk
+// (lib/sim/sim-disk.ts) that fills up, tears writes, fails syncs and crashes,
+// so both worlds run the same log code against every failure a disk has.
+
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, write } from "node:fs";
+
+export interface LogFile {
+  readonly path: string;
+  /** Appends `bytes`; resolves with how many reached the file (a short write is possible on a full disk). */
+  append(bytes: Buffer): Promise<number>;
+  /** Makes everything appended so far durable (fdatasync). */
+  sync(): Promise<void>;
+  /** Cuts the file back to `size` bytes, durably. */
+  truncate(size: number): void;
+  close(): void;
+}
+
+export interface Disk {
+  /** Opens (creating) a log file and returns it with the bytes it holds. */
+  open(path: string): { file: LogFile; bytes: Buffer };
+  /** The bytes of a file, as on disk now. */
+  read(path: string): Buffer;
+  mkdir(dir: string): void;
+}
+
+class RealLogFile implements LogFile {
+  readonly path: string;
+  private readonly fd: number;
+
+  constructor(path: string, fd: number) {
+    this.path = path;
+    this.fd = fd;
+  }
+
+  append(bytes: Buffer): Promise<number> {
+    return new Promise((resolve, reject) => {
+      write(this.fd, bytes, 0, bytes.length, null, (err, written) => (err ? reject(err) : resolve(written)));
+    });
+  }
+
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  truncate(size: number): void {
+    ftruncateSync(this.fd, size);
+    fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export const REAL_DISK: Disk = {
+  open(path) {
+    // Append mode: every write lands at the end, wherever a truncate left it.
+    const fd = openSync(path, "a+");
+    return { file: new RealLogFile(path, fd), bytes: readFileSync(path) };
+  },
+  read: (path) => readFileSync(path),
+  mkdir: (dir) => void mkdirSync(dir, { recursive: true }),
+};
