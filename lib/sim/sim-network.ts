@@ -5,7 +5,7 @@
 // it jump the queue (reordering). A partition splits the nodes into groups
 // for a while: messages between groups are dropped, on sending and on
 // arrival. The network never retransmits: senders do (sim-replicator.ts,
-// sim-session.ts), as the real replication links and customers do.
+// sim-customer.ts), as the real replication links and customers do.
 
 import type { VirtualClock } from "./virtual-clock.js";
 
