@@ -57,7 +57,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .option("--faults <plan>", "inject faults: loss=0.05, dup=0.05, reorder=0.2 (replication batches), partition=1.2|3@300ms:800ms, crash=2@400ms:600ms (crash, then restart from its log), crash-worker=2@400ms:600ms (terminate its worker thread); comma-separated, seeded by --seed")
     .option("--no-durable", "keep branch state in memory only (no log under <out>/store, no crash recovery)")
     .option("--delay <spec>", "inject propagation delay: 150ms, 20..200ms (seeded random), 2-1:500ms (only from branch 2 to replica 1); comma-separated rules")
-    .option("--seed <n>", "seed for random delays and fault choices", String(DEFAULTS.seed))
+    .option("--seed <n>", "seed for random delays, fault choices and the customers' retry jitter", String(DEFAULTS.seed))
     .option("-w, --workers <n>", "worker threads hosting the branches (default: min(branches, cores, 4))")
     .option("--base-port <p>", "branch i listens on port P+i (default: any free port)")
     .option("--host <addr>", "address the branches listen on", DEFAULTS.bindHost)

@@ -13,3 +13,11 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * The seed of stream `n` of a run seeded with `seed` (one stream per customer
+ * session, say): streams of one run differ, and each replays with the run.
+ */
+export function streamSeed(seed: number, n: number): number {
+  return (seed + Math.imul(n, 0x9e3779b9)) >>> 0;
+}

@@ -1,70 +1,23 @@
-// A customer session, driven from the main thread through the generated gRPC
-// stubs. The session keeps its write set and read set (as version vectors),
-// sends them with every request, and folds each reply back in: a new write id
-// joins the write set; what a read saw (the branch's witness) joins the read
-// set. A refusal at the gate is retried with bounded exponential backoff, with
-// the same request id, so a retry can never execute twice.
+// A customer session, driven from the main thread over gRPC: a thin adapter
+// around the core session machine (lib/core/session.ts), which keeps the
+// write and read sets, numbers requests, decides retries and folds replies
+// in. This file does the I/O: one call per attempt with a deadline, grpc-js
+// errors mapped to the machine's failure classes, the backoff slept on the
+// real clock, and the history records stamped and written to the sink.
 
 import * as grpc from "@grpc/grpc-js";
-import { addWrite, formatWriteId, mergeInto, type VersionVector } from "../core/version-vector.js";
+import type { CustomerOp, OpKind } from "../core/branch.js";
+import {
+  SessionMachine, type AttemptFailure, type Done, type FailureClass, type Retry, type RetryPolicy, type Send, type SessionOutcome, type SessionReply,
+} from "../core/session.js";
+import type { VersionVector } from "../core/version-vector.js";
 import { fromWire, toWire } from "../wire/vector-codec.js";
-import { toJson } from "../history/vector-json.js";
-import type { OpKind } from "../core/branch.js";
-import type { CompleteRecord } from "../history/types.js";
+import { completeRecord, invokeRecord } from "../history/session-records.js";
 import type { OpRecordSink } from "../history/sink.js";
+import type { BranchClients } from "./branch-clients.js";
 import { banksim } from "../../generated/bank.js";
 
 const pb = banksim.v1;
-
-export interface RetryPolicy {
-  attemptsMax: number;
-  backoffMsMin: number;
-  backoffMsMax: number;
-  /** Deadline of one attempt, client side (it must exceed the branch's gate timeout). */
-  callTimeoutMs: number;
-}
-
-/** One gRPC client per branch, created on first use, all closed together. */
-export class BranchClients {
-  private readonly clients = new Map<number, banksim.v1.BankClient>();
-  private readonly addresses: Map<number, string>;
-
-  constructor(addresses: ReadonlyMap<number, string>) {
-    this.addresses = new Map(addresses);
-  }
-
-  get(branch: number): banksim.v1.BankClient {
-    let c = this.clients.get(branch);
-    if (!c) {
-      const address = this.addresses.get(branch);
-      if (!address) throw new Error(`no address for branch ${branch}`);
-      c = new pb.BankClient(address, grpc.credentials.createInsecure());
-      this.clients.set(branch, c);
-    }
-    return c;
-  }
-
-  /** A branch restarted at a new address: later requests go there. */
-  setAddress(branch: number, address: string): void {
-    this.addresses.set(branch, address);
-    this.clients.get(branch)?.close();
-    this.clients.delete(branch);
-  }
-
-  /** Opens connections to these branches ahead of the first request (in parallel). */
-  connect(branches: Iterable<number>, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    return Promise.all([...branches].map((b) => new Promise<void>((resolve, reject) => {
-      this.get(b).waitForReady(deadline, (err) => (err ? reject(new Error(`branch ${b}: cannot connect: ${err.message}`)) : resolve()));
-    }))).then(() => undefined);
-  }
-
-  close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
-  }
-}
-
 
 /** Size of requests on the wire, sampled (1 in 16) so measuring costs little. */
 export class RequestSizes {
@@ -80,15 +33,8 @@ export class RequestSizes {
   }
 }
 
-export interface SessionOpOutcome {
-  status: "ok" | "failed" | "unknown";
-  result?: "success" | "fail";
-  balanceCents?: number;
-  writeId?: string;
+export interface SessionOpOutcome extends SessionOutcome {
   latencyMs: number;
-  gateWaitMs: number;
-  attempts: number;
-  error?: string;
 }
 
 /** grpc-js's words for a call that never reached a server. */
@@ -100,110 +46,120 @@ const KIND_TO_WIRE: Record<OpKind, banksim.v1.Interface> = {
   query: pb.Interface.QUERY,
 };
 
-export class Session {
-  readonly name: string;
-  readonly writeSet: VersionVector = new Map();
-  readonly readSet: VersionVector = new Map();
-  private n = 0;
-  private readonly guarantees: number;
-  private readonly clients: BranchClients;
-  private readonly retry: RetryPolicy;
-  private readonly sink: OpRecordSink;
+const stamp = (mono = performance.now()) => ({ wallMs: Date.now(), monoMs: performance.timeOrigin + mono });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export class Session {
+  private readonly machine: SessionMachine;
+  private ops = 0;
+  private readonly clients: BranchClients;
+  private readonly callTimeoutMs: number;
+  private readonly sink: OpRecordSink;
   private readonly sizes: RequestSizes | undefined;
 
-  constructor(name: string, guarantees: number, clients: BranchClients, retry: RetryPolicy, sink: OpRecordSink, sizes?: RequestSizes) {
-    this.sizes = sizes;
-    this.name = name;
-    this.guarantees = guarantees;
+  /** `random` draws the retry jitter: seed it from the run's seed, so a run's timing choices replay. */
+  constructor(name: string, guarantees: number, clients: BranchClients, retry: RetryPolicy, sink: OpRecordSink, random: () => number, sizes?: RequestSizes) {
+    this.machine = new SessionMachine(name, guarantees, retry, random);
     this.clients = clients;
-    this.retry = retry;
+    this.callTimeoutMs = retry.callTimeoutMs;
     this.sink = sink;
+    this.sizes = sizes;
+  }
+
+  get name(): string {
+    return this.machine.name;
+  }
+
+  get writeSet(): VersionVector {
+    return this.machine.writeSet;
+  }
+
+  get readSet(): VersionVector {
+    return this.machine.readSet;
   }
 
   async perform(kind: OpKind, amountCents: number, branch: number): Promise<SessionOpOutcome> {
-    const requestId = `${this.name}#${++this.n}`;
-    const request = new pb.CustomerRequest({
-      requestId,
-      session: this.name,
-      interface: KIND_TO_WIRE[kind],
-      amountCents: kind === "query" ? 0 : amountCents,
-      writeSet: toWire(this.writeSet),
-      readSet: toWire(this.readSet),
-      guarantees: this.guarantees,
-    });
-    this.sizes?.sample(this.n, () => request.serialize().length);
     const started = performance.now();
-    const op = this.sink.invoke({
-      session: this.name, requestId, branch, kind, amountCents,
-      writeSet: toJson(this.writeSet), readSet: toJson(this.readSet),
-      wallMs: Date.now(), monoMs: performance.timeOrigin + started,
-    });
-    let attempts = 0;
-    let backoff = this.retry.backoffMsMin;
-    let lastError = "";
-    // Once an attempt may have reached the branch and its outcome is unknown,
-    // the operation stays "unknown" unless a later attempt learns the outcome.
-    let mayHaveRun = false;
-    while (attempts < this.retry.attemptsMax) {
-      attempts++;
-      try {
-        const reply = await this.call(branch, request);
-        return this.finish(op, kind, branch, reply, started, attempts);
-      } catch (err) {
-        const e = err as grpc.ServiceError;
-        lastError = `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`;
-        if (e.code === grpc.status.INVALID_ARGUMENT || e.code === grpc.status.RESOURCE_EXHAUSTED) break;
-        // Only a refusal at the gate, or a connection that was never made,
-        // proves the request did not run; any other failure (a deadline, a
-        // branch that died mid-call) leaves its outcome unknown.
-        if (e.code !== grpc.status.FAILED_PRECONDITION && !(e.code === grpc.status.UNAVAILABLE && NEVER_CONNECTED.test(e.details ?? ""))) mayHaveRun = true;
-      }
-      if (attempts < this.retry.attemptsMax) {
-        await new Promise((r) => setTimeout(r, backoff * (0.5 + Math.random() / 2)));
-        backoff = Math.min(backoff * 2, this.retry.backoffMsMax);
-      }
+    const send = this.machine.begin(kind, amountCents, branch);
+    const request = requestToWire(send.request);
+    this.sizes?.sample(++this.ops, () => request.serialize().length);
+    const op = this.sink.invoke(invokeRecord(send.invoke, stamp(started)));
+    let step: Send | Retry | Done = send;
+    // Bounded: the machine gives up after its policy's attemptsMax.
+    while (step.next !== "done") {
+      if (step.next === "retry") await sleep(step.afterMs);
+      step = await this.attempt(branch, request);
     }
-    const status = mayHaveRun ? "unknown" : "failed";
-    const latencyMs = performance.now() - started;
-    this.sink.complete(op, {
-      session: this.name, branch, kind, status: status === "unknown" ? "info" : "fail",
-      gateWaitMs: 0, attempts, error: lastError, wallMs: Date.now(), monoMs: performance.timeOrigin + performance.now(),
-    });
-    return { status, latencyMs, gateWaitMs: 0, attempts, error: `${kind} at branch ${branch} failed after ${attempts} attempt(s): ${lastError}` };
+    const now = performance.now();
+    this.sink.complete(op, completeRecord(step.complete, stamp(now)));
+    return { ...step.outcome, latencyMs: now - started };
+  }
+
+  private async attempt(branch: number, request: banksim.v1.CustomerRequest): Promise<Retry | Done> {
+    let reply: banksim.v1.CustomerReply;
+    try {
+      reply = await this.call(branch, request);
+    } catch (err) {
+      return this.machine.failed(classify(err as grpc.ServiceError));
+    }
+    return this.machine.replied(replyFromWire(reply));
   }
 
   private call(branch: number, request: banksim.v1.CustomerRequest): Promise<banksim.v1.CustomerReply> {
     const client = this.clients.get(branch);
     return new Promise((resolve, reject) => {
-      client.MsgDelivery(request, { deadline: Date.now() + this.retry.callTimeoutMs }, (err, reply) => {
+      client.MsgDelivery(request, { deadline: Date.now() + this.callTimeoutMs }, (err, reply) => {
         if (err || !reply) reject(err ?? new Error("empty reply"));
         else resolve(reply);
       });
     });
   }
+}
 
-  private finish(op: number, kind: OpKind, branch: number, reply: banksim.v1.CustomerReply, started: number, attempts: number): SessionOpOutcome {
-    const witness = fromWire(reply.witness);
-    const result = reply.result === pb.Result.SUCCESS ? "success" : "fail";
-    let writeId: string | undefined;
-    if (reply.writeId && reply.writeId.seq > 0) {
-      addWrite(this.writeSet, { branch: reply.writeId.branch, seq: reply.writeId.seq });
-      writeId = formatWriteId({ branch: reply.writeId.branch, seq: reply.writeId.seq });
-    }
-    // A query read the balance, and so did a withdraw (it decided on it).
-    if (kind !== "deposit") mergeInto(this.readSet, witness);
-    const now = performance.now();
-    const outcome: SessionOpOutcome = { status: "ok", result, latencyMs: now - started, gateWaitMs: reply.gateWaitMs, attempts };
-    if (kind !== "deposit") outcome.balanceCents = reply.balanceCents;
-    if (writeId) outcome.writeId = writeId;
-    const record: Omit<CompleteRecord, "type" | "op"> = {
-      session: this.name, branch, kind, status: "ok", result, witness: toJson(witness),
-      gateWaitMs: reply.gateWaitMs, attempts, wallMs: Date.now(), monoMs: performance.timeOrigin + now,
-    };
-    if (writeId) record.writeId = writeId;
-    if (kind !== "deposit") record.balanceCents = reply.balanceCents;
-    this.sink.complete(op, record);
-    return outcome;
+function requestToWire(op: CustomerOp): banksim.v1.CustomerRequest {
+  return new pb.CustomerRequest({
+    requestId: op.requestId,
+    session: op.session,
+    interface: KIND_TO_WIRE[op.kind],
+    amountCents: op.amountCents,
+    writeSet: toWire(op.writeSet),
+    readSet: toWire(op.readSet),
+    guarantees: op.guarantees,
+  });
+}
+
+function replyFromWire(reply: banksim.v1.CustomerReply): SessionReply {
+  const r: SessionReply = {
+    result: reply.result === pb.Result.SUCCESS ? "success" : "fail",
+    balanceCents: reply.balanceCents,
+    witness: fromWire(reply.witness),
+    gateWaitMs: reply.gateWaitMs,
+  };
+  if (reply.writeId && reply.writeId.seq > 0) r.writeId = { branch: reply.writeId.branch, seq: reply.writeId.seq };
+  return r;
+}
+
+function classify(e: grpc.ServiceError): AttemptFailure {
+  return { class: failureClass(e), message: `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}` };
+}
+
+/**
+ * Only a refusal (invalid, at the gate) or a connection that was never made
+ * proves the request did not run; any other failure (a deadline, a branch
+ * that died mid-call) leaves its outcome unknown.
+ */
+function failureClass(e: grpc.ServiceError): FailureClass {
+  switch (e.code) {
+    case grpc.status.INVALID_ARGUMENT:
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return "invalid";
+    case grpc.status.FAILED_PRECONDITION:
+      return "gate";
+    case grpc.status.DEADLINE_EXCEEDED:
+      return "timeout";
+    case grpc.status.UNAVAILABLE:
+      return NEVER_CONNECTED.test(e.details ?? "") ? "never-connected" : "maybe-ran";
+    default:
+      return "maybe-ran";
   }
 }

@@ -9,7 +9,9 @@ import { join } from "node:path";
 import type { BranchState } from "../core/branch.js";
 import { BranchLogs } from "./branch-logs.js";
 import { Cluster } from "../cluster/cluster.js";
-import { BranchClients, RequestSizes, Session } from "../driver/customer.js";
+import { BranchClients } from "../driver/branch-clients.js";
+import { RequestSizes, Session } from "../driver/customer.js";
+import { seededRandom, streamSeed } from "../core/random.js";
 import { guaranteesToBits } from "../core/gate.js";
 import { ApplyRecorder } from "./apply-recorder.js";
 import { HistoryWriter } from "../history/writer.js";
@@ -112,7 +114,7 @@ export async function runScenario(
     const retry = { attemptsMax: cfg.attemptsMax, backoffMsMin: cfg.backoffMsMin, backoffMsMax: cfg.backoffMsMax, callTimeoutMs: cfg.gateTimeoutMs + 5_000 };
     const sessionOf = (id: number) => {
       let s = sessions.get(id);
-      if (!s) sessions.set(id, (s = new Session(`c${id}`, bits, c, retry, history, sizes)));
+      if (!s) sessions.set(id, (s = new Session(`c${id}`, bits, c, retry, history, seededRandom(streamSeed(cfg.seed, id)), sizes)));
       return s;
     };
     const runCustomer = async (run: CustomerRun) => {

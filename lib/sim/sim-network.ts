@@ -6,7 +6,7 @@
 // per message. A partition splits the nodes into groups
 // for a while: messages between groups are dropped, on sending and on
 // arrival. The network never retransmits: senders do (sim-links.ts,
-// sim-session.ts), as the real replication links and customers do.
+// sim-customer.ts), as the real replication links and customers do.
 
 import { FaultShim, type MessageFaults } from "../core/fault-shim.js";
 import type { VirtualClock } from "./virtual-clock.js";

@@ -24,7 +24,9 @@ import { toJson } from "../history/vector-json.js";
 import { describeFaults, PartitionScheduler, randomFaults, type SimFaults } from "./faults.js";
 import { calm, SimNetwork, type NetworkStats } from "./sim-network.js";
 import { DEFAULT_LINK_CONFIG, SimLinks, type ReplicationStats, type SimLinkConfig } from "./sim-links.js";
-import { newSessionStats, SimSession, type OpSink, type RetryPolicy, type SessionStats } from "./sim-session.js";
+import { newSessionStats, SimCustomer, type SessionStats } from "./sim-customer.js";
+import type { RetryPolicy } from "../core/session.js";
+import type { OpRecordSink } from "../history/sink.js";
 import { VirtualClock } from "./virtual-clock.js";
 
 export interface SimOptions {
@@ -143,7 +145,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   }
 
   let nextOp = 1;
-  const sink: OpSink = {
+  const sink: OpRecordSink = {
     invoke: (r) => {
       const op = nextOp++;
       history.push({ type: "invoke", op, ...r });
@@ -155,7 +157,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   };
   const sessionStats = newSessionStats();
   const bits = guaranteesToBits([...o.guarantees]);
-  const sessions = Array.from({ length: o.sessions }, (_, i) => new SimSession({
+  const sessions = Array.from({ length: o.sessions }, (_, i) => new SimCustomer({
     name: `s${i + 1}`, node: `s${i + 1}`, guarantees: bits, clock, network, random, retry, sink, stats: sessionStats, branches,
   }));
 
@@ -164,7 +166,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     : new PartitionScheduler(clock, network, random, o.faults.partitions, branchIds, sessions.map((s) => s.name));
   partitions?.start();
 
-  const runSession = async (s: SimSession): Promise<void> => {
+  const runSession = async (s: SimCustomer): Promise<void> => {
     let branch = 1 + Math.floor(random() * o.branches);
     for (let k = 0; k < o.opsPerSession; k++) {
       await s.sleep(random() * o.thinkMsMax);

@@ -2,7 +2,7 @@
 // wire contract a remote driver will use; the run itself asks its hosted
 // branches over their control ports.
 
-import type { BranchClients } from "../../lib/driver/customer.js";
+import type { BranchClients } from "../../lib/driver/branch-clients.js";
 import type { BranchState } from "../../lib/core/branch.js";
 import { type VersionVector } from "../../lib/core/version-vector.js";
 import { fromWire, toWire } from "../../lib/wire/vector-codec.js";

@@ -10,7 +10,7 @@ import { connect } from "node:net";
 import t, { type Test } from "tap";
 import { MAX_REPLICATION_MESSAGE_BYTES, MAX_REQUEST_BYTES } from "../../lib/wire/bind.js";
 import { Cluster } from "../../lib/cluster/cluster.js";
-import { BranchClients } from "../../lib/driver/customer.js";
+import { BranchClients } from "../../lib/driver/branch-clients.js";
 import { parseDelaySpec } from "../../lib/core/delay.js";
 import { MAX_DELAY_MS } from "../../lib/core/limits.js";
 import { seededRandom } from "../../lib/core/random.js";
