@@ -13,6 +13,7 @@ import { ScenarioError } from "../scenario/fixture-error.js";
 import { HistoryFileError, readHistory } from "../history/reader.js";
 import { DEFAULT_MAX_FIXTURE_BYTES, parseScenario, validateBranchCount } from "../scenario/fixture.js";
 import { DEFAULT_MIX, generateScenario, parseMix } from "../scenario/gen.js";
+import { MAX_SCENARIO_BYTES } from "../core/limits.js";
 import { formatMoneyText } from "../core/money.js";
 import { parseMoney } from "../scenario/amount.js";
 import { formatJsonCompact } from "../scenario/output.js";
@@ -90,7 +91,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         if (err instanceof RangeError) throw new UsageError(err.message);
         throw err;
       }
-      io.out(formatJsonCompact(scenario));
+      const text = formatJsonCompact(scenario);
+      // What gen writes, run must be able to read.
+      const bytes = Buffer.byteLength(text, "utf8");
+      if (bytes > MAX_SCENARIO_BYTES) {
+        throw new UsageError(`gen: the scenario would be ${bytes} bytes, more than run reads (${MAX_SCENARIO_BYTES}); ask for fewer customers or events`);
+      }
+      io.out(text);
     });
 
   program.command("bench")

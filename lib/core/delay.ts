@@ -17,21 +17,28 @@ export interface DelayRule {
   maxMs: number;
 }
 
-const RULE = /^(?:(\*|\d+)-(\*|\d+):)?(\d+(?:\.\d+)?)(?:\.\.(\d+(?:\.\d+)?))?(ms|s)?$/;
+const RULE = /^(?:(\*|\d+)-(\*|\d+):)?(\d+(?:\.\d+)?)(?:\.\.(\d+(?:\.\d+)?))?(ms|s)$/;
 
-export function parseDelaySpec(text: string): DelayRule[] {
+/** Parses a --delay spec; with `branches`, every branch a rule names must be one of them. */
+export function parseDelaySpec(text: string, branches?: readonly number[]): DelayRule[] {
   const rules: DelayRule[] = [];
   for (const raw of text.split(",").map((s) => s.trim()).filter(Boolean)) {
     const m = RULE.exec(raw);
     if (!m) {
-      throw new Error(`--delay: expected rules like 150ms, 20..200ms or 2-1:500ms, found ${JSON.stringify(raw)}`);
+      const hint = /\d$/.test(raw) ? " (a duration needs its unit: ms or s)" : "";
+      throw new Error(`--delay: expected rules like 150ms, 20..200ms or 2-1:500ms, found ${JSON.stringify(raw)}${hint}`);
     }
     const unit = m[5] === "s" ? 1000 : 1;
     const minMs = Number(m[3]) * unit;
     const maxMs = m[4] === undefined ? minMs : Number(m[4]) * unit;
     if (maxMs < minMs) throw new Error(`--delay: range ${JSON.stringify(raw)} ends before it starts`);
     if (maxMs > MAX_DELAY_MS) throw new Error(`--delay: ${JSON.stringify(raw)} exceeds the limit of ${MAX_DELAY_MS} ms`);
-    const end = (s: string | undefined): number | "*" => (s === undefined || s === "*" ? "*" : Number(s));
+    const end = (s: string | undefined): number | "*" => {
+      if (s === undefined || s === "*") return "*";
+      const id = Number(s);
+      if (branches && !branches.includes(id)) throw new Error(`--delay: ${JSON.stringify(raw)} names branch ${id}, which is not in this run`);
+      return id;
+    };
     rules.push({ from: end(m[1]), to: end(m[2]), minMs, maxMs });
   }
   return rules;

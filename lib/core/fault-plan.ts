@@ -71,6 +71,7 @@ function branchId(text: string, what: string, branches: readonly number[]): numb
 
 export function parseFaults(spec: string, branches: readonly number[]): FaultPlan {
   const plan: FaultPlan = { loss: 0, dup: 0, reorder: 0, partitions: [], crashes: [] };
+  const given = new Set<string>();
   for (const item of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
     const eq = item.indexOf("=");
     const key = eq < 0 ? item : item.slice(0, eq);
@@ -79,6 +80,8 @@ export function parseFaults(spec: string, branches: readonly number[]): FaultPla
       case "loss":
       case "dup":
       case "reorder":
+        if (given.has(key)) throw new FaultSpecError(`--faults: ${key}= is given twice; give each rate once`);
+        given.add(key);
         plan[key] = probability(value, key);
         break;
       case "partition": {

@@ -82,7 +82,8 @@ export class UsageError extends Error {
 
 function intFlag(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  const n = typeof value === "number" ? value : Number(value);
+  // Digits only: Number() would also take "0x10", "1e3", " 7 " and "" (as 0).
+  const n = typeof value === "number" ? value : /^\d{1,16}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`${name}: expected an integer from ${min} to ${max}, found ${JSON.stringify(value)}`);
   }
@@ -98,7 +99,7 @@ export function resolveRunConfig(raw: RawRunFlags, branchIds: readonly number[])
   const branchCount = branchIds.length;
   const delaySpec = raw.delay ?? DEFAULTS.delay;
   try {
-    parseDelaySpec(delaySpec);
+    parseDelaySpec(delaySpec, branchIds);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

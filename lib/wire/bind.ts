@@ -5,6 +5,7 @@
 // defences against a hostile or broken peer.
 
 import * as grpc from "@grpc/grpc-js";
+import { createServer } from "node:net";
 import { KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS, MAX_REQUEST_BYTES } from "../core/limits.js";
 
 export { KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS, MAX_REPLICATION_MESSAGE_BYTES, MAX_REQUEST_BYTES } from "../core/limits.js";
@@ -19,11 +20,27 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
 export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) {
-        const why = /EADDRINUSE|address already in use|No address added/i.test(err.message) ? "the port is already in use" : err.message;
-        reject(new Error(`cannot listen on ${host}:${port}: ${why}`));
-      } else resolve(bound);
+      if (!err) return resolve(bound);
+      // grpc-js says only "No address added": ask the OS what it refused, after the fact (never before: a port can be taken in between).
+      void whyCannotListen(host, port).then((why) => reject(new Error(`cannot listen on ${host}:${port}: ${why ?? err.message}`)));
     });
+  });
+}
+
+const CAUSES: Record<string, string> = {
+  EADDRINUSE: "the port is already in use",
+  EACCES: "permission denied (ports below 1024 need root)",
+  EADDRNOTAVAIL: "the address is not one of this machine's",
+  ENOTFOUND: "no such host",
+  EAI_AGAIN: "the host name cannot be resolved",
+};
+
+/** The OS's reason for refusing host:port, found by trying a plain listen once grpc-js has failed; undefined if it can listen now. */
+function whyCannotListen(host: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ? CAUSES[e.code] ?? `${e.code}: ${e.message}` : e.message));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
   });
 }
 
