@@ -7,6 +7,7 @@
 // setTimeout) unless a deterministic simulator injects virtual time
 // (lib/sim/virtual-clock.ts).
 
+import { MAX_WAITERS } from "./limits.js";
 import { covers, missingIds, type VersionVector } from "./version-vector.js";
 
 export interface Clock {
@@ -34,6 +35,11 @@ export class WaitTimeout extends Error {
   }
 }
 
+/** The branch already holds as many waiting requests as it may. */
+export class WaitersFull extends Error {
+  override name = "WaitersFull";
+}
+
 interface Waiter {
   need: VersionVector;
   resolve: () => void;
@@ -45,10 +51,12 @@ export class AppliedWaiters {
   private readonly waiters = new Set<Waiter>();
   private readonly applied: () => ReadonlyMap<number, number>;
   private readonly clock: Clock;
+  private readonly max: number;
 
-  constructor(applied: () => ReadonlyMap<number, number>, clock: Clock = REAL_CLOCK) {
+  constructor(applied: () => ReadonlyMap<number, number>, clock: Clock = REAL_CLOCK, max = MAX_WAITERS) {
     this.applied = applied;
     this.clock = clock;
+    this.max = max;
   }
 
   get size(): number {
@@ -57,6 +65,7 @@ export class AppliedWaiters {
 
   wait(need: VersionVector, timeoutMs: number): Promise<void> {
     if (covers(this.applied() as VersionVector, need)) return Promise.resolve();
+    if (this.waiters.size >= this.max) return Promise.reject(new WaitersFull(`${this.waiters.size} requests are already waiting here (at most ${this.max})`));
     const clock = this.clock;
     const started = clock.now();
     return new Promise<void>((resolve, reject) => {

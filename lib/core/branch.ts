@@ -4,9 +4,9 @@
 // whoever propagates them. The gRPC layer (branch-server.ts) and the host
 // (worker or process) wrap it; this file does no I/O.
 
-import { AppliedWaiters, REAL_CLOCK, WaitTimeout, type Clock } from "./applied-waiters.js";
+import { AppliedWaiters, REAL_CLOCK, WaitersFull, WaitTimeout, type Clock } from "./applied-waiters.js";
 import { gateNeed, GUARANTEE_TITLES } from "./gate.js";
-import { Ledger, type Write } from "./ledger.js";
+import { Ledger, PendingFull, type Write } from "./ledger.js";
 import { MAX_AMOUNT_CENTS } from "./money.js";
 import { covers, formatWriteId, type VersionVector, type WriteId } from "./version-vector.js";
 
@@ -48,7 +48,8 @@ export interface BranchState {
  * decisions any more and has stopped serving for good.
  */
 export class BranchError extends Error {
-  readonly code: "invalid" | "gate" | "stopping" | "failed";
+  /** (busy: too many requests are waiting at this branch already; nothing ran.) */
+  readonly code: "invalid" | "gate" | "stopping" | "failed" | "busy";
   constructor(code: BranchError["code"], message: string) {
     super(message);
     this.name = "BranchError";
@@ -64,6 +65,9 @@ export interface BranchConfig {
   gateTimeoutMs: number;
   /** Time source; the real clock unless a simulator injects virtual time. */
   clock?: Clock;
+  /** Lower bounds than limits.ts's, for tests: pending writes, waiting requests. */
+  pendingMax?: number;
+  waitersMax?: number;
 }
 
 /** What a durable branch logs before it lets anyone see it. */
@@ -119,8 +123,8 @@ export class Branch {
     this.hooks = hooks;
     this.clock = config.clock ?? REAL_CLOCK;
     this.known = new Set(config.branchIds);
-    this.ledger = new Ledger(config.id, config.initialBalanceCents);
-    this.waiters = new AppliedWaiters(() => this.ledger.appliedVector, this.clock);
+    this.ledger = new Ledger(config.id, config.initialBalanceCents, config.pendingMax);
+    this.waiters = new AppliedWaiters(() => this.ledger.appliedVector, this.clock, config.waitersMax);
     for (const w of config.recovered?.writes ?? []) this.ledger.replay(w);
     for (const o of config.recovered?.outcomes ?? []) this.lastRequest.set(o.session, { n: o.n, reply: Promise.resolve(o.reply) });
   }
@@ -181,6 +185,7 @@ export class Branch {
       try {
         await this.waiters.wait(need.required, this.config.gateTimeoutMs);
       } catch (err) {
+        if (err instanceof WaitersFull) throw new BranchError("busy", `branch ${this.id} is busy: ${err.message}`);
         if (err instanceof WaitTimeout) {
           const rules = need.reasons.map((g) => GUARANTEE_TITLES[g]).join(" + ");
           throw new BranchError("gate", `branch ${this.id} has not applied ${err.missing.join(", ")} that session ${op.session} needs for ${rules} (${err.message})`);
@@ -245,18 +250,32 @@ export class Branch {
    */
   receive(writes: readonly Write[]): Promise<void> {
     let applied: Write[] = [];
+    let refused: PendingFull | undefined;
     for (const w of writes) {
       if (!this.known.has(w.id.branch)) {
         this.hooks.log(`dropped write ${formatWriteId(w.id)} from unknown branch ${w.id.branch}`);
         continue;
       }
-      const done = this.ledger.receive(w);
-      if (done.length > 0) applied = applied.concat(done);
+      try {
+        const done = this.ledger.receive(w);
+        if (done.length > 0) applied = applied.concat(done);
+      } catch (err) {
+        if (!(err instanceof PendingFull)) throw err;
+        refused ??= err;
+      }
     }
-    if (applied.length === 0) return this.durable;
-    const written = this.persist(applied.map((write) => ({ kind: "write", write })), false);
-    this.waiters.notify();
-    return written.then(() => this.hooks.applied(applied));
+    let done = this.durable;
+    if (applied.length > 0) {
+      done = this.persist(applied.map((write) => ({ kind: "write", write })), false);
+      this.waiters.notify();
+      const taken = applied;
+      done = done.then(() => this.hooks.applied(taken));
+    }
+    if (refused === undefined) return done;
+    // Not all taken, so not acknowledged: the sender resends the batch once room is made.
+    this.hooks.log(refused.message);
+    const why = refused;
+    return done.then(() => Promise.reject(why));
   }
 
   /** Resolves with the state once every write in `need` is applied here. */
@@ -265,6 +284,7 @@ export class Branch {
       try {
         await this.waiters.wait(need, timeoutMs);
       } catch (err) {
+        if (err instanceof WaitersFull) throw new BranchError("busy", `branch ${this.id} is busy: ${err.message}`);
         if (err instanceof WaitTimeout) throw new BranchError("gate", `branch ${this.id} ${err.message}`);
         throw err;
       }

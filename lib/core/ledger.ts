@@ -9,6 +9,7 @@
 // - A write applies only after its dependencies; until then it waits in
 //   `pending`. Duplicates change nothing (idempotent by write id).
 
+import { MAX_PENDING_WRITES } from "./limits.js";
 import { covers, formatWriteId, mergeInto, type VersionVector, type WriteId } from "./version-vector.js";
 
 export type WriteKind = "deposit" | "withdraw";
@@ -31,6 +32,11 @@ export interface Decision {
   write?: Write;
 }
 
+/** The replica holds as many pending writes as it may: the write was not taken (its sender resends it later). */
+export class PendingFull extends Error {
+  override name = "PendingFull";
+}
+
 export class Ledger {
   readonly self: number;
   private balance: number;
@@ -38,9 +44,12 @@ export class Ledger {
   private readonly pending = new Map<number, Map<number, Write>>();
   private pendingCount = 0;
 
-  constructor(self: number, initialBalanceCents: number) {
+  private readonly pendingMax: number;
+
+  constructor(self: number, initialBalanceCents: number, pendingMax = MAX_PENDING_WRITES) {
     this.self = self;
     this.balance = initialBalanceCents;
+    this.pendingMax = pendingMax;
   }
 
   get balanceCents(): number {
@@ -98,10 +107,20 @@ export class Ledger {
   receive(write: Write): Write[] {
     const origin = write.id.branch;
     if (origin === this.self) return []; // our own write, echoed back
-    if (write.id.seq <= (this.applied.get(origin) ?? 0)) return []; // duplicate
+    const next = (this.applied.get(origin) ?? 0) + 1;
+    if (write.id.seq < next) return []; // duplicate
+    if (write.id.seq === next && covers(this.applied, write.deps)) {
+      // Its turn has come: it never waits, so no bound refuses it (it may be what the pending ones wait for).
+      if (this.pending.get(origin)?.delete(write.id.seq)) this.pendingCount--;
+      this.apply(write);
+      return [write, ...this.drain()];
+    }
     let queue = this.pending.get(origin);
+    if (queue?.has(write.id.seq)) return [];
+    if (this.pendingCount >= this.pendingMax) {
+      throw new PendingFull(`replica ${this.self} holds ${this.pendingCount} writes waiting for their dependencies (at most ${this.pendingMax}); ${formatWriteId(write.id)} was not taken`);
+    }
     if (!queue) this.pending.set(origin, (queue = new Map()));
-    if (queue.has(write.id.seq)) return [];
     queue.set(write.id.seq, write);
     this.pendingCount++;
     return this.drain();

@@ -48,6 +48,11 @@ export const KEEPALIVE_TIMEOUT_MS = 20_000;
 /** Most writes one replication link holds, queued or unacknowledged, before it refuses more. */
 export const MAX_LINK_BACKLOG = 1_000_000;
 
+/** Most writes a replica holds waiting for their dependencies or an earlier write of their origin. */
+export const MAX_PENDING_WRITES = 1_000_000;
+/** Most requests a branch holds at its gate (and barrier waits) at once. */
+export const MAX_WAITERS = 100_000;
+
 /** Longest injected propagation delay (--delay). */
 export const MAX_DELAY_MS = 60_000;
 /** Largest --gate-timeout, in ms. */

@@ -69,6 +69,7 @@ export function createBranchServer(branch: Branch, log: (line: string) => void, 
     if (err instanceof BranchError) {
       const code = err.code === "invalid" ? grpc.status.INVALID_ARGUMENT
         : err.code === "gate" ? grpc.status.FAILED_PRECONDITION
+        : err.code === "busy" ? grpc.status.RESOURCE_EXHAUSTED
         : grpc.status.UNAVAILABLE;
       log(`${what}: ${clip(err.message)}`);
       cb({ code, details: clip(err.message) });

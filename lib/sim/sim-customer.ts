@@ -51,6 +51,7 @@ const CLASSES: Record<BranchError["code"] | "unknown", { class: FailureClass; st
   // A branch whose log failed: the attempt that hit the failure was decided in
   // memory only, so, as the gRPC driver does, take it as maybe run.
   failed: { class: "maybe-ran", status: "UNAVAILABLE" },
+  busy: { class: "invalid", status: "RESOURCE_EXHAUSTED" },
   unknown: { class: "maybe-ran", status: "UNKNOWN" },
 };
 
