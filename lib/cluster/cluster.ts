@@ -11,7 +11,7 @@ import { Piscina } from "piscina";
 import type { BranchState } from "../core/branch.js";
 import { NO_FAULTS, type FaultPlan } from "../core/fault-plan.js";
 import type { VersionVector } from "../core/version-vector.js";
-import type { BranchTask, HostInfo, LinkStats, ToMain, ToWorker } from "../hosting/worker-protocol.js";
+import type { BranchTask, HostConfig, HostInfo, LinkStats, ToMain, ToWorker } from "../hosting/worker-protocol.js";
 
 export interface ClusterOptions {
   branchIds: number[];
@@ -85,6 +85,8 @@ export class Cluster {
       atomics: "disabled",
       concurrentTasksPerWorker: perWorker,
       maxQueue: Infinity,
+      // Every worker (and one piscina starts again after a crash) gets the host configuration once.
+      workerData: hostConfig(opts),
     });
     const cluster = new Cluster(pool, opts);
     try {
@@ -133,18 +135,7 @@ export class Cluster {
     });
     const task: BranchTask = {
       branchId: id,
-      branchIds: opts.branchIds,
-      initialBalanceCents: opts.initialBalanceCents,
-      gateTimeoutMs: opts.gateTimeoutMs,
-      bindHost: opts.bindHost,
       port: opts.basePort > 0 ? opts.basePort + id : 0,
-      batchMax: opts.batchMax,
-      inFlightMax: opts.inFlightMax,
-      delaySpec: opts.delaySpec,
-      delaySeed: opts.delaySeed,
-      ackTimeoutMs: opts.ackTimeoutMs ?? 5_000,
-      storeDir: opts.storeDir ?? "",
-      faults: opts.faults ?? NO_FAULTS,
       peers: [...this.addresses].filter(([b]) => b !== id),
       restart: this.handles.get(id)?.down === true,
       hostPort,
@@ -337,6 +328,23 @@ export class Cluster {
     })();
     return this.stopping;
   }
+}
+
+/** What every host of the cluster is configured with (the defaults of the optional options filled in). */
+function hostConfig(opts: ClusterOptions): HostConfig {
+  return {
+    branchIds: opts.branchIds,
+    initialBalanceCents: opts.initialBalanceCents,
+    gateTimeoutMs: opts.gateTimeoutMs,
+    bindHost: opts.bindHost,
+    batchMax: opts.batchMax,
+    inFlightMax: opts.inFlightMax,
+    delaySpec: opts.delaySpec,
+    delaySeed: opts.delaySeed,
+    ackTimeoutMs: opts.ackTimeoutMs ?? 5_000,
+    storeDir: opts.storeDir ?? "",
+    faults: opts.faults ?? NO_FAULTS,
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {

@@ -8,9 +8,9 @@ import * as grpc from "@grpc/grpc-js";
 import type { Branch } from "../core/branch.js";
 import { makeDelayFn } from "../core/delay.js";
 import { seededRandom } from "../core/random.js";
-import { NO_FAULTS, partitioned, type FaultPlan } from "../core/fault-plan.js";
+import { partitioned, type FaultPlan } from "../core/fault-plan.js";
 import type { Write } from "../core/ledger.js";
-import type { HostInfo, LinkStats } from "./worker-protocol.js";
+import type { HostConfig, HostInfo, LinkStats } from "./worker-protocol.js";
 import { ReplicationLink } from "./replication-link.js";
 import { guardRequests, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
 import { writeFromWire } from "../wire/write-codec.js";
@@ -33,19 +33,26 @@ export class Host {
   private topologySet = false;
   /** Every branch of the cluster (from the topology): writes of any other origin are dropped. */
   private readonly clusterBranches = new Set<number>();
-  private delay: DelayFn = () => 0;
-  private delaySet = false;
-  private faults: FaultPlan = NO_FAULTS;
-  private random: () => number = Math.random;
+  private readonly delay: DelayFn;
+  private readonly faults: FaultPlan;
+  private readonly random: () => number;
   /** Wall-clock start of the customers' run, from which fault schedules count; undefined until told. */
   private epochWallMs: number | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly faultCounts = { lost: 0, duplicated: 0, reordered: 0, partitioned: 0 };
   private readonly log: (line: string) => void;
 
-  constructor(hostId: number, log: (line: string) => void) {
+  /**
+   * `config`: the host's delay rules and the faults to inject on its incoming
+   * replication traffic, both seeded from `delaySeed` (the faults' draws also
+   * from the host id, so hosts do not draw alike).
+   */
+  constructor(hostId: number, log: (line: string) => void, config: Pick<HostConfig, "delaySpec" | "delaySeed" | "faults">) {
     this.hostId = hostId;
     this.log = log;
+    this.delay = makeDelayFn(config.delaySpec, config.delaySeed);
+    this.faults = config.faults;
+    this.random = seededRandom((config.delaySeed ^ (hostId * 0x9e3779b1)) >>> 0);
   }
 
   /**
@@ -85,20 +92,6 @@ export class Host {
     const gone = this.gone.get(branch.id)?.promise;
     const received = branch.receive(writes);
     return gone ? Promise.race([received, gone]) : received;
-  }
-
-  /** The host's delay rules; the first call wins (a restarted branch must not re-seed them). */
-  setDelay(spec: string, seed: number): void {
-    if (this.delaySet) return;
-    this.delaySet = true;
-    this.delay = makeDelayFn(spec, seed);
-  }
-
-  /** Faults to inject on this host's incoming replication traffic; the first call wins. */
-  setFaults(plan: FaultPlan, seed: number): void {
-    if (this.faults !== NO_FAULTS) return;
-    this.faults = plan;
-    this.random = seededRandom((seed ^ (this.hostId * 0x9e3779b1)) >>> 0);
   }
 
   setEpoch(wallMs: number): void {
