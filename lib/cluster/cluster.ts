@@ -307,7 +307,12 @@ export class Cluster {
       }
       const every = [...this.handles.values(), ...this.retired];
       await Promise.allSettled(every.map((h) => h.task));
-      // A task that ended with its port open (it crashed) gets its port closed here.
+      // A branch that stopped closes its end of the port after its last message
+      // ("stopped", with its link counters); closing this end first, as soon as
+      // the task has ended, can drop that message unread (it did under load).
+      // So wait for those ports to close, within a bound; then close the ports
+      // of tasks that ended with theirs open.
+      await within(Promise.all(every.map((h) => h.closed)), PORT_CLOSE_GRACE_MS);
       for (const h of every) h.control.close();
       await Promise.all(every.map((h) => h.closed));
       for (const w of this.waiting.values()) w.reject(new Error("the cluster stopped"));
@@ -345,6 +350,16 @@ function hostConfig(opts: ClusterOptions): HostConfig {
     storeDir: opts.storeDir ?? "",
     faults: opts.faults ?? NO_FAULTS,
   };
+}
+
+/** How long stop() waits for a stopped branch to close its port before closing it. */
+const PORT_CLOSE_GRACE_MS = 2_000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first. */
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([p.then(() => undefined, () => undefined), elapsed]).finally(() => clearTimeout(timer));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {

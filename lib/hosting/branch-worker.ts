@@ -80,10 +80,11 @@ class HostedBranch {
     const config = worker.config;
     const outbox = new BranchOutbox(branchId, control);
     const log = (line: string) => outbox.log(line);
-    const lease = await worker.join(task.hostPort, log);
+    let joined: HostLease | undefined;
     let opened: OpenedStore | undefined;
     let forget = () => undefined as unknown;
     try {
+      const lease = (joined = await worker.join(task.hostPort, log));
       opened = openStore(config, branchId, log);
       const store = opened?.store;
       const recovered: Recovered = opened?.recovered ?? { writes: [], outcomes: [] };
@@ -110,7 +111,7 @@ class HostedBranch {
       return new HostedBranch({ task, config, lease, outbox, opened, branch, server, address, forget });
     } catch (err) {
       forget();
-      await lease.release(branchId);
+      await joined?.release(branchId);
       await opened?.store.close();
       control.close();
       throw err;
