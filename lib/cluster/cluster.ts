@@ -11,7 +11,7 @@ import { Piscina } from "piscina";
 import type { BranchState } from "../core/branch.js";
 import { NO_FAULTS, type FaultPlan } from "../core/fault-plan.js";
 import type { VersionVector } from "../core/version-vector.js";
-import type { BranchTask, HostInfo, LinkStats, ToMain, ToWorker } from "../hosting/worker-protocol.js";
+import type { BranchTask, HostConfig, HostInfo, LinkStats, ToMain, ToWorker } from "../hosting/worker-protocol.js";
 
 export interface ClusterOptions {
   branchIds: number[];
@@ -85,6 +85,8 @@ export class Cluster {
       atomics: "disabled",
       concurrentTasksPerWorker: perWorker,
       maxQueue: Infinity,
+      // Every worker (and one piscina starts again after a crash) gets the host configuration once.
+      workerData: hostConfig(opts),
     });
     const cluster = new Cluster(pool, opts);
     try {
@@ -133,18 +135,7 @@ export class Cluster {
     });
     const task: BranchTask = {
       branchId: id,
-      branchIds: opts.branchIds,
-      initialBalanceCents: opts.initialBalanceCents,
-      gateTimeoutMs: opts.gateTimeoutMs,
-      bindHost: opts.bindHost,
       port: opts.basePort > 0 ? opts.basePort + id : 0,
-      batchMax: opts.batchMax,
-      inFlightMax: opts.inFlightMax,
-      delaySpec: opts.delaySpec,
-      delaySeed: opts.delaySeed,
-      ackTimeoutMs: opts.ackTimeoutMs ?? 5_000,
-      storeDir: opts.storeDir ?? "",
-      faults: opts.faults ?? NO_FAULTS,
       peers: [...this.addresses].filter(([b]) => b !== id),
       restart: this.handles.get(id)?.down === true,
       hostPort,
@@ -316,7 +307,12 @@ export class Cluster {
       }
       const every = [...this.handles.values(), ...this.retired];
       await Promise.allSettled(every.map((h) => h.task));
-      // A task that ended with its port open (it crashed) gets its port closed here.
+      // A branch that stopped closes its end of the port after its last message
+      // ("stopped", with its link counters); closing this end first, as soon as
+      // the task has ended, can drop that message unread (it did under load).
+      // So wait for those ports to close, within a bound; then close the ports
+      // of tasks that ended with theirs open.
+      await within(Promise.all(every.map((h) => h.closed)), PORT_CLOSE_GRACE_MS);
       for (const h of every) h.control.close();
       await Promise.all(every.map((h) => h.closed));
       for (const w of this.waiting.values()) w.reject(new Error("the cluster stopped"));
@@ -337,6 +333,33 @@ export class Cluster {
     })();
     return this.stopping;
   }
+}
+
+/** What every host of the cluster is configured with (the defaults of the optional options filled in). */
+function hostConfig(opts: ClusterOptions): HostConfig {
+  return {
+    branchIds: opts.branchIds,
+    initialBalanceCents: opts.initialBalanceCents,
+    gateTimeoutMs: opts.gateTimeoutMs,
+    bindHost: opts.bindHost,
+    batchMax: opts.batchMax,
+    inFlightMax: opts.inFlightMax,
+    delaySpec: opts.delaySpec,
+    delaySeed: opts.delaySeed,
+    ackTimeoutMs: opts.ackTimeoutMs ?? 5_000,
+    storeDir: opts.storeDir ?? "",
+    faults: opts.faults ?? NO_FAULTS,
+  };
+}
+
+/** How long stop() waits for a stopped branch to close its port before closing it. */
+const PORT_CLOSE_GRACE_MS = 2_000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first. */
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([p.then(() => undefined, () => undefined), elapsed]).finally(() => clearTimeout(timer));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {

@@ -6,10 +6,9 @@
 
 import * as grpc from "@grpc/grpc-js";
 import type { Branch } from "../core/branch.js";
-import type { FaultPlan } from "../core/fault-plan.js";
 import { FaultInjector } from "./fault-injector.js";
 import type { Write } from "../core/ledger.js";
-import type { HostInfo, LinkStats } from "./worker-protocol.js";
+import type { HostConfig, HostInfo, LinkStats } from "./worker-protocol.js";
 import { MAX_LINK_BACKLOG } from "../core/limits.js";
 import { ReplicationLink } from "./replication-link.js";
 import { guardRequests, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
@@ -31,14 +30,19 @@ export class Host {
   private topologySet = false;
   /** Every branch of the cluster (from the topology): writes of any other origin are dropped. */
   private readonly clusterBranches = new Set<number>();
-  /** The transport shim for --faults and --delay; none until configured (the first call wins). */
-  private faults = new FaultInjector();
-  private faultsSet = false;
+  /** The transport shim for --faults and --delay. */
+  private readonly faults: FaultInjector;
   private readonly log: (line: string) => void;
 
-  constructor(hostId: number, log: (line: string) => void) {
+  /**
+   * `config`: the host's delay rules and the faults to inject on its incoming
+   * replication traffic, both seeded from `delaySeed` (the faults' draws also
+   * from the host id, so hosts do not draw alike).
+   */
+  constructor(hostId: number, log: (line: string) => void, config: Pick<HostConfig, "delaySpec" | "delaySeed" | "faults">) {
     this.hostId = hostId;
     this.log = log;
+    this.faults = new FaultInjector(config.faults, config.delaySpec, config.delaySeed, hostId);
   }
 
   /**
@@ -78,16 +82,6 @@ export class Host {
     const gone = this.gone.get(branch.id)?.promise;
     const received = branch.receive(writes);
     return gone ? Promise.race([received, gone]) : received;
-  }
-
-  /**
-   * The host's fault and delay rules (--faults, --delay), drawn from `seed`.
-   * The first call wins: a restarted branch must not re-seed them.
-   */
-  setFaults(plan: FaultPlan, delaySpec: string, seed: number): void {
-    if (this.faultsSet) return;
-    this.faultsSet = true;
-    this.faults = new FaultInjector(plan, delaySpec, seed, this.hostId);
   }
 
   setEpoch(wallMs: number): void {

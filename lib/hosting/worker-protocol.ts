@@ -1,29 +1,43 @@
 // Messages between the main thread and a branch hosted in a worker thread, over
-// the MessagePort handed to that branch's task. Every message has a `type`.
+// the MessagePort handed to that branch's task (every message has a `type`),
+// and what a worker is started with: the host's configuration once per
+// worker, the branch's own part in each task. A leaf: it imports only types.
 
 import type { MessagePort } from "node:worker_threads";
 import type { FaultPlan } from "../core/fault-plan.js";
 
-/** The piscina task that hosts one branch until told to stop. */
-export interface BranchTask {
-  branchId: number;
+/**
+ * What every host (worker thread) of a cluster is configured with, the same
+ * for every branch on it. It reaches each worker once, as piscina's
+ * `workerData`, and a worker that piscina starts again after a crash gets it
+ * again; only what differs per branch travels in a BranchTask.
+ */
+export interface HostConfig {
+  /** Every branch of the cluster. */
   branchIds: number[];
   initialBalanceCents: number;
   gateTimeoutMs: number;
+  /** Where branches and the host's replication server listen. */
   bindHost: string;
-  /** 0 = any free port. */
-  port: number;
   batchMax: number;
   inFlightMax: number;
   /** The --delay spec (see delay.ts). */
   delaySpec: string;
+  /** Seeds the delays and the injected faults. */
   delaySeed: number;
   /** How long a replication batch may go unacknowledged before it is resent. */
   ackTimeoutMs: number;
-  /** Where the branch keeps its log; "" keeps everything in memory (no recovery). */
+  /** Where branches keep their logs; "" keeps everything in memory (no recovery). */
   storeDir: string;
   /** Faults to inject on this host's replication traffic (times from the "epoch" message). */
   faults: FaultPlan;
+}
+
+/** The piscina task that hosts one branch until told to stop. */
+export interface BranchTask {
+  branchId: number;
+  /** 0 = any free port. */
+  port: number;
   /** Other branches' customer addresses, for catching up after a restart. */
   peers: Array<[number, string]>;
   /** True when the branch restarts after a crash: it recovers, reports what it recovered and catches up. */
@@ -52,6 +66,8 @@ export type ToMain =
   /** Log lines as [wallMs, line]; writes applied since the last message, stamped with the first one's time. */
   | { type: "events"; branchId: number; logs: Array<[number, string]>; applied: WireWrite[]; wallMs: number; monoMs: number }
   | { type: "topology-set"; branchId: number }
+  /** The branch stopped serving for good: its log could not store a decision (the reason names the file and the cause). */
+  | { type: "failed"; branchId: number; reason: string }
   | { type: "stopped"; branchId: number; stats: LinkStats }
   /** A restarted branch: the writes its log gave back (some may never have been reported as applied). */
   | { type: "recovered"; branchId: number; applied: WireWrite[]; outcomes: number; cutBytes: number; cutReason?: string }

@@ -1,0 +1,66 @@
+// The summary in results.json, and the run's verdict on its operations, from
+// what the steps measured: phase times, throughput, latencies, propagation
+// lag, link counters and what the customers went through under faults.
+
+import type { BranchState } from "../core/branch.js";
+import type { FaultPlan } from "../core/fault-plan.js";
+import type { LinkStats } from "../hosting/worker-protocol.js";
+import type { EventOutcome } from "../scenario/scenario.js";
+import type { CustomerTally } from "./drive.js";
+import type { PropagationLag } from "./latency-stats.js";
+import type { RunSummary } from "./results.js";
+
+/** How long each step took. */
+export interface PhaseTimes {
+  startupMs: number;
+  customersMs: number;
+  settleMs: number;
+  stopMs: number;
+}
+
+export function summarize(m: {
+  wallMs: number;
+  times: PhaseTimes;
+  tally: CustomerTally;
+  lag: PropagationLag;
+  links: LinkStats;
+  finals: readonly BranchState[];
+  faultEvents: string[];
+  peakRssMb: number;
+}): RunSummary {
+  const { outcomes } = m.tally;
+  const { startupMs, customersMs, settleMs, stopMs } = m.times;
+  return {
+    wallMs: m.wallMs,
+    startupMs,
+    customersMs,
+    settleMs,
+    stopMs,
+    operations: outcomes.length,
+    opsPerSec: customersMs > 0 ? (outcomes.length / customersMs) * 1000 : 0,
+    latency: m.tally.latency.summary(),
+    gateWait: m.tally.gateWait.summary(),
+    propagationLag: m.lag.stats.summary(),
+    links: m.links,
+    writes: m.finals.reduce((n, f) => n + f.issued, 0),
+    requestBytes: Math.round(m.tally.sizes.mean),
+    peakRssMb: m.peakRssMb,
+    faults: {
+      events: m.faultEvents,
+      retries: outcomes.reduce((n, o) => n + o.attempts - 1, 0),
+      unknownOutcomes: outcomes.filter((o) => o.status === "unknown").length,
+      failedOperations: outcomes.filter((o) => o.status === "failed").length,
+    },
+  };
+}
+
+/**
+ * Operations that ended failed or unknown fail the run, unless faults were
+ * planned: under injected faults that can happen by design (and is recorded).
+ */
+export function incompleteOperationsError(outcomes: readonly EventOutcome[], faults: FaultPlan): string | undefined {
+  const failed = outcomes.filter((o) => o.status !== "ok");
+  const faultsPlanned = faults.crashes.length + faults.partitions.length > 0 || faults.loss > 0;
+  if (failed.length === 0 || faultsPlanned) return undefined;
+  return `${failed.length} operation(s) did not complete; first: ${failed[0]?.error ?? ""}`;
+}
