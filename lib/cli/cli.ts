@@ -19,6 +19,8 @@ import { parseMoney } from "../scenario/amount.js";
 import { formatJsonCompact } from "../scenario/output.js";
 import { DEFAULTS, resolveRunConfig, UsageError, type RawRunFlags } from "../run/run-config.js";
 import { runScenario } from "../run/run.js";
+import { OutDirError } from "../run/out-dir.js";
+import { StorageError } from "../storage/storage-error.js";
 import { readScenarioText } from "./read-scenario.js";
 import { processIo, type Io } from "./stdio.js";
 
@@ -146,9 +148,13 @@ function exitCodeFor(err: unknown, io: Io): number {
     // Help and version exit 0; usage errors were already printed by commander.
     return err.exitCode === 0 ? 0 : 2;
   }
-  if (err instanceof ScenarioError || err instanceof UsageError || err instanceof HistoryFileError || err instanceof HistoryError) {
+  if (err instanceof ScenarioError || err instanceof UsageError || err instanceof HistoryFileError || err instanceof HistoryError || err instanceof OutDirError) {
     io.err(`bank-sim: ${err.message}\n(run with --help for usage)\n`);
     return 2;
+  }
+  if (err instanceof StorageError) {
+    io.err(`bank-sim: cannot write ${err.message}\n`);
+    return 1;
   }
   const e = err as Error;
   io.err(`bank-sim: ${e.stack ?? e.message}\n`);
@@ -185,7 +191,8 @@ async function runCommand(file: string, opts: RawRunFlags & { branches?: number 
       return 130;
     }
     if (!report.ok) {
-      io.err(`bank-sim: run failed: ${report.error}\n(see ${cfg.outDir}/results.json and ${cfg.outDir}/branches/)\n`);
+      const written = !report.error?.includes(`cannot write ${cfg.outDir}/results.json`);
+      io.err(`bank-sim: run failed: ${report.error}\n${written ? `(see ${cfg.outDir}/results.json and ${cfg.outDir}/branches/)\n` : ""}`);
       return 1;
     }
     io.out(

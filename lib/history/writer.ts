@@ -2,6 +2,7 @@
 // `close` flushes the file.
 
 import { BufferedFile } from "../storage/buffered-file.js";
+import type { StorageError } from "../storage/storage-error.js";
 import type { CompleteRecord, HistoryRecord, InvokeRecord } from "./types.js";
 import type { OpRecordSink } from "./sink.js";
 
@@ -9,8 +10,8 @@ export class HistoryWriter implements OpRecordSink {
   private readonly out: BufferedFile;
   private nextOp = 1;
 
-  constructor(path: string) {
-    this.out = new BufferedFile(path);
+  constructor(path: string, onError?: (err: StorageError) => void) {
+    this.out = new BufferedFile(path, onError);
   }
 
   write(record: HistoryRecord): void {

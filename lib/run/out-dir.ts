@@ -1,12 +1,32 @@
-// The out dir of a run: what a run writes there (and so what a new run
-// clears first, leaving anything else alone), where each part goes, and the
-// two result files written at the end.
+// The out dir of a run, handled as if the user's own files were in it:
+// - it is checked before anything starts: a path that is a file, goes
+//   through a file, cannot be created or written, is a clear usage error;
+// - a run takes it with a lock (.bank-sim.lock, created exclusively, naming
+//   the run's pid): a second run into the same dir fails at once, naming the
+//   first; a lock whose process is gone is taken over;
+// - a run marks the dir as bank-sim's (.bank-sim) and clears only a dir so
+//   marked, and in it only files with bank-sim's own names; a dir that holds
+//   anything else is refused, never cleared;
+// - results.json and output.json are written to a temporary name and renamed,
+//   so a reader sees a whole file or none, and nothing is written through a
+//   name that already exists (a symlink planted there is replaced, never followed).
 
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { dirname, join, parse, resolve } from "node:path";
+import { storageError } from "../storage/storage-error.js";
 
-/** Everything a run writes into its out dir. */
+/** Everything a run writes into its out dir, besides its marker and lock. */
 export const ARTIFACTS = ["output.json", "results.json", "history.jsonl", "branches", "store"] as const;
+export const MARKER = ".bank-sim";
+export const LOCK = ".bank-sim.lock";
+/** What may sit in a folder a run writes, by folder. */
+const FOLDER_FILES: Record<string, RegExp> = { branches: /^branch-\d+\.log$/, store: /^branch-\d+\.wal$/ };
+const TEMP = /^\..+\.\d+\.tmp$/;
+
+/** The out dir cannot be used; nothing was started or removed. Exit 2. */
+export class OutDirError extends Error {
+  override name = "OutDirError";
+}
 
 /** Where each part of a run's output goes. */
 export function outPaths(dir: string): { results: string; output: string; history: string; branches: string; store: string } {
@@ -19,10 +39,169 @@ export function outPaths(dir: string): { results: string; output: string; histor
   };
 }
 
-/** Creates the out dir if need be and removes what an earlier run left there, so nothing stale survives into this run's results. */
-export function prepareOutDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  for (const a of ARTIFACTS) rmSync(join(dir, a), { recursive: true, force: true });
+export interface OutDirLease {
+  readonly dir: string;
+  /** Gives the lock back (the dir and its outputs stay). */
+  release(): void;
+}
+
+/** Checks, creates, locks and clears `dir` for a run; throws OutDirError, having changed nothing of the user's. */
+export function claimOutDir(dir: string, pid = process.pid): OutDirLease {
+  if (dir === "") throw new OutDirError(`--out: expected a directory, found ""`);
+  makeDirs(dir);
+  const lock = join(dir, LOCK);
+  takeLock(dir, lock, pid);
+  try {
+    clearEarlierRun(dir);
+    if (!existsSync(join(dir, MARKER))) writeNew(join(dir, MARKER), `${JSON.stringify({ tool: "bank-sim", note: "this directory holds a bank-sim run's outputs; a later run into it replaces them" })}\n`);
+  } catch (err) {
+    unlinkSync(lock);
+    throw err;
+  }
+  let released = false;
+  return {
+    dir,
+    release: () => {
+      if (released) return;
+      released = true;
+      try {
+        unlinkSync(lock);
+      } catch {
+        // Already gone (the dir was removed under us): nothing to give back.
+      }
+    },
+  };
+}
+
+/** mkdir -p, one level at a time, so a path through a file or into /proc fails with its reason instead of looping. */
+function makeDirs(dir: string): void {
+  const full = resolve(dir);
+  const levels: string[] = [];
+  for (let p = full; p !== parse(p).root; p = dirname(p)) levels.unshift(p);
+  for (const level of levels) {
+    let st: Stats | undefined;
+    try {
+      st = statSync(level);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw outDirError(dir, level, err);
+    }
+    if (st?.isDirectory()) continue;
+    if (st) throw new OutDirError(`--out ${dir}: ${level === full ? "it" : level} is a file, not a directory`);
+    try {
+      mkdirSync(level);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw outDirError(dir, level, err);
+    }
+  }
+}
+
+const REASONS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "it is on a read-only file system",
+  ENOENT: "directories cannot be created there",
+  ENOTDIR: "a part of the path is a file, not a directory",
+  ENOSPC: "the disk is full",
+  ENAMETOOLONG: "the name is too long",
+};
+
+function outDirError(dir: string, at: string, err: unknown): OutDirError {
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  return new OutDirError(`--out ${dir}: cannot use ${at}: ${REASONS[code] ?? (err as Error).message}`);
+}
+
+function takeLock(dir: string, lock: string, pid: number): void {
+  const body = `${JSON.stringify({ pid, startedMs: Date.now() })}\n`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return writeNew(lock, body);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST") throw outDirError(dir, dir, err);
+      const holder = lockHolder(lock);
+      if (holder !== undefined && attempt === 1 && !alive(holder.pid)) {
+        unlinkSync(lock); // its run died (SIGKILL, a crash): the dir is free
+        continue;
+      }
+      const who = holder ? `pid ${holder.pid}, started ${new Date(holder.startedMs).toISOString()}` : "its lock file cannot be read";
+      throw new OutDirError(`--out ${dir}: another bank-sim run is writing there (${who}); wait for it, or choose another --out`);
+    }
+  }
+}
+
+function lockHolder(lock: string): { pid: number; startedMs: number } | undefined {
+  try {
+    const v = JSON.parse(readFileSync(lock, "utf8")) as { pid?: unknown; startedMs?: unknown };
+    return typeof v.pid === "number" && typeof v.startedMs === "number" ? { pid: v.pid, startedMs: v.startedMs } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes what an earlier run wrote, if the dir is provably bank-sim's; refuses a dir that holds anything else. */
+function clearEarlierRun(dir: string): void {
+  const entries = readdirSync(dir).filter((e) => e !== LOCK);
+  if (entries.length === 0) return;
+  const foreign = entries.filter((e) => !isOurs(dir, e));
+  const marked = entries.includes(MARKER);
+  if (!marked || foreign.length > 0) {
+    const shown = (marked ? foreign : entries).slice(0, 5).join(", ");
+    const why = marked ? `holds files bank-sim did not write (${shown})` : `is not empty and was not written by bank-sim (it holds ${shown}${entries.length > 5 ? ", ..." : ""})`;
+    throw new OutDirError(`--out ${dir}: the directory ${why}; bank-sim clears only its own out dirs: choose a new or empty directory`);
+  }
+  for (const e of entries) remove(join(dir, e), e);
+}
+
+function isOurs(dir: string, entry: string): boolean {
+  if (entry === MARKER || TEMP.test(entry)) return true;
+  if (!(ARTIFACTS as readonly string[]).includes(entry)) return false;
+  const st = lstatSync(join(dir, entry));
+  const pattern = FOLDER_FILES[entry];
+  if (pattern === undefined) return st.isFile() || st.isSymbolicLink();
+  return st.isDirectory() && readdirSync(join(dir, entry)).every((f) => pattern.test(f));
+}
+
+function remove(path: string, entry: string): void {
+  if (entry === MARKER) return;
+  if (FOLDER_FILES[entry] && lstatSync(path).isDirectory()) {
+    for (const f of readdirSync(path)) unlinkSync(join(path, f));
+    rmdirSync(path);
+  } else unlinkSync(path); // a file, or a symlink itself (never what it points to)
+}
+
+/** Creates `path` (it must not exist: O_EXCL, so no symlink is followed) and writes `text`. */
+function writeNew(path: string, text: string): void {
+  const fd = openSync(path, "wx");
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `text` to a temporary name beside `path`, then renames it over `path`: readers see all of it or none. */
+function writeReplacing(path: string, text: string): void {
+  const temp = join(dirname(path), `.${parse(path).base}.${process.pid}.tmp`);
+  try {
+    writeNew(temp, text);
+    renameSync(temp, path);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created
+    }
+    throw storageError(path, err);
+  }
 }
 
 /**
@@ -31,6 +210,6 @@ export function prepareOutDir(dir: string): void {
  */
 export function writeOutputs(dir: string, results: unknown, output: string | undefined): void {
   const paths = outPaths(dir);
-  writeFileSync(paths.results, JSON.stringify(results, null, 2) + "\n");
-  if (output !== undefined) writeFileSync(paths.output, output);
+  writeReplacing(paths.results, JSON.stringify(results, null, 2) + "\n");
+  if (output !== undefined) writeReplacing(paths.output, output);
 }

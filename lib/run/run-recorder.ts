@@ -13,6 +13,7 @@ import { ApplyRecorder } from "./apply-recorder.js";
 import { BranchLogs } from "./branch-logs.js";
 import { PropagationLag } from "./latency-stats.js";
 import type { RunConfig } from "./run-config.js";
+import type { StorageError } from "../storage/storage-error.js";
 
 export class RunRecorder {
   readonly history: HistoryWriter;
@@ -28,14 +29,15 @@ export class RunRecorder {
     cfg: Pick<RunConfig, "guarantees" | "concurrent" | "faults">,
     paths: { history: string; branches: string },
     echo: ((line: string) => void) | undefined,
+    onStorageError: (err: StorageError) => void = () => undefined,
   ) {
-    this.history = new HistoryWriter(paths.history);
+    this.history = new HistoryWriter(paths.history, onStorageError);
     this.history.write({
       type: "meta", version: 1, source: scenario.source, branches: scenario.branches,
       initialBalanceCents: scenario.initialBalanceCents, guarantees: cfg.guarantees, concurrent: cfg.concurrent,
       wallMs: Date.now(), monoMs: performance.timeOrigin + performance.now(),
     });
-    this.logs = new BranchLogs(paths.branches, echo);
+    this.logs = new BranchLogs(paths.branches, echo, onStorageError);
     this.lag = new PropagationLag(scenario.branches.length);
     // A restarted branch reports everything its log gave back: only with crashes can a write be reported twice.
     this.applies = new ApplyRecorder(this.history, this.lag, cfg.faults.crashes.length > 0);

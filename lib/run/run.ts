@@ -14,7 +14,7 @@ import type { EventOutcome, Scenario } from "../scenario/scenario.js";
 import { clusterCrashTarget, startCrashes } from "./crash-plan.js";
 import { CustomerTally, driveCustomers } from "./drive.js";
 import { Interruption } from "./interruption.js";
-import { outPaths, prepareOutDir, writeOutputs } from "./out-dir.js";
+import { claimOutDir, outPaths, writeOutputs } from "./out-dir.js";
 import { buildResults, type RunSummary } from "./results.js";
 import type { RunConfig } from "./run-config.js";
 import { RunRecorder } from "./run-recorder.js";
@@ -41,18 +41,22 @@ export interface RunIo {
 
 export async function runScenario(scenario: Scenario, cfg: RunConfig, io: RunIo): Promise<RunReport> {
   const startedMs = performance.now();
-  prepareOutDir(cfg.outDir);
-  const run = new ScenarioRun(scenario, cfg, io, startedMs);
+  const outDir = claimOutDir(cfg.outDir);
   try {
-    const live = await run.start();
-    await run.drive(live);
-    await run.settle(live.cluster);
-  } catch (err) {
-    run.fail(err as Error);
+    const run = new ScenarioRun(scenario, cfg, io, startedMs);
+    try {
+      const live = await run.start();
+      await run.drive(live);
+      await run.settle(live.cluster);
+    } catch (err) {
+      run.fail(err as Error);
+    } finally {
+      await run.stop();
+    }
+    return run.finish();
   } finally {
-    await run.stop();
+    outDir.release();
   }
-  return run.finish();
 }
 
 interface Live {
@@ -82,8 +86,9 @@ class ScenarioRun {
     this.scenario = scenario;
     this.cfg = cfg;
     this.startedMs = startedMs;
-    this.recorder = new RunRecorder(scenario, cfg, outPaths(cfg.outDir), cfg.verbose ? io.log : undefined);
     this.interruption = new Interruption(io.signal);
+    this.recorder = new RunRecorder(scenario, cfg, outPaths(cfg.outDir), cfg.verbose ? io.log : undefined,
+      (err) => this.interruption.stop(new Error(`cannot write ${err.message}; the run stops`)));
   }
 
   /** Starts the cluster and connects to every branch the scenario targets, all at once rather than on the customers' critical path. */
@@ -161,8 +166,14 @@ class ScenarioRun {
       finals, faultEvents: this.recorder.faultEvents, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     });
     const results = buildResults({ scenario, cfg, outcomes, finals, converged, ok, error, summary });
-    writeOutputs(cfg.outDir, results, ok ? formatJsonCompact(courseOutput(scenario, outcomes)) : undefined);
-    const report: RunReport = { ok, outcomes, finals, converged, summary, outDir: cfg.outDir };
+    try {
+      writeOutputs(cfg.outDir, results, ok ? formatJsonCompact(courseOutput(scenario, outcomes)) : undefined);
+    } catch (err) {
+      // The reason the run failed comes first; that its results could not be written, after.
+      const cannot = `cannot write ${(err as Error).message}`;
+      error = error === undefined ? cannot : `${error}; and ${cannot}`;
+    }
+    const report: RunReport = { ok: error === undefined, outcomes, finals, converged, summary, outDir: cfg.outDir };
     if (error !== undefined) report.error = error;
     return report;
   }

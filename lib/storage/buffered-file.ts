@@ -1,9 +1,12 @@
 // A file written in large chunks: lines gather in memory and go out in one
 // write every FLUSH_MS (or sooner, past 256 KiB), instead of one write call
 // per line or per request, which costs the main thread more than the line is
-// worth. `close` writes what is left.
+// worth. `close` writes what is left. The file is created new (never opened
+// through whatever already has its name, such as a planted symlink), and a
+// failed write is reported at once, naming the file, to `onError`.
 
 import { createWriteStream, type WriteStream } from "node:fs";
+import { storageError, type StorageError } from "./storage-error.js";
 
 const FLUSH_BYTES = 256 * 1024;
 const FLUSH_MS = 50;
@@ -15,16 +18,25 @@ export class BufferedFile {
   private scheduled = false;
 
   private closed = false;
-  private failure: Error | undefined;
+  private failure: StorageError | undefined;
 
-  constructor(path: string) {
-    this.out = createWriteStream(path);
-    // A failed write (disk full, directory removed) surfaces at close, not as a crash.
-    this.out.on("error", (err) => (this.failure ??= err));
+  constructor(path: string, onError: (err: StorageError) => void = () => undefined) {
+    this.out = createWriteStream(path, { flags: "wx" });
+    // A failed write (disk full, directory removed) is reported, never a crash; later writes are dropped.
+    this.out.on("error", (err) => {
+      if (this.failure) return;
+      this.failure = storageError(path, err);
+      onError(this.failure);
+    });
+  }
+
+  /** Set once a write failed. */
+  get failed(): StorageError | undefined {
+    return this.failure;
   }
 
   write(text: string): void {
-    if (this.closed) return;
+    if (this.closed || this.failure) return;
     this.chunks.push(text);
     this.size += text.length;
     if (this.size >= FLUSH_BYTES) this.flush();
@@ -48,8 +60,11 @@ export class BufferedFile {
     if (this.closed) return Promise.resolve();
     this.flush();
     this.closed = true;
-    return new Promise((resolve, reject) => {
-      this.out.end(() => (this.failure ? reject(this.failure) : resolve()));
+    // Resolves either way: a failure was reported to onError when it happened.
+    return new Promise((resolve) => {
+      if (this.out.destroyed) return resolve();
+      this.out.end(() => resolve());
+      this.out.once("error", () => resolve());
     });
   }
 }

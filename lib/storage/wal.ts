@@ -11,6 +11,9 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { crc32 } from "./crc32.js";
 import { REAL_DISK, type Disk, type LogFile } from "./disk.js";
+import { StorageError, storageError } from "./storage-error.js";
+
+export { StorageError };
 
 const HEADER = 8;
 const LAZY_FLUSH_MS = 50;
@@ -62,21 +65,6 @@ export function decodeLog<T>(bytes: Buffer): Recovered<T> & { goodBytes: number 
     at += HEADER + len;
   }
   return { records, goodBytes: at, cutBytes: 0 };
-}
-
-/**
- * The log could not store what it was given (a full disk, a short write, a
- * failed fdatasync). Names the file and the cause. A log that failed refuses
- * every later append: after a failed fsync the kernel's page cache may hold
- * anything, so the only safe answer is to stop.
- */
-export class StorageError extends Error {
-  override name = "StorageError";
-  readonly path: string;
-  constructor(path: string, cause: string) {
-    super(`${path}: ${cause}`);
-    this.path = path;
-  }
 }
 
 interface Append {
@@ -232,9 +220,8 @@ export class WriteAheadLog<T = unknown> {
    * appended later could sit behind it, and refuse everything from now on.
    */
   private fail(err: unknown): StorageError {
-    const e = err as NodeJS.ErrnoException;
-    const cause = e.code && !e.message.startsWith(e.code) ? `${e.code}: ${e.message}` : e.message;
-    let failure = new StorageError(this.path, cause);
+    let failure = storageError(this.path, err);
+    const cause = failure.cause;
     if (!this.crashed) {
       try {
         this.file.truncate(this.goodBytes);

@@ -1,35 +1,92 @@
-// The out dir step: what a new run clears (and what it leaves alone), and the
-// two result files.
+// The out dir step: a run clears only what it provably wrote, refuses a dir
+// that holds anything else or that another run holds, writes its results by
+// rename, and says exactly what is wrong with an --out it cannot use.
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import t from "tap";
-import { outPaths, prepareOutDir, writeOutputs } from "../../lib/run/out-dir.js";
+import t, { type Test } from "tap";
+import { claimOutDir, LOCK, MARKER, outPaths, OutDirError, writeOutputs } from "../../lib/run/out-dir.js";
 
-t.test("preparing an out dir removes everything an earlier run wrote there and leaves other files alone", async (t) => {
+/** An out dir as a finished earlier run leaves it. */
+function earlierRun(t: Test, extra: Record<string, unknown> = {}): string {
   const dir = t.testdir({
-    "output.json": "[]", "results.json": "{}", "history.jsonl": "{}\n",
-    branches: { "branch-1.log": "old\n" }, store: { "branch-1.wal": "x" },
-    "notes.txt": "mine", "output.json.bak": "mine too",
+    [MARKER]: "{}\n", "output.json": "[]", "results.json": "{}", "history.jsonl": "{}\n",
+    branches: { "branch-1.log": "old\n" }, store: { "branch-1.wal": "x" }, ...extra,
   });
-  prepareOutDir(dir);
-  t.same(readdirSync(dir).sort(), ["notes.txt", "output.json.bak"]);
-  t.equal(readFileSync(join(dir, "notes.txt"), "utf8"), "mine");
+  return dir;
+}
+
+t.test("a run's own out dir is cleared of its earlier outputs, and locked while the run holds it", async (t) => {
+  const dir = earlierRun(t);
+  const lease = claimOutDir(dir);
+  t.same(readdirSync(dir).sort(), [MARKER, LOCK].sort());
+  t.match(JSON.parse(readFileSync(join(dir, LOCK), "utf8")), { pid: process.pid });
+  lease.release();
+  t.same(readdirSync(dir), [MARKER], "the lock is given back; the marker stays");
 });
 
-t.test("preparing a missing out dir creates it, parents too", async (t) => {
-  const dir = join(t.testdir({}), "a", "b", "out");
-  prepareOutDir(dir);
-  t.same(readdirSync(dir), []);
+t.test("a dir that holds anything bank-sim did not write is refused and left as it was", async (t) => {
+  const project = t.testdir({ "package.json": "{}", store: { "mine.db": "precious" }, src: { "a.ts": "" } });
+  t.throws(() => claimOutDir(project), new OutDirError(`--out ${project}: the directory is not empty and was not written by bank-sim (it holds package.json, src, store); bank-sim clears only its own out dirs: choose a new or empty directory`));
+  t.equal(readFileSync(join(project, "store", "mine.db"), "utf8"), "precious");
+  t.notOk(existsSync(join(project, LOCK)), "no lock left behind");
+  const mixed = earlierRun(t, { "notes.txt": "mine" });
+  t.throws(() => claimOutDir(mixed), /holds files bank-sim did not write \(notes\.txt\)/);
+  const foreignLog = earlierRun(t, { branches: { "branch-1.log": "", "keep.txt": "mine" } });
+  t.throws(() => claimOutDir(foreignLog), /holds files bank-sim did not write \(branches\)/);
+  t.equal(readFileSync(join(foreignLog, "branches", "keep.txt"), "utf8"), "mine");
 });
 
-t.test("results.json is always written, indented, with a final newline; output.json only when given", async (t) => {
+t.test("a second run into a held dir fails at once, naming the first; a dead run's lock is taken over", async (t) => {
+  const dir = t.testdir({});
+  const first = claimOutDir(dir);
+  t.throws(() => claimOutDir(dir), new RegExp(`another bank-sim run is writing there \\(pid ${process.pid}, started \\d{4}-`));
+  first.release();
+  // A run that was killed (SIGKILL) leaves its lock: pid 2^22 + 1 is beyond any pid this machine hands out.
+  writeFileSync(join(dir, LOCK), JSON.stringify({ pid: 4_194_305, startedMs: 0 }));
+  claimOutDir(dir).release();
+  t.same(readdirSync(dir), [MARKER]);
+});
+
+t.test("an --out that cannot be an out dir is a clear error, and nothing is created", async (t) => {
+  const root = t.testdir({ "a-file": "x" });
+  const file = join(root, "a-file");
+  t.throws(() => claimOutDir(""), new OutDirError(`--out: expected a directory, found ""`));
+  t.throws(() => claimOutDir(file), new OutDirError(`--out ${file}: it is a file, not a directory`));
+  t.throws(() => claimOutDir(join(file, "out")), new OutDirError(`--out ${join(file, "out")}: ${file} is a file, not a directory`));
+  t.throws(() => claimOutDir("/proc/bank-sim-out"), new OutDirError(`--out /proc/bank-sim-out: cannot use /proc/bank-sim-out: directories cannot be created there`));
+  const missing = join(root, "new", "deeper", "out");
+  claimOutDir(missing).release();
+  t.ok(lstatSync(missing).isDirectory(), "a missing dir is created, parents too");
+});
+
+t.test("a directory that cannot be written is refused before anything starts", async (t) => {
+  if (process.getuid?.() === 0) {
+    t.comment("as root every directory is writable; the read-only file system case is covered in test/cli");
+    return;
+  }
+  const dir = t.testdir({});
+  chmodSync(dir, 0o500);
+  t.teardown(() => chmodSync(dir, 0o700));
+  t.throws(() => claimOutDir(dir), /cannot use .*: permission denied/);
+});
+
+t.test("results are written by rename, so a planted symlink is replaced, never written through", async (t) => {
+  const dir = t.testdir({ "victim.txt": "keep me" });
+  symlinkSync(join(dir, "victim.txt"), join(dir, "results.json"));
+  writeOutputs(dir, { ok: true }, '[{"id":1,"balance":400}]\n');
+  t.equal(readFileSync(join(dir, "victim.txt"), "utf8"), "keep me");
+  t.notOk(lstatSync(join(dir, "results.json")).isSymbolicLink());
+  t.equal(readFileSync(join(dir, "results.json"), "utf8"), '{\n  "ok": true\n}\n');
+  t.equal(readFileSync(join(dir, "output.json"), "utf8"), '[{"id":1,"balance":400}]\n');
+  t.same(readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file left");
+});
+
+t.test("a failed run leaves results.json and no output.json", async (t) => {
   const dir = t.testdir({});
   writeOutputs(dir, { ok: false, error: "no" }, undefined);
   t.equal(readFileSync(join(dir, "results.json"), "utf8"), '{\n  "ok": false,\n  "error": "no"\n}\n');
-  t.notOk(existsSync(join(dir, "output.json")), "a failed run leaves no output.json");
-  writeOutputs(dir, { ok: true }, '[{"id":1,"balance":400}]\n');
-  t.equal(readFileSync(join(dir, "output.json"), "utf8"), '[{"id":1,"balance":400}]\n');
+  t.notOk(existsSync(join(dir, "output.json")));
 });
 
 t.test("every part of a run's output has its place in the out dir", async (t) => {
