@@ -6,7 +6,7 @@
 //   storage, wire, history       the disk, the protobuf wire, the history format (over core)
 //   checker, scenario            judging histories, reading scenario files (over core, history)
 //   hosting                      branches as gRPC servers in a host (over core, storage, wire)
-//   cluster, driver              the worker pool; customer sessions over gRPC
+//   cluster, driver              the worker pool; customer sessions over gRPC (over hosting, wire)
 //   sim                          the deterministic simulator (the same core, in virtual time)
 //   run, bench, cli              orchestration and the command line, at the top
 //
@@ -60,7 +60,7 @@ module.exports = {
     { from: { path: room("scenario") }, to: { dependencyTypes: ["core"] } },
     { from: { path: room("hosting") }, to: { path: rooms("core", "storage", "wire", "hosting") } },
     { from: { path: room("hosting") }, to: { dependencyTypes: npmOrNode } },
-    { from: { path: room("cluster") }, to: { path: rooms("core", "hosting", "cluster") } },
+    { from: { path: room("cluster") }, to: { path: rooms("core", "wire", "hosting", "cluster") } },
     { from: { path: room("cluster") }, to: { dependencyTypes: npmOrNode } },
     { from: { path: room("driver") }, to: { path: rooms("core", "wire", "history", "driver") } },
     { from: { path: room("driver") }, to: { dependencyTypes: npmOrNode } },

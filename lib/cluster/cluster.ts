@@ -32,6 +32,8 @@ export interface ClusterOptions {
   storeDir?: string;
   /** Optional: faults to inject on replication traffic. */
   faults?: FaultPlan;
+  /** Every call to the cluster's servers must carry it (wire/auth.ts); the run makes a fresh one (newSecret). */
+  secret: string;
   /** Called for every message a branch sends (logs, applied writes, ...). */
   onMessage: (msg: ToMain) => void;
 }
@@ -54,6 +56,8 @@ type Ready = Extract<ToMain, { type: "ready" }>;
 
 export class Cluster {
   readonly addresses = new Map<number, string>();
+  /** What its customers and tools must send with every call. */
+  readonly secret: string;
   readonly hosts: HostInfo[] = [];
   private readonly pool: Piscina;
   private readonly opts: ClusterOptions;
@@ -71,6 +75,7 @@ export class Cluster {
   private constructor(pool: Piscina, opts: ClusterOptions) {
     this.pool = pool;
     this.opts = opts;
+    this.secret = opts.secret;
   }
 
   static async start(opts: ClusterOptions): Promise<Cluster> {
@@ -349,6 +354,7 @@ function hostConfig(opts: ClusterOptions): HostConfig {
     ackTimeoutMs: opts.ackTimeoutMs ?? 5_000,
     storeDir: opts.storeDir ?? "",
     faults: opts.faults ?? NO_FAULTS,
+    secret: opts.secret,
   };
 }
 

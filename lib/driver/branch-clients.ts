@@ -3,15 +3,19 @@
 
 import * as grpc from "@grpc/grpc-js";
 import { banksim } from "../../generated/bank.js";
+import { sendSecret } from "../wire/auth.js";
 
 const pb = banksim.v1;
 
 export class BranchClients {
   private readonly clients = new Map<number, banksim.v1.BankClient>();
   private readonly addresses: Map<number, string>;
+  private readonly options: grpc.ClientOptions;
 
-  constructor(addresses: ReadonlyMap<number, string>) {
+  /** `secret`: the cluster's, sent with every call (its branches refuse calls without it). */
+  constructor(addresses: ReadonlyMap<number, string>, secret: string) {
     this.addresses = new Map(addresses);
+    this.options = sendSecret(secret);
   }
 
   get(branch: number): banksim.v1.BankClient {
@@ -19,7 +23,7 @@ export class BranchClients {
     if (!c) {
       const address = this.addresses.get(branch);
       if (!address) throw new Error(`no address for branch ${branch}`);
-      c = new pb.BankClient(address, grpc.credentials.createInsecure());
+      c = new pb.BankClient(address, grpc.credentials.createInsecure(), this.options);
       this.clients.set(branch, c);
     }
     return c;

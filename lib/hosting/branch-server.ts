@@ -9,6 +9,7 @@
 
 import * as grpc from "@grpc/grpc-js";
 import { Branch, BranchError, type BranchState, type OpKind, type OpReply } from "../core/branch.js";
+import { requireSecret } from "../wire/auth.js";
 import { SERVER_OPTIONS } from "../wire/bind.js";
 import { ALL_GUARANTEES, guaranteesToBits } from "../core/gate.js";
 import { MAX_AMOUNT_CENTS, MAX_AWAIT_MS, MAX_SESSION_CHARS } from "../core/limits.js";
@@ -63,8 +64,9 @@ function requestProblem(r: Req): string | undefined {
 /** Reads a branch's own writes back from its log (absent when it keeps no log). */
 export type OwnWritesSource = (afterSeq: number) => Write[];
 
-export function createBranchServer(branch: Branch, log: (line: string) => void, ownWrites?: OwnWritesSource): grpc.Server {
-  const server = new grpc.Server(SERVER_OPTIONS);
+/** The Bank service for `branch`, answering only calls that carry the cluster's `secret`. */
+export function createBranchServer(branch: Branch, log: (line: string) => void, secret: string, ownWrites?: OwnWritesSource): grpc.Server {
+  const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: [requireSecret(secret)] });
   const fail = (cb: grpc.sendUnaryData<never>, err: unknown, what: string) => {
     if (err instanceof BranchError) {
       const code = err.code === "invalid" ? grpc.status.INVALID_ARGUMENT

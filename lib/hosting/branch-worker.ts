@@ -103,7 +103,7 @@ class HostedBranch {
       store?.onFailure((err) => branch.fail(err.message));
       lease.host.addBranch(branch);
       if (BROKEN_GATE_BITS !== 0) log(`TEST HOOK BANK_SIM_TEST_BREAK_GATE: branch ${branchId}'s gate ignores ${bitsToGuarantees(BROKEN_GATE_BITS).join(",")}`);
-      const server = createBranchServer(branch, log, store ? (after) => store.ownWritesAfter(branchId, after) : undefined);
+      const server = createBranchServer(branch, log, config.secret, store ? (after) => store.ownWritesAfter(branchId, after) : undefined);
       forget = worker.onWorkerCrash(() => {
         store?.crash();
         outbox.drop();
@@ -168,7 +168,7 @@ class HostedBranch {
       lease.host.setTopology(msg.hosts, { batchMax: config.batchMax, inFlightMax: config.inFlightMax, ackTimeoutMs: config.ackTimeoutMs });
       this.post({ type: "topology-set", branchId });
       const recovered = this.p.opened?.recovered.writes ?? [];
-      if (task.restart) void catchUp(branch, recovered, task.peers, (w) => lease.host.broadcast(w), (line) => outbox.log(line));
+      if (task.restart) void catchUp(branch, recovered, task.peers, config.secret, (w) => lease.host.broadcast(w), (line) => outbox.log(line));
     } else if (msg.type === "epoch") {
       lease.host.setEpoch(msg.wallMs);
     } else if (msg.type === "await") {

@@ -3,6 +3,7 @@
 // every other branch the writes that branch issued and this one lacks (they
 // reached this host while the branch was down). Both are idempotent.
 
+import { sendSecret } from "../wire/auth.js";
 import * as grpc from "@grpc/grpc-js";
 import type { Branch } from "../core/branch.js";
 import type { Write } from "../core/ledger.js";
@@ -19,6 +20,7 @@ export async function catchUp(
   branch: Branch,
   recovered: readonly Write[],
   peers: ReadonlyArray<readonly [number, string]>,
+  secret: string,
   broadcast: (w: Write) => void,
   log: (line: string) => void,
 ): Promise<void> {
@@ -27,7 +29,7 @@ export async function catchUp(
   const applied = branch.state().applied;
   let fetched = 0;
   await Promise.all(peers.map(async ([peer, address]) => {
-    const client = new pb.BankClient(address, grpc.credentials.createInsecure());
+    const client = new pb.BankClient(address, grpc.credentials.createInsecure(), sendSecret(secret));
     try {
       for (let attempt = 1; attempt <= ATTEMPTS_MAX; attempt++) {
         try {

@@ -7,6 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Branch } from "../core/branch.js";
 import { FaultInjector } from "./fault-injector.js";
+import { requireSecret } from "../wire/auth.js";
 import type { Write } from "../core/ledger.js";
 import type { HostConfig, HostInfo, LinkStats } from "./worker-protocol.js";
 import { MAX_LINK_BACKLOG } from "../core/limits.js";
@@ -39,9 +40,12 @@ export class Host {
    * replication traffic, both seeded from `delaySeed` (the faults' draws also
    * from the host id, so hosts do not draw alike).
    */
-  constructor(hostId: number, log: (line: string) => void, config: Pick<HostConfig, "delaySpec" | "delaySeed" | "faults">) {
+  private readonly secret: string;
+
+  constructor(hostId: number, log: (line: string) => void, config: Pick<HostConfig, "delaySpec" | "delaySeed" | "faults" | "secret">) {
     this.hostId = hostId;
     this.log = log;
+    this.secret = config.secret;
     this.faults = new FaultInjector(config.faults, config.delaySpec, config.delaySeed, hostId);
   }
 
@@ -52,7 +56,7 @@ export class Host {
    */
   async start(bindHost: string, port = 0): Promise<string> {
     if (this.server) return this.address;
-    const server = new grpc.Server({ ...SERVER_OPTIONS, "grpc.max_receive_message_length": MAX_REPLICATION_MESSAGE_BYTES });
+    const server = new grpc.Server({ ...SERVER_OPTIONS, "grpc.max_receive_message_length": MAX_REPLICATION_MESSAGE_BYTES, interceptors: [requireSecret(this.secret)] });
     server.addService(guardRequests(pb.UnimplementedReplicationService.definition, { Replicate: WRITE_BATCH }), {
       Replicate: (call: grpc.ServerDuplexStream<banksim.v1.WriteBatch | UndecodableMessage, banksim.v1.Ack>) => this.onStream(call),
     });
@@ -106,6 +110,7 @@ export class Host {
         resendMsMax: 4 * linkOptions.ackTimeoutMs,
         reconnectMsMin: 10,
         reconnectMsMax: 1000,
+        secret: this.secret,
         log: this.log,
       }));
     }

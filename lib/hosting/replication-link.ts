@@ -8,6 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Write } from "../core/ledger.js";
 import { LinkSender, type LinkAction, type LinkConfig, type LinkStats } from "../core/link.js";
 import { banksim } from "../../generated/bank.js";
+import { sendSecret } from "../wire/auth.js";
 import { writeToWire } from "../wire/write-codec.js";
 
 const pb = banksim.v1;
@@ -16,6 +17,8 @@ type Stream = grpc.ClientDuplexStream<banksim.v1.WriteBatch, banksim.v1.Ack>;
 export interface LinkOptions extends LinkConfig {
   fromHost: number;
   address: string;
+  /** The cluster's secret, sent with the stream (the peer host refuses it otherwise). */
+  secret: string;
   log: (line: string) => void;
 }
 
@@ -32,7 +35,7 @@ export class ReplicationLink {
   constructor(opts: LinkOptions) {
     this.opts = opts;
     this.sender = new LinkSender(opts);
-    this.client = new pb.ReplicationClient(opts.address, grpc.credentials.createInsecure());
+    this.client = new pb.ReplicationClient(opts.address, grpc.credentials.createInsecure(), sendSecret(opts.secret));
   }
 
   get backlog(): number {

@@ -31,6 +31,8 @@ export interface HostConfig {
   storeDir: string;
   /** Faults to inject on this host's replication traffic (times from the "epoch" message). */
   faults: FaultPlan;
+  /** The cluster's secret: every call to its servers carries it, and they refuse any call that does not (wire/auth.ts). */
+  secret: string;
 }
 
 /** The piscina task that hosts one branch until told to stop. */

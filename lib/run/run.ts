@@ -15,6 +15,7 @@ import { clusterCrashTarget, startCrashes } from "./crash-plan.js";
 import { CustomerTally, driveCustomers } from "./drive.js";
 import { Interruption } from "./interruption.js";
 import { claimOutDir, outPaths, writeOutputs } from "./out-dir.js";
+import { newSecret } from "../wire/auth.js";
 import { buildResults, type RunSummary } from "./results.js";
 import type { RunConfig } from "./run-config.js";
 import { RunRecorder } from "./run-recorder.js";
@@ -98,7 +99,7 @@ class ScenarioRun {
       this.recorder.onMessage(msg);
     };
     const cluster = (this.cluster = await Cluster.start(clusterOptions(this.scenario, this.cfg, onMessage)));
-    const clients = (this.clients = new BranchClients(cluster.addresses));
+    const clients = (this.clients = new BranchClients(cluster.addresses, cluster.secret));
     await clients.connect(new Set(this.scenario.customers.flatMap((r) => r.events.map((e) => e.branch))), this.cfg.startTimeoutMs);
     this.times.startupMs = performance.now() - this.startedMs;
     return { cluster, clients };
@@ -196,6 +197,8 @@ export function clusterOptions(scenario: Scenario, cfg: RunConfig, onMessage: (m
     ackTimeoutMs: cfg.ackTimeoutMs,
     storeDir: cfg.durable ? outPaths(cfg.outDir).store : "",
     faults: cfg.faults,
+    // A fresh secret per run: only this run's customers and hosts can call its branches.
+    secret: newSecret(),
     onMessage,
   };
 }

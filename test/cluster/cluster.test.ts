@@ -102,7 +102,7 @@ t.test("stopping a cluster closes every port and ends every worker thread", asyn
   const before = threadCount();
   const cluster = await Cluster.start({
     branchIds: [1, 2, 3, 4, 5], initialBalanceCents: 0, workers: 2, bindHost: "127.0.0.1", basePort: 0,
-    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000,
+    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000, secret: "cluster-test-secret",
     onMessage: () => undefined,
   });
   t.teardown(() => cluster.stop());
@@ -118,11 +118,11 @@ t.test("stopping a cluster closes every port and ends every worker thread", asyn
 t.test("the State and AwaitApplied RPCs report a branch's state, and wait for writes it lacks", async (t) => {
   const cluster = await Cluster.start({
     branchIds: [1, 2], initialBalanceCents: 500, workers: 2, bindHost: "127.0.0.1", basePort: 0,
-    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000,
+    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000, secret: "cluster-test-secret",
     onMessage: () => undefined,
   });
   t.teardown(() => cluster.stop());
-  const clients = new BranchClients(cluster.addresses);
+  const clients = new BranchClients(cluster.addresses, cluster.secret);
   t.teardown(() => clients.close());
   const s = await branchState(clients, 2, 2_000);
   t.same({ ...s, applied: [...s.applied] }, { branch: 2, balanceCents: 500, applied: [], issued: 0, pending: 0 });
@@ -145,7 +145,7 @@ t.test("a branch that cannot start stops the whole cluster and says why", async 
   const before = threadCount();
   await t.rejects(Cluster.start({
     branchIds: [1, 2], initialBalanceCents: 0, workers: 2, bindHost: "127.0.0.1", basePort: port - 2,
-    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000,
+    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000, secret: "cluster-test-secret",
     onMessage: () => undefined,
   }), { message: new RegExp(`branch 2: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`) });
   t.equal(threadCount(), before, "the workers of the failed start are gone");

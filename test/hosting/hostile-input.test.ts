@@ -21,6 +21,7 @@ import { resolveRunConfig } from "../../lib/run/run-config.js";
 import { MAX_VECTOR_ENTRIES } from "../../lib/wire/write-codec.js";
 import { AWAIT_REQUEST, CUSTOMER_REQUEST, type MessageSchema, WRITE_BATCH, wireProblem } from "../../lib/wire/wire-guard.js";
 import { banksim } from "../../generated/bank.js";
+import { sendSecret } from "../../lib/wire/auth.js";
 import { branchState } from "../helpers/admin-rpc.js";
 
 const pb = banksim.v1;
@@ -28,6 +29,13 @@ type Req = banksim.v1.CustomerRequest;
 type Reply = banksim.v1.CustomerReply;
 
 const BRANCHES = [1, 2, 3];
+/** The cluster's secret: these tests attack as an insider, who holds it (test/hosting/auth.test.ts attacks without). */
+const SECRET = "hostile-input-test-secret";
+const authorized = () => {
+  const m = new grpc.Metadata();
+  m.set("authorization", `Bearer ${SECRET}`);
+  return m;
+};
 const INITIAL_CENTS = 100_000;
 // Fixed seeds keep CI repeatable; BANK_SIM_TEST_SEED=<n> explores (or replays) others.
 const SEED = Number(process.env["BANK_SIM_TEST_SEED"] ?? 5001);
@@ -43,11 +51,11 @@ async function startCluster(t: Test): Promise<Harness> {
   const logs: string[] = [];
   const cluster = await Cluster.start({
     branchIds: BRANCHES, initialBalanceCents: INITIAL_CENTS, workers: BRANCHES.length, bindHost: "127.0.0.1", basePort: 0,
-    gateTimeoutMs: 1_000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000,
+    gateTimeoutMs: 1_000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000, secret: SECRET,
     onMessage: (m) => { if (m.type === "events") for (const [, line] of m.logs) logs.push(line); },
   });
   t.teardown(() => cluster.stop());
-  const clients = new BranchClients(cluster.addresses);
+  const clients = new BranchClients(cluster.addresses, SECRET);
   t.teardown(() => clients.close());
   return { cluster, clients, logs };
 }
@@ -325,7 +333,7 @@ t.test("random bytes, HTTP/1.1 and a garbled HTTP/2 stream on branch and replica
 });
 
 function replicationStream(address: string): { send: (batch: banksim.v1.WriteBatch) => Promise<void>; close: () => void } {
-  const client = new pb.ReplicationClient(address, grpc.credentials.createInsecure());
+  const client = new pb.ReplicationClient(address, grpc.credentials.createInsecure(), sendSecret(SECRET));
   const call = client.Replicate();
   const waiting = new Map<number, () => void>();
   let failed: Error | undefined;
@@ -340,7 +348,8 @@ function replicationStream(address: string): { send: (batch: banksim.v1.WriteBat
   return {
     send: (batch) => new Promise<void>((resolve, reject) => {
       if (failed) return reject(failed);
-      const bound = setTimeout(() => reject(new Error(`no ack for batch ${batch.batchSeq} within 5 s`)), 5_000);
+      // A hang guard, not a timing target: generous, for a loaded machine.
+      const bound = setTimeout(() => reject(new Error(`no ack for batch ${batch.batchSeq} within 30 s`)), 30_000);
       waiting.set(batch.batchSeq, () => (clearTimeout(bound), failed ? reject(failed) : resolve()));
       call.write(batch);
     }),
@@ -414,7 +423,7 @@ t.test("a Replicate message that is not a WriteBatch ends that stream with INVAL
   const host = h.cluster.hosts[0]!;
   const client = new grpc.Client(host.address, grpc.credentials.createInsecure());
   t.teardown(() => client.close());
-  const call = client.makeBidiStreamRequest("/banksim.v1.Replication/Replicate", (b: Buffer) => b, (b: Buffer) => b, new grpc.Metadata(), {});
+  const call = client.makeBidiStreamRequest("/banksim.v1.Replication/Replicate", (b: Buffer) => b, (b: Buffer) => b, authorized(), {});
   const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
     call.on("data", () => undefined);
     call.on("error", (err: grpc.ServiceError) => resolve(err));

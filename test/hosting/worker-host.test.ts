@@ -11,7 +11,7 @@ import type { HostConfig } from "../../lib/hosting/worker-protocol.js";
 
 const CONFIG: HostConfig = {
   branchIds: [1, 2, 3], initialBalanceCents: 0, gateTimeoutMs: 1_000, bindHost: "127.0.0.1",
-  batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, ackTimeoutMs: 1_000, storeDir: "", faults: NO_FAULTS,
+  batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, ackTimeoutMs: 1_000, storeDir: "", faults: NO_FAULTS, secret: "worker-host-test-secret",
 };
 
 const quiet = () => undefined;

@@ -11,7 +11,7 @@ import { customerSessions } from "../../lib/run/sessions.js";
 t.test("a customer id gets one session for the whole run, named after the customer", async (t) => {
   const history = new HistoryWriter(join(t.testdir({}), "history.jsonl"));
   t.teardown(() => history.close());
-  const clients = new BranchClients(new Map());
+  const clients = new BranchClients(new Map(), "sessions-test-secret");
   t.teardown(() => clients.close());
   const sessionOf = customerSessions(resolveRunConfig({}, [1, 2]), clients, history, new CustomerTally().sizes);
   const first = sessionOf(3);
