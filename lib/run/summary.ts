@@ -55,12 +55,17 @@ export function summarize(m: {
 }
 
 /**
- * Operations that ended failed or unknown fail the run, unless faults were
- * planned: under injected faults that can happen by design (and is recorded).
+ * Operations that ended failed or unknown fail the run, and say so, with or
+ * without injected faults: under faults they can happen by design, but a
+ * user who asked for N operations must not read "converged" and exit 0 when
+ * some of them never completed.
  */
 export function incompleteOperationsError(outcomes: readonly EventOutcome[], faults: FaultPlan): string | undefined {
-  const failed = outcomes.filter((o) => o.status !== "ok");
-  const faultsPlanned = faults.crashes.length + faults.partitions.length > 0 || faults.loss > 0;
-  if (failed.length === 0 || faultsPlanned) return undefined;
-  return `${failed.length} operation(s) did not complete; first: ${failed[0]?.error ?? ""}`;
+  const failed = outcomes.filter((o) => o.status === "failed").length;
+  const unknown = outcomes.filter((o) => o.status === "unknown").length;
+  if (failed + unknown === 0) return undefined;
+  const first = outcomes.find((o) => o.status !== "ok");
+  const planned = faults.crashes.length + faults.partitions.length > 0 || faults.loss + faults.dup + faults.reorder > 0;
+  return `${failed + unknown} of ${outcomes.length} operations did not complete (${failed} failed, ${unknown} of unknown outcome)` +
+    `${planned ? " under the injected faults" : ""}; first: ${first?.error ?? ""}`;
 }
