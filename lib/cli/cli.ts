@@ -190,6 +190,10 @@ async function runCommand(file: string, opts: RawRunFlags & { branches?: number 
       io.err(`bank-sim: interrupted; cluster stopped; partial results in ${cfg.outDir}/results.json\n`);
       return 130;
     }
+    if (!report.ok && report.usage) {
+      io.err(`bank-sim: ${report.error}\n(run with --help for usage)\n`);
+      return 2;
+    }
     if (!report.ok) {
       const written = !report.error?.includes(`cannot write ${cfg.outDir}/results.json`);
       io.err(`bank-sim: run failed: ${report.error}\n${written ? `(see ${cfg.outDir}/results.json and ${cfg.outDir}/branches/)\n` : ""}`);

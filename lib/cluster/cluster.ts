@@ -72,6 +72,12 @@ export class Cluster {
   private readonly backUp = new Map<number, { promise: Promise<void>; resolve: () => void }>();
   private readonly restartFailed = new Map<number, string>();
 
+  /** The worker (host) a branch runs on now, or undefined if it is not running. */
+  workerOf(branch: number): number | undefined {
+    const h = this.handles.get(branch);
+    return h && !h.down ? h.hostId : undefined;
+  }
+
   private constructor(pool: Piscina, opts: ClusterOptions) {
     this.pool = pool;
     this.opts = opts;

@@ -133,3 +133,25 @@ export function partitioned(plan: FaultPlan, origin: number, dest: number, elaps
   }
   return undefined;
 }
+
+/**
+ * Why a plan's crashes cannot run on this placement (branch → the worker
+ * that hosts it), or undefined: a worker crash takes every branch of its
+ * worker down for its restart delay, so no other crash of any of them (or of
+ * that worker again) may fall in that window.
+ */
+export function crashPlanConflict(plan: FaultPlan, workerOf: (branch: number) => number | undefined): string | undefined {
+  const spell = (c: Crash) => `${c.scope === "worker" ? "crash-worker" : "crash"}=${c.branch}@${c.atMs}ms:${c.restartAfterMs}ms`;
+  for (const a of plan.crashes) {
+    if (a.scope !== "worker") continue;
+    const worker = workerOf(a.branch);
+    for (const b of plan.crashes) {
+      if (a === b || workerOf(b.branch) !== worker) continue;
+      const overlaps = b.atMs <= a.atMs + a.restartAfterMs && a.atMs <= b.atMs + b.restartAfterMs;
+      if (overlaps) {
+        return `--faults: ${spell(b)} overlaps ${spell(a)}: branch ${b.branch} runs on the same worker as branch ${a.branch}, which is down from ${a.atMs} to ${a.atMs + a.restartAfterMs} ms`;
+      }
+    }
+  }
+  return undefined;
+}

@@ -16,6 +16,12 @@ import { CustomerTally, driveCustomers } from "./drive.js";
 import { Interruption } from "./interruption.js";
 import { claimOutDir, outPaths, writeOutputs } from "./out-dir.js";
 import { newSecret } from "../wire/auth.js";
+import { crashPlanConflict } from "../core/fault-plan.js";
+
+/** A fault plan that cannot run on the cluster as it was placed. */
+class PlanError extends Error {
+  override name = "PlanError";
+}
 import { buildResults, type RunSummary } from "./results.js";
 import type { RunConfig } from "./run-config.js";
 import { RunRecorder } from "./run-recorder.js";
@@ -27,6 +33,8 @@ export interface RunReport {
   ok: boolean;
   /** Why the run failed, when it did. */
   error?: string;
+  /** The failure is a usage error: the run could not do what was asked (a crash plan this placement cannot carry out). */
+  usage: boolean;
   outcomes: EventOutcome[];
   finals: BranchState[];
   converged: boolean;
@@ -82,6 +90,8 @@ class ScenarioRun {
   private settlement: Settlement = { finals: [], converged: false };
   private links: LinkStats = NO_LINK_STATS;
   private error: string | undefined;
+  /** The error is the user's: a plan this run cannot carry out (exit 2). */
+  private usage = false;
 
   constructor(scenario: Scenario, cfg: RunConfig, io: RunIo, startedMs: number) {
     this.scenario = scenario;
@@ -107,6 +117,9 @@ class ScenarioRun {
 
   /** Customers start now (fault schedules count from here): drives them while the planned crashes happen. */
   async drive({ cluster, clients }: Live): Promise<void> {
+    // Only now is the placement of branches on workers known: refuse a crash plan it cannot carry out.
+    const conflict = crashPlanConflict(this.cfg.faults, (b) => cluster.workerOf(b));
+    if (conflict) throw new PlanError(conflict);
     const t0 = performance.now();
     const epochWallMs = Date.now();
     cluster.epoch(epochWallMs);
@@ -142,6 +155,7 @@ class ScenarioRun {
 
   fail(err: Error): void {
     this.error = err.message;
+    if (err instanceof PlanError) this.usage = true;
   }
 
   /** Closes the clients and stops the cluster, then closes the logs and the history (no branch message can come after). */
@@ -174,7 +188,7 @@ class ScenarioRun {
       const cannot = `cannot write ${(err as Error).message}`;
       error = error === undefined ? cannot : `${error}; and ${cannot}`;
     }
-    const report: RunReport = { ok: error === undefined, outcomes, finals, converged, summary, outDir: cfg.outDir };
+    const report: RunReport = { ok: error === undefined, outcomes, finals, converged, summary, outDir: cfg.outDir, usage: this.usage };
     if (error !== undefined) report.error = error;
     return report;
   }

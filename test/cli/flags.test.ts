@@ -44,3 +44,12 @@ t.test("gen refuses a scenario larger than run reads, instead of writing one run
   t.match(r.stderr, /^bank-sim: gen: the scenario would be \d+ bytes, more than run reads \(16777216\); ask for fewer customers or events\n/);
   t.equal(r.stdout, "");
 });
+
+t.test("a crash plan the placement cannot carry out is a usage error, before any customer starts", async (t) => {
+  // One worker: every branch shares it, so a worker crash takes branch 2 down with branch 1.
+  const out = join(t.testdir(), "out");
+  const r = cli(["run", SCENARIO, "--out", out, "--workers", "1", "--faults", "crash-worker=1@100ms:300ms,crash=2@200ms:100ms"]);
+  t.equal(r.status, 2);
+  t.equal(r.stderr, `bank-sim: --faults: crash=2@200ms:100ms overlaps crash-worker=1@100ms:300ms: branch 2 runs on the same worker as branch 1, which is down from 100 to 400 ms\n${HINT}`);
+  t.notOk(existsSync(join(out, "output.json")), "no course output");
+});
