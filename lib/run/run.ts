@@ -18,7 +18,7 @@ import { claimOutDir, outPaths, writeOutputs } from "./out-dir.js";
 import { newSecret } from "../wire/auth.js";
 import { crashPlanConflict } from "../core/fault-plan.js";
 
-/** A fault plan that cannot run on the cluster as it was placed. */
+/** What was asked cannot be done here: a fault plan this placement cannot carry out, a port or address that cannot be had. */
 class PlanError extends Error {
   override name = "PlanError";
 }
@@ -108,7 +108,15 @@ class ScenarioRun {
       if (msg.type === "failed") this.interruption.stop(new Error(`branch ${msg.branchId} stopped serving, so the run stops: its log failed: ${msg.reason}`));
       this.recorder.onMessage(msg);
     };
-    const cluster = (this.cluster = await Cluster.start(clusterOptions(this.scenario, this.cfg, onMessage)));
+    let cluster: Cluster;
+    try {
+      cluster = this.cluster = await Cluster.start(clusterOptions(this.scenario, this.cfg, onMessage));
+    } catch (err) {
+      // A port or an address the user chose (--base-port, --host) that cannot be had is theirs to change.
+      const message = (err as Error).message;
+      if (/cannot listen on /.test(message)) throw new PlanError(`--${this.cfg.basePort > 0 ? "base-port" : "host"}: ${message}`);
+      throw err;
+    }
     const clients = (this.clients = new BranchClients(cluster.addresses, cluster.secret));
     await clients.connect(new Set(this.scenario.customers.flatMap((r) => r.events.map((e) => e.branch))), this.cfg.startTimeoutMs);
     this.times.startupMs = performance.now() - this.startedMs;

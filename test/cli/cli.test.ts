@@ -318,13 +318,13 @@ t.test("gen refuses a bad --mix with exit 2", async (t) => {
 
 const ONE_BRANCH = json([branch(1), customer(1, { interface: "deposit", money: 5 }, { interface: "query" })]);
 
-t.test("--base-port on a taken port fails the run, naming the port", async (t) => {
+t.test("--base-port on a taken port is a usage error naming the port and the cause", async (t) => {
   const { port } = await listenAnywhere(t); // branch 1 of --base-port port-1 wants exactly this port
   const dir = t.testdir({ "one.json": ONE_BRANCH });
   const r = await runCli(["run", "one.json", "--out", "out", "--base-port", String(port - 1)], { cwd: dir, timeoutMs: 30_000 });
-  t.equal(r.code, 1);
+  t.equal(r.code, 2);
   t.equal(r.stdout, "");
-  const want = `bank-sim: run failed: branch 1: cannot listen on 127.0.0.1:${port}: the port is already in use`;
+  const want = `bank-sim: --base-port: branch 1: cannot listen on 127.0.0.1:${port}: the port is already in use`;
   t.ok(lines(r.stderr).includes(want), `stderr has the line ${JSON.stringify(want)}`, { stderr: r.stderr });
   t.notOk(existsSync(join(dir, "out", "output.json")), "no output.json for a failed run");
 });
