@@ -3,24 +3,27 @@
 // wall time is end to end (process start to converged exit) and peak RSS is
 // the run's own; every run's history goes through the checker. In the same
 // run it measures the raw grpc-js unary ceiling (unary-ceiling.ts) and reports
-// throughput as a ratio of it.
+// throughput as a ratio of it. Cases of kind "check" run no cluster: they
+// time `bank-sim check` on a synthetic history of that shape (check-bench.ts).
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkHistory } from "../checker/checker.js";
+import { checkHistoryFile } from "../checker/check-file.js";
 import { generateScenario, DEFAULT_MIX } from "../scenario/gen.js";
-import { readHistory } from "../history/reader.js";
 import type { RunSummary } from "../run/results.js";
 import { measureUnaryCeiling } from "./unary-ceiling.js";
+import { formatCheckBenchTable, runCheckBench, type CheckBenchResult } from "./check-bench.js";
 
 export interface BenchCase {
   name: string;
   branches: number;
   customers: number;
   events: number;
+  /** "check": no run; `bank-sim check` on a synthetic history of customers × events operations. */
+  kind?: "run" | "check";
 }
 
 export const GRID: readonly BenchCase[] = [
@@ -28,10 +31,12 @@ export const GRID: readonly BenchCase[] = [
   { name: "b10-c64-e50", branches: 10, customers: 64, events: 50 },
   { name: "b100-c10-e100", branches: 100, customers: 10, events: 100 },
   { name: "b1000-c10-e10", branches: 1000, customers: 10, events: 10 },
+  { name: "check-1m", branches: 10, customers: 100, events: 10_000, kind: "check" },
 ];
 
 export const QUICK_GRID: readonly BenchCase[] = [
   { name: "quick-b4-c4-e10", branches: 4, customers: 4, events: 10 },
+  { name: "quick-check-10k", branches: 4, customers: 10, events: 1_000, kind: "check" },
 ];
 
 export interface CaseResult {
@@ -61,11 +66,11 @@ function runOnce(c: BenchCase, rep: number, dir: string, seed: number, extraArgs
       const wallMs = performance.now() - started;
       try {
         const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { summary: CaseResult["summary"]; converged: boolean };
-        const report = checkHistory(await readHistory(out));
+        const report = await checkHistoryFile(out);
         resolve({
           case: c, rep, exitCode: code, wallMs, summary: results.summary, converged: results.converged,
-          violations: report.violations.filter((v) => v.severity === "violation").length,
-          anomalies: report.violations.filter((v) => v.severity === "anomaly").length,
+          violations: report.counts.violations,
+          anomalies: report.counts.anomalies,
         });
       } catch (err) {
         reject(new Error(`bench ${c.name}: the run exited ${code} and left no readable results: ${(err as Error).message}\n${stderr}`));
@@ -89,6 +94,8 @@ export interface BenchReport {
     startupMs: number; peakRssMb: number; requestBytes: number; links: number; messagesPerWrite: number;
     converged: boolean; violations: number;
   }>;
+  /** The checker cases. */
+  checks: CheckBenchResult[];
 }
 
 const median = (xs: number[]) => {
@@ -100,10 +107,14 @@ const median = (xs: number[]) => {
 export async function runBench(opts: { cases: readonly BenchCase[]; reps: number; ceilingCalls: number; durable: boolean; log: (line: string) => void }): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), "bank-sim-bench-"));
   try {
-    opts.log(`measuring the grpc-js unary ceiling (${opts.ceilingCalls} calls, 64 in flight)...`);
-    const ceiling = await measureUnaryCeiling({ calls: opts.ceilingCalls, inFlight: 64 });
+    const runCases = opts.cases.filter((c) => c.kind !== "check");
+    let ceiling = { callsPerSec: 0 };
+    if (runCases.length > 0) {
+      opts.log(`measuring the grpc-js unary ceiling (${opts.ceilingCalls} calls, 64 in flight)...`);
+      ceiling = await measureUnaryCeiling({ calls: opts.ceilingCalls, inFlight: 64 });
+    }
     const cases: BenchReport["cases"] = [];
-    for (const c of opts.cases) {
+    for (const c of runCases) {
       const runs: CaseResult[] = [];
       for (let rep = 1; rep <= opts.reps; rep++) {
         opts.log(`${c.name}: run ${rep} of ${opts.reps}...`);
@@ -132,7 +143,12 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
         violations: runs.reduce((n, r) => n + r.violations, 0),
       });
     }
-    return { durable: opts.durable, machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version }, ceiling: { callsPerSec: Math.round(ceiling.callsPerSec), inFlight: 64 }, cases };
+    const checks: CheckBenchResult[] = [];
+    for (const c of opts.cases.filter((k) => k.kind === "check")) {
+      const history = { branches: c.branches, sessions: c.customers, operations: c.customers * c.events, seed: 1 };
+      checks.push(await runCheckBench({ name: c.name, history }, dir, opts.reps, opts.log));
+    }
+    return { durable: opts.durable, machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version }, ceiling: { callsPerSec: Math.round(ceiling.callsPerSec), inFlight: 64 }, cases, checks };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -147,6 +163,8 @@ export function formatBenchTable(r: BenchReport): string {
     c.converged && c.violations === 0 ? "yes" : `NO (${c.violations} violations)`,
   ]);
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const checks = r.checks.length === 0 ? [] : [formatCheckBenchTable(r.checks)];
+  if (r.cases.length === 0) return checks.join("\n");
   return [
     `grpc-js unary ceiling: ${r.ceiling.callsPerSec} calls/s (no-op server in a worker, ${r.ceiling.inFlight} in flight); ${r.machine.cpus} cores, Node ${r.machine.node}; branches ${r.durable ? "durable (log + fdatasync)" : "in memory (--no-durable)"}`,
     "",
@@ -154,5 +172,6 @@ export function formatBenchTable(r: BenchReport): string {
     line(head.map(() => "---")),
     ...rows.map(line),
     "",
+    ...checks,
   ].join("\n");
 }

@@ -34,4 +34,8 @@ export interface RuleResult {
   /** How many items the rule judged (reads, write×branch pairs, balances ... see each rule). */
   checked: number;
   findings: Finding[];
+  /** Why the rule judged nothing (a history of a run cut short lacks what it needs). */
+  skipped?: string;
+  /** What part of the rule was not judged, and why. */
+  partial?: string;
 }

@@ -1,8 +1,14 @@
-// Renders a CheckReport as text for people: what the run had on, each problem
-// in words (fatal violations first, then anomalies of guarantees that were
-// off, then findings), a table per rule, and one verdict line. Pure.
+// Renders a CheckReport, for people and for scripts. Pure.
+//
+// Text: what the run had on, whether the history is complete, each problem in
+// words (fatal violations first, then anomalies of guarantees that were off,
+// then findings), a table per rule with the three counted apart, and one
+// verdict line.
+//
+// JSON (reportJson): the same facts with the three kinds in their own arrays
+// and counts, so that `violations` always means fatal ones only.
 
-import type { CheckReport, Rule, Severity, Violation } from "./checker.js";
+import type { CheckReport, Counts, Rule, RuleSummary, Severity, Violation } from "./checker.js";
 
 export interface FormatOptions {
   /** Entries printed per rule and section before "... and N more" (default 20). */
@@ -26,13 +32,22 @@ export function formatReport(report: CheckReport, options: FormatOptions = {}): 
       `customers ran ${report.concurrent ? "concurrently" : "one after another"}`,
   );
   lines.push(`${s.operations} operations, ${s.sessions} sessions, ${s.writes} writes, ${s.branches} branches`);
+  if (report.incomplete !== undefined) {
+    lines.push(`incomplete: ${report.incomplete.reason}; judged only what it holds (see the rules marked below)`);
+  }
 
   for (const { severity, title } of SECTIONS) {
-    const items = report.violations.filter((v) => v.severity === severity);
-    if (items.length === 0) continue;
-    lines.push("", `${title}: ${items.length}`);
     const byRule = new Map<Rule, Violation[]>();
-    for (const v of items) byRule.set(v.rule, [...(byRule.get(v.rule) ?? []), v]);
+    let total = 0;
+    for (const v of report.violations) {
+      if (v.severity !== severity) continue;
+      total++;
+      const list = byRule.get(v.rule);
+      if (list === undefined) byRule.set(v.rule, [v]);
+      else list.push(v);
+    }
+    if (total === 0) continue;
+    lines.push("", `${title}: ${total}`);
     for (const [rule, list] of byRule) {
       for (const v of list.slice(0, limit)) {
         const ops = v.ops.length === 0 ? "" : ` [ops ${v.ops.map((o) => `#${o}`).join(", ")}]`;
@@ -43,14 +58,20 @@ export function formatReport(report: CheckReport, options: FormatOptions = {}): 
   }
 
   lines.push("", table(report));
+  const notes = report.summary.filter((r) => r.note !== undefined);
+  for (const r of notes) lines.push(`  ${r.rule}: ${r.judged === "skipped" ? "skipped" : "judged in part"}: ${r.note}`);
   lines.push("", verdict(report));
   return lines.join("\n") + "\n";
 }
 
 function table(report: CheckReport): string {
-  const rows = [["rule", "mode", "checked", "violations"]];
-  for (const r of report.summary) rows.push([r.rule, r.mode, String(r.checked), String(r.violations)]);
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
+  const rows = [["rule", "mode", "checked", "violations", "anomalies", "findings"]];
+  for (const r of report.summary) {
+    const n = (k: number) => (r.judged === "skipped" ? "-" : String(k));
+    const checked = r.judged === "skipped" ? "skipped" : r.judged === "partly" ? `${r.checked}*` : String(r.checked);
+    rows.push([r.rule, r.mode, checked, n(r.violations), n(r.anomalies), n(r.findings)]);
+  }
+  const widths = (rows[0] ?? []).map((_, i) => rows.reduce((w, row) => Math.max(w, (row[i] ?? "").length), 0));
   return rows
     .map((row) =>
       row
@@ -61,16 +82,59 @@ function table(report: CheckReport): string {
     .join("\n");
 }
 
+const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+
 function verdict(report: CheckReport): string {
-  const count = (sev: Severity) => report.violations.filter((v) => v.severity === sev).length;
+  const c = report.counts;
   const extras: string[] = [];
-  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
-  if (count("anomaly") > 0) extras.push(`${n(count("anomaly"), "anomaly", "anomalies")} of guarantees that were off`);
-  if (count("finding") > 0) extras.push(n(count("finding"), "finding", "findings"));
+  if (c.anomalies > 0) extras.push(`${n(c.anomalies, "anomaly", "anomalies")} of guarantees that were off`);
+  if (c.findings > 0) extras.push(n(c.findings, "finding", "findings"));
   const tail = extras.length === 0 ? "" : `; also ${extras.join(", ")}`;
-  if (report.ok) return `verdict: OK, no violations${tail}`;
+  const cut = report.incomplete === undefined ? "" : ` in what the incomplete history holds`;
+  if (report.verdict === "ok") return `verdict: OK, no violations${tail}`;
+  if (report.verdict === "incomplete") {
+    const skipped = report.summary.filter((r) => r.judged === "skipped").map((r) => r.rule);
+    const notJudged = skipped.length === 0 ? "" : `; ${skipped.join(", ")} not judged`;
+    return `verdict: INCOMPLETE, no violations${cut}${notJudged}${tail}`;
+  }
   const perRule = new Map<Rule, number>();
   for (const v of report.violations) if (v.severity === "violation") perRule.set(v.rule, (perRule.get(v.rule) ?? 0) + 1);
-  const parts = [...perRule].map(([rule, n]) => `${rule} ${n}`).join(", ");
-  return `verdict: FAILED, ${n(count("violation"), "violation", "violations")} (${parts})${tail}`;
+  const parts = [...perRule].map(([rule, k]) => `${rule} ${k}`).join(", ");
+  return `verdict: FAILED, ${n(c.violations, "violation", "violations")}${cut} (${parts})${tail}`;
+}
+
+/** The report as `check --json` prints it: each kind in its own array, `violations` fatal ones only. */
+export interface ReportJson {
+  verdict: CheckReport["verdict"];
+  ok: boolean;
+  complete: boolean;
+  incomplete?: CheckReport["incomplete"];
+  source: string;
+  guarantees: string[];
+  concurrent: boolean;
+  stats: CheckReport["stats"];
+  counts: Counts;
+  violations: Violation[];
+  anomalies: Violation[];
+  findings: Violation[];
+  summary: RuleSummary[];
+}
+
+export function reportJson(report: CheckReport): ReportJson {
+  const of = (sev: Severity) => report.violations.filter((v) => v.severity === sev);
+  return {
+    verdict: report.verdict,
+    ok: report.ok,
+    complete: report.incomplete === undefined,
+    ...(report.incomplete === undefined ? {} : { incomplete: report.incomplete }),
+    source: report.source,
+    guarantees: report.guarantees,
+    concurrent: report.concurrent,
+    stats: report.stats,
+    counts: report.counts,
+    violations: of("violation"),
+    anomalies: of("anomaly"),
+    findings: of("finding"),
+    summary: report.summary,
+  };
 }

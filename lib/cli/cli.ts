@@ -1,16 +1,19 @@
 // bank-sim's command line: `run` a scenario on a real cluster, `gen` a random
 // scenario, `check` a recorded history. `main(argv)` returns the exit code;
 // the one process.exit is at the bottom of bin/bank-sim. Exit codes: 0 ok,
-// 1 the run or the check failed, 2 bad input or usage, 130 interrupted.
+// 1 the run or the check failed, 2 bad input or usage (for check: a malformed
+// history), 3 check only: the history is incomplete (the run was cut short)
+// and what it holds has no violations, 130 interrupted.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { formatBenchTable, GRID, QUICK_GRID, runBench } from "../bench/bench.js";
 import { Command, CommanderError, Option } from "commander";
-import { formatReport } from "../checker/report.js";
-import { checkHistory, HistoryError } from "../checker/checker.js";
+import { formatReport, reportJson } from "../checker/report.js";
+import { HistoryError } from "../checker/checker.js";
+import { checkHistoryFile } from "../checker/check-file.js";
 import { ScenarioError } from "../scenario/fixture-error.js";
-import { HistoryFileError, readHistory } from "../history/reader.js";
+import { HistoryFileError } from "../history/reader.js";
 import { DEFAULT_MAX_FIXTURE_BYTES, parseScenario, validateBranchCount } from "../scenario/fixture.js";
 import { DEFAULT_MIX, generateScenario, parseMix } from "../scenario/gen.js";
 import { MAX_SCENARIO_BYTES } from "../core/limits.js";
@@ -129,7 +132,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .description("Check a recorded history (an out directory or a history.jsonl) for session-guarantee violations, convergence and exactly-once application, using nothing but the history.")
     .argument("<history>", "out directory of a run, or its history.jsonl")
     .option("--json", "print the report as JSON")
-    .option("--limit <n>", "violations shown per rule", intArg("--limit"), 20)
+    .option("--limit <n>", "entries shown per rule in the text report", intArg("--limit"), 20)
+    .addHelpText("after", `
+Exit codes: 0 no violations; 1 violations (of guarantees that were on, or of
+invariants that always hold); 2 a malformed history or bad usage; 3 the
+history is incomplete (the run was cut short) and what it holds has no
+violations. Anomalies of guarantees that were off never fail the check.`)
     .action(async (path: string, opts: { json?: boolean; limit: number }) => {
       code = await checkCommand(path, opts, io);
     });
@@ -212,8 +220,11 @@ async function runCommand(file: string, opts: RawRunFlags & { branches?: number 
   }
 }
 
+/** check's exit codes: 0 ok, 1 violations, 3 incomplete without violations (2, a malformed history, is thrown). */
+const CHECK_EXIT = { ok: 0, failed: 1, incomplete: 3 } as const;
+
 async function checkCommand(path: string, opts: { json?: boolean; limit: number }, io: Io): Promise<number> {
-  const report = checkHistory(await readHistory(path));
-  io.out(opts.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report, { limitPerRule: opts.limit }));
-  return report.ok ? 0 : 1;
+  const report = await checkHistoryFile(path);
+  io.out(opts.json ? JSON.stringify(reportJson(report), null, 2) + "\n" : formatReport(report, { limitPerRule: opts.limit }));
+  return CHECK_EXIT[report.verdict];
 }

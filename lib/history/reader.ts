@@ -1,16 +1,34 @@
 // Reads history.jsonl for the checker: the file itself, or an out directory
-// that holds it. The only I/O around the (pure) checker. Errors name the file
-// and line so a damaged history can be found and fixed by hand.
+// that holds it. The only I/O around the (pure) checker.
+//
+// The file is streamed: chunks are split into lines as they arrive and each
+// line is parsed and validated on its own (record-schema.ts), so a history of
+// any size is read in memory proportional to its longest line, never as one
+// string (V8 refuses strings past 512 MiB). A line is bounded too, so a file
+// that is no history (/dev/zero) fails fast instead of filling memory. Errors
+// name the file and line so a damaged history can be found and fixed by hand.
 
-import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { recordProblem } from "./record-schema.js";
 import type { HistoryRecord } from "./types.js";
 
 export class HistoryFileError extends Error {
   override name = "HistoryFileError";
 }
 
-const TYPES = new Set(["meta", "invoke", "complete", "apply", "final"]);
+/** The longest line the reader accepts, in characters (a real line is under a kilobyte; an apply record of a huge batch may be megabytes). */
+export const MAX_LINE_CHARS = 64 * 1024 * 1024;
+
+export interface LocatedRecord {
+  record: HistoryRecord;
+  /** 1-based line number in the file. */
+  line: number;
+}
+
+const CODES: Record<string, string> = { ENOENT: "ENOENT", EACCES: "EACCES: permission denied", EISDIR: "EISDIR: it is a directory" };
 
 /** Resolves an out directory to its history.jsonl; a file path is returned as is. */
 export async function resolveHistoryPath(pathOrDir: string): Promise<string> {
@@ -18,49 +36,125 @@ export async function resolveHistoryPath(pathOrDir: string): Promise<string> {
   try {
     isDir = (await stat(pathOrDir)).isDirectory();
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
     throw new HistoryFileError(
-      `${pathOrDir}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); ` +
-        `expected a history.jsonl file or an out directory containing one`,
+      `${pathOrDir}: cannot read it (${CODES[code] ?? code}); expected a history.jsonl file or an out directory containing one`,
     );
   }
   if (!isDir) return pathOrDir;
+  // A directory named like a history is a mistake, not an out directory.
+  if (basename(pathOrDir).endsWith(".jsonl")) {
+    throw new HistoryFileError(`${pathOrDir}: expected a history file, found a directory`);
+  }
   const file = join(pathOrDir, "history.jsonl");
+  let inner;
   try {
-    await stat(file);
+    inner = await stat(file);
   } catch {
     throw new HistoryFileError(`${pathOrDir}: the directory holds no history.jsonl; is it a bank-sim out directory?`);
   }
+  if (inner.isDirectory()) throw new HistoryFileError(`${file}: expected a history file, found a directory`);
   return file;
 }
 
-export async function readHistory(pathOrDir: string): Promise<HistoryRecord[]> {
-  const file = await resolveHistoryPath(pathOrDir);
-  return parseHistory(await readFile(file, "utf8"), file);
+type Parsed = { ok: true; record: HistoryRecord } | { ok: false; json: boolean; message: string };
+
+/** One non-blank line: JSON, then the record's schema. */
+function parseLine(line: string): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    return { ok: false, json: true, message: `not valid JSON: ${(err as Error).message}` };
+  }
+  const problem = recordProblem(value);
+  if (problem !== undefined) return { ok: false, json: false, message: problem };
+  return { ok: true, record: value as HistoryRecord };
 }
 
-/** Parses JSON lines; blank lines are skipped. `file` is used in messages only. */
+const LAST_LINE_HINT = " (the last line: was the run cut short while writing it?)";
+
+/**
+ * Streams the records of a history file (or of the history.jsonl in an out
+ * directory), with their line numbers; blank lines are skipped. Throws
+ * HistoryFileError naming file:line for the first bad line. A line that is not
+ * JSON is held until the next line is seen, to tell a run cut short while
+ * writing its last line from damage in the middle of the file.
+ */
+export async function* readHistoryRecords(pathOrDir: string): AsyncGenerator<LocatedRecord> {
+  const file = await resolveHistoryPath(pathOrDir);
+  const decoder = new StringDecoder("utf8");
+  let carry = "";
+  let lineNo = 0;
+  let records = 0;
+  let pendingJsonError: string | undefined;
+
+  function* take(raw: string): Generator<LocatedRecord> {
+    lineNo++;
+    const line = raw.trim();
+    if (line === "") return;
+    if (pendingJsonError !== undefined) throw new HistoryFileError(pendingJsonError);
+    const p = parseLine(line);
+    if (p.ok) {
+      records++;
+      yield { record: p.record, line: lineNo };
+    } else if (p.json) {
+      pendingJsonError = `${file}:${lineNo}: ${p.message}`;
+    } else {
+      throw new HistoryFileError(`${file}:${lineNo}: ${p.message}`);
+    }
+  }
+
+  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const text = carry + decoder.write(chunk);
+      let start = 0;
+      for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
+        yield* take(text.slice(start, nl));
+        start = nl + 1;
+      }
+      carry = start === 0 ? text : text.slice(start);
+      if (carry.length > MAX_LINE_CHARS) {
+        throw new HistoryFileError(
+          `${file}:${lineNo + 1}: expected one JSON record per line, found a line longer than ${MAX_LINE_CHARS / 1024 / 1024} MiB; is this a history.jsonl?`,
+        );
+      }
+    }
+  } catch (err) {
+    if (err instanceof HistoryFileError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new HistoryFileError(`${file}: cannot read it (${code === undefined ? (err as Error).message : (CODES[code] ?? code)})`);
+  } finally {
+    stream.destroy();
+  }
+  const rest = carry + decoder.end();
+  if (rest !== "") yield* take(rest);
+  if (pendingJsonError !== undefined) throw new HistoryFileError(pendingJsonError + LAST_LINE_HINT);
+  if (records === 0) throw new HistoryFileError(`${file}: the history is empty`);
+}
+
+/** Every record of a history file, in memory (for tests and small histories; the checker streams). */
+export async function readHistory(pathOrDir: string): Promise<HistoryRecord[]> {
+  const out: HistoryRecord[] = [];
+  for await (const { record } of readHistoryRecords(pathOrDir)) out.push(record);
+  return out;
+}
+
+/** Parses JSON lines held in a string, with the same validation; blank lines are skipped. `file` is used in messages only. */
 export function parseHistory(text: string, file = "history.jsonl"): HistoryRecord[] {
   const records: HistoryRecord[] = [];
   const lines = text.split("\n");
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (line === "") return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      const last = i === lines.length - 1 || (i === lines.length - 2 && lines[i + 1] === "");
-      const hint = last ? " (the last line: was the run cut short while writing it?)" : "";
-      throw new HistoryFileError(`${file}:${i + 1}: not valid JSON: ${(err as Error).message}${hint}`);
+    const p = parseLine(line);
+    if (p.ok) {
+      records.push(p.record);
+      return;
     }
-    const type = typeof value === "object" && value !== null ? (value as { type?: unknown }).type : undefined;
-    if (typeof type !== "string" || !TYPES.has(type)) {
-      throw new HistoryFileError(
-        `${file}:${i + 1}: expected a record with "type" one of meta, invoke, complete, apply, final; ` +
-          `found ${JSON.stringify(line.length > 80 ? `${line.slice(0, 77)}...` : line)}`,
-      );
-    }
-    records.push(value as HistoryRecord);
+    const last = p.json && lines.slice(i + 1).every((l) => l.trim() === "");
+    throw new HistoryFileError(`${file}:${i + 1}: ${p.message}${last ? LAST_LINE_HINT : ""}`);
   });
   if (records.length === 0) throw new HistoryFileError(`${file}: the history is empty`);
   return records;

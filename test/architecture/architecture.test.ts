@@ -58,3 +58,11 @@ t.test("the check catches each kind of break, in a copy of lib/ broken on purpos
   t.ok(found.some((f) => f.startsWith("no-circular ")), "the circle through lib/storage/wal.ts");
   t.ok(has("protocol-is-a-leaf", "lib/hosting/worker-protocol.ts", "lib/hosting/host.ts"));
 });
+
+t.test("lib/history may use ajv for its schema, and no other package", async (t) => {
+  const dir = copyTree(t);
+  appendFileSync(join(dir, "lib/history/writer.ts"), '\nimport "commander";\n');
+  const found = cruise(dir).map((v) => `${v.rule.name} ${v.from} -> ${v.to}`);
+  t.ok(found.some((f) => f.startsWith("not-in-allowed lib/history/writer.ts -> ") && f.includes("node_modules/commander/")), found.join("\n"));
+  t.notOk(found.some((f) => f.includes("lib/history/record-schema.ts")), "record-schema.ts importing ajv is allowed");
+});

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkHistory, HistoryError, type CheckReport, type Rule } from "../../lib/checker/checker.js";
-import { formatReport } from "../../lib/checker/report.js";
+import { formatReport, reportJson } from "../../lib/checker/report.js";
+import { checkHistoryFile } from "../../lib/checker/check-file.js";
 import { parseHistory, readHistory } from "../../lib/history/reader.js";
 import type { HistoryRecord } from "../../lib/history/types.js";
 import { HistoryBuilder } from "../helpers/history-builder.js";
@@ -321,8 +322,9 @@ t.test("the text report lists each problem, a table per rule and a verdict", asy
   const text = formatReport(check(t, h.sync()));
   t.match(text, /guarantees on: mw; off: ryw, mr, wfr/);
   t.match(text, /Anomalies observed \(guarantee off\): 1\n {2}RYW: session c1: query #2 .* \[ops #1, #2\]/);
-  t.match(text, /^RYW\s+off\s+1\s+1$/m);
-  t.match(text, /^MW\s+on\s+\d+\s+0$/m);
+  t.match(text, /^rule\s+mode\s+checked\s+violations\s+anomalies\s+findings$/m);
+  t.match(text, /^RYW\s+off\s+1\s+0\s+1\s+0$/m, "an anomaly is counted as an anomaly, not as a violation");
+  t.match(text, /^MW\s+on\s+\d+\s+0\s+0\s+0$/m);
   t.match(text, /verdict: OK, no violations; also 1 anomaly of guarantees that were off\n$/);
 });
 
@@ -333,7 +335,7 @@ t.test("a history without a meta record is refused with a clear error", async (t
 t.test("a bad JSON line is reported with its file and line number", async (t) => {
   const meta = JSON.stringify(cluster([1], 0).records({ finals: false })[0]);
   t.throws(() => parseHistory(`${meta}\n{"type":"invoke",\n${meta}\n`, "h.jsonl"), { message: /^h\.jsonl:2: not valid JSON/ });
-  t.throws(() => parseHistory(`${meta}\n{"kind":"query"}\n`, "h.jsonl"), { message: /^h\.jsonl:2: expected a record with "type"/ });
+  t.throws(() => parseHistory(`${meta}\n{"kind":"query"}\n`, "h.jsonl"), { message: /^h\.jsonl:2: type: expected one of "meta", "invoke", "complete", "apply", "final", found nothing$/ });
 });
 
 t.test("readHistory accepts an out directory holding history.jsonl, or the file itself", async (t) => {
@@ -342,4 +344,98 @@ t.test("readHistory accepts an out directory holding history.jsonl, or the file 
   t.same(await readHistory(dir), records);
   t.same(await readHistory(join(dir, "history.jsonl")), records);
   await t.rejects(readHistory(join(dir, "nope")), { message: /cannot read it \(ENOENT\)/ });
+});
+
+t.test("the summary counts anomalies apart from violations, so violations are fatal ones only", async (t) => {
+  const h = cluster([1, 2], 40000, ["mw"]);
+  h.deposit("c1", 1, 10000);
+  h.query("c1", 2); // misses its own deposit: RYW was off
+  const r = check(t, h.sync());
+  t.equal(r.ok, true);
+  t.same(r.counts, { violations: 0, anomalies: 1, findings: 0 });
+  t.match(r.summary.find((s) => s.rule === "RYW"), { mode: "off", checked: 1, violations: 0, anomalies: 1, findings: 0, judged: "all" });
+  t.ok(r.summary.every((s) => s.violations === 0), "no rule counts a violation");
+  const json = reportJson(r);
+  t.same(json.violations, [], "the JSON's violations hold fatal ones only");
+  t.same(json.anomalies.map((v) => v.rule), ["RYW"]);
+  t.equal(json.verdict, "ok");
+});
+
+t.test("an overdraft explained by concurrent withdrawals is counted as a finding, not a violation", async (t) => {
+  const h = cluster([1, 2], 10000);
+  h.withdraw("c1", 1, 10000);
+  h.withdraw("c2", 2, 10000);
+  const r = check(t, h.sync());
+  t.match(r.summary.find((s) => s.rule === "overdraft"), { violations: 0, anomalies: 0, findings: 1 });
+  t.same(reportJson(r).findings.map((v) => v.rule), ["overdraft"]);
+});
+
+t.test("a history without final records is incomplete, not failed: convergence is skipped", async (t) => {
+  const h = cluster([1, 2], 40000, ["mw", "ryw", "mr", "wfr"]);
+  h.deposit("c1", 1, 10000); // the run stopped before branch 2 applied it
+  h.query("c1", 1);
+  const r = check(t, h.records({ finals: false }));
+  t.same(found(r), [], "nothing is blamed on the branches");
+  t.equal(r.ok, true);
+  t.equal(r.verdict, "incomplete");
+  t.same(r.incomplete, { reason: "the run was cut short: no final state of branches 1, 2", branchesWithoutFinal: [1, 2], opsWithoutCompletion: 0 });
+  t.match(r.summary.find((s) => s.rule === "convergence"), { judged: "skipped", checked: 0, note: "needs the final state of every branch" });
+  t.match(r.summary.find((s) => s.rule === "exactly-once"), { judged: "partly", note: /need the final state of every branch/ });
+  t.match(r.summary.find((s) => s.rule === "RYW"), { judged: "all", checked: 1 });
+  const text = formatReport(r);
+  t.match(text, /^incomplete: the run was cut short: no final state of branches 1, 2; judged only what it holds/m);
+  t.match(text, /^convergence\s+always\s+skipped\s+-\s+-\s+-$/m);
+  t.match(text, /^ {2}convergence: skipped: needs the final state of every branch$/m);
+  t.match(text, /verdict: INCOMPLETE, no violations in what the incomplete history holds; convergence not judged\n$/);
+});
+
+t.test("an invocation without completion makes the history incomplete and counts as an unknown outcome", async (t) => {
+  const h = cluster([1, 2], 40000);
+  h.deposit("c1", 1, 10000, { status: "info", applied: true });
+  const records = h.sync().records().filter((r) => !(r.type === "complete" && r.op === 1));
+  const r = check(t, records);
+  t.equal(r.verdict, "incomplete");
+  t.same(r.incomplete, { reason: "the run was cut short: 1 operation invoked without completion", branchesWithoutFinal: [], opsWithoutCompletion: 1 });
+  t.same(found(r), [], "the applied write is matched to the operation of unknown outcome");
+  t.ok(r.summary.every((s) => s.judged === "all"), "with every final state there, every rule is judged in full");
+});
+
+t.test("an incomplete history still fails on a violation it holds", async (t) => {
+  const h = cluster([1, 2], 40000, ["ryw"]);
+  h.deposit("c1", 1, 10000);
+  h.query("c1", 2); // a stale read with RYW on
+  const r = check(t, h.records({ finals: false }));
+  t.equal(r.verdict, "failed");
+  t.same(found(r, "RYW"), ["RYW violation c1 2 1,2"]);
+  t.match(formatReport(r), /verdict: FAILED, 2 violations in what the incomplete history holds \(RYW 1, bounds 1\)\n$/);
+});
+
+t.test("a cut-short history's reads of writes whose records were lost are not blamed on the branch", async (t) => {
+  const h = cluster([1, 2], 40000);
+  h.deposit("c0", 1, 10000);
+  h.apply(2, "1.1");
+  h.query("c1", 2);
+  // The deposit's completion and every apply record were still in a buffer when the run was killed.
+  const records = h.records({ finals: false }).filter((r) => r.type !== "apply" && !(r.type === "complete" && r.op === 1));
+  const r = check(t, records);
+  t.equal(r.verdict, "incomplete");
+  t.same(found(r, "balance"), []);
+  t.match(r.summary.find((s) => s.rule === "balance"), { judged: "partly", note: "1 returned balance name writes whose records the run did not get to write" });
+});
+
+t.test("a completion that contradicts its invocation is refused as malformed", async (t) => {
+  const h = cluster([1, 2], 40000);
+  h.deposit("c1", 1, 10000);
+  const records = h.sync().records().map((r) => (r.type === "complete" ? { ...r, kind: "query" as const } : r));
+  t.throws(() => checkHistory(records), new HistoryError(`complete.kind: expected "deposit" (as operation #1 was invoked), found "query"`));
+  t.throws(() => checkHistory([...h.records(), h.records()[1] as HistoryRecord]), { message: "operation #1 is invoked twice" });
+});
+
+t.test("a file's malformed records are named by file and line", async (t) => {
+  const h = cluster([1, 2], 40000);
+  h.deposit("c1", 1, 10000);
+  const records = h.sync().records();
+  const completion = records.find((r) => r.type === "complete");
+  const dir = t.testdir({ "history.jsonl": [...records, completion].map((r) => JSON.stringify(r)).join("\n") + "\n" });
+  await t.rejects(checkHistoryFile(dir), { name: "HistoryError", message: `${join(dir, "history.jsonl")}:${records.length + 1}: operation #1 completes twice` });
 });

@@ -32,6 +32,7 @@ export function checkOverdraft(m: HistoryModel): RuleResult {
   const culprits = (inState: (id: string) => boolean): Approved[] =>
     approved.filter((w) => inState(w.writeId) && partnersOf(w).some((p) => inState(p.writeId)));
 
+  let unackedWithdrawals: string[] | undefined;
   const findings: Finding[] = [];
   let checked = 0;
   const report = (what: string, state: Vector, where: Omit<Finding, "message">) => {
@@ -39,7 +40,8 @@ export function checkOverdraft(m: HistoryModel): RuleResult {
     // A withdrawal in the state whose outcome the customer never learned (an
     // unknown outcome) may have been approved concurrently with anything: it
     // cannot be ruled out, so it explains the overdraft as well.
-    const unacknowledged = [...m.effects].filter(([id, e]) => e.kind === "withdraw" && !m.acked.has(id) && contains(state, id)).map(([id]) => id);
+    unackedWithdrawals ??= [...m.effects].filter(([id, e]) => e.kind === "withdraw" && !m.acked.has(id)).map(([id]) => id);
+    const unacknowledged = unackedWithdrawals.filter((id) => contains(state, id));
     if (involved.length === 0 && unacknowledged.length > 0) {
       findings.push({
         ...where,

@@ -12,46 +12,31 @@
 // MR:  the read's witness holds the witness of every earlier read of the session.
 
 import type { Finding, RuleResult } from "../findings.js";
-import { describeOp, describeRead, describeWrite, listWithMore } from "./words.js";
-import {
-  isAckedWrite,
-  isRead,
-  sessionSteps,
-  type AckedWrite,
-  type HistoryModel,
-  type ReadOp,
-} from "./model.js";
-import { contains, covers, formatRanges, join, missingRanges, parseWriteId, type Vector } from "./vv.js";
+import { describeOp, describeRead, describeWrite, listWithMore, OPS_LIMIT } from "./words.js";
+import { forEachStep, isAckedWrite, isRead, type HistoryModel, type Op, type ReadOp } from "./model.js";
+import { OwedWrites, ReadFrontier } from "./frontiers.js";
+import { covers, formatRanges, missingRanges } from "./vv.js";
 
 export function checkRyw(m: HistoryModel): RuleResult {
   let checked = 0;
   const findings: Finding[] = [];
   for (const [session, list] of m.sessions) {
-    const writes: AckedWrite[] = [];
-    // Max seq per origin over the session's writes: witnesses are down-closed
-    // per origin, so covering these maxima covers every one of the writes.
-    let owed: Vector = {};
-    for (const { op, done } of sessionSteps(list)) {
-      for (const d of done) {
-        if (!isAckedWrite(d)) continue;
-        writes.push(d);
-        const w = parseWriteId(d.writeId);
-        if (w !== undefined) owed = join(owed, { [w.origin]: w.seq });
-      }
-      if (!isRead(op)) continue;
+    const owed = new OwedWrites();
+    forEachStep(list, (d) => isAckedWrite(d) && owed.add(d), (op: Op) => {
+      if (!isRead(op)) return;
       checked++;
-      if (covers(op.witness, owed)) continue;
-      const missing = writes.filter((w) => !contains(op.witness, w.writeId));
-      const words = missing.map((w) => describeWrite(m, w.writeId));
+      if (covers(op.witness, owed.vector)) return;
+      const missing = owed.missing(op.witness, OPS_LIMIT);
+      const words = missing.sample.map((w) => describeWrite(m, w.writeId));
       findings.push({
         session,
         branch: op.branch,
-        ops: [...missing.map((w) => w.op), op.op],
+        ops: [...missing.sample.map((w) => w.op), op.op],
         message:
           `session ${session}: ${describeRead(op)} but did not reflect the session's earlier ` +
-          `${listWithMore(words)}; Read Your Writes requires every read to reflect the session's earlier writes`,
+          `${listWithMore(words, undefined, missing.count)}; Read Your Writes requires every read to reflect the session's earlier writes`,
       });
-    }
+    });
   }
   return { rule: "RYW", checked, findings };
 }
@@ -60,22 +45,23 @@ export function checkMr(m: HistoryModel): RuleResult {
   let checked = 0;
   const findings: Finding[] = [];
   for (const [session, list] of m.sessions) {
-    const reads: ReadOp[] = [];
-    let seen: Vector = {};
-    for (const { op, done } of sessionSteps(list)) {
-      for (const d of done) {
-        if (!isRead(d)) continue;
-        reads.push(d);
-        seen = join(seen, d.witness);
-      }
-      if (!isRead(op)) continue;
+    // First without naming who saw what (that costs memory per read), then again for the sessions that broke it.
+    const seen = new ReadFrontier(false);
+    const broken = new Set<number>();
+    forEachStep(list, (d) => isRead(d) && seen.add(d), (op, step) => {
+      if (!isRead(op)) return;
       checked++;
-      if (covers(op.witness, seen)) continue;
-      const missing = missingRanges(op.witness, seen);
+      if (!covers(op.witness, seen.vector)) broken.add(step);
+    });
+    if (broken.size === 0) continue;
+    const named = new ReadFrontier(true);
+    forEachStep(list, (d) => isRead(d) && named.add(d), (op, step) => {
+      if (!broken.has(step) || !isRead(op)) return;
+      const missing = missingRanges(op.witness, named.vector);
       // Name, per origin, the first earlier read that saw past this read.
       const earlier = new Set<ReadOp>();
       for (const range of missing) {
-        const first = reads.find((r) => (r.witness[range.origin] ?? 0) >= range.from);
+        const first = named.firstReaderOf(range.origin, range.from);
         if (first !== undefined) earlier.add(first);
       }
       const whoSaw = [...earlier].map((r) => describeOp(r));
@@ -88,7 +74,7 @@ export function checkMr(m: HistoryModel): RuleResult {
           `which the session's earlier ${listWithMore(whoSaw)} had already seen; ` +
           `Monotonic Reads requires each read to reflect everything the session's earlier reads reflected`,
       });
-    }
+    });
   }
   return { rule: "MR", checked, findings };
 }

@@ -18,12 +18,16 @@
 
 import type { Finding, RuleResult } from "../findings.js";
 import { isAckedWrite, type AckedWrite, type HistoryModel, type Op } from "./model.js";
-import { describeVector, missingRanges, parseWriteId, sameVector, vectorOf, idsIn } from "./vv.js";
+import { ackedMask, branchView, writeTable, type BranchView } from "./apply-index.js";
+import { describeVector, missingRanges, sameVector, idsIn, type Vector } from "./vv.js";
 import { describeOp, describeWrite, listWithMore, money } from "./words.js";
 
 const OPS_LIMIT = 20;
 
 export function checkConvergence(m: HistoryModel): RuleResult {
+  if (m.incomplete !== undefined && m.incomplete.branchesWithoutFinal.length > 0) {
+    return { rule: "convergence", checked: 0, findings: [], skipped: "needs the final state of every branch" };
+  }
   const findings: Finding[] = [];
   const finals = m.branches.map((b) => m.finals.get(b));
   for (const b of m.branches) {
@@ -50,43 +54,110 @@ export function checkConvergence(m: HistoryModel): RuleResult {
 }
 
 export function checkExactlyOnce(m: HistoryModel): RuleResult {
+  // A run cut short before quiescence had writes still on their way: "applied
+  // at every branch" and "the final state matches" cannot be asked of it.
+  const cutShort = m.incomplete !== undefined && m.incomplete.branchesWithoutFinal.length > 0;
   const findings: Finding[] = [];
-  const counts = new Map<number, Map<string, number>>();
-  for (const [b, writes] of m.applied) {
-    const c = new Map<string, number>();
-    for (const w of writes) c.set(w.id, (c.get(w.id) ?? 0) + 1);
-    counts.set(b, c);
-  }
 
   const byId = new Map<string, AckedWrite[]>();
   for (const op of m.ops) {
-    if (isAckedWrite(op)) byId.set(op.writeId, [...(byId.get(op.writeId) ?? []), op]);
+    if (!isAckedWrite(op)) continue;
+    const list = byId.get(op.writeId);
+    if (list === undefined) byId.set(op.writeId, [op]);
+    else list.push(op);
   }
   for (const [id, ops] of byId) {
     if (ops.length < 2) continue;
     findings.push({
-      ops: ops.map((o) => o.op),
+      ops: ops.slice(0, OPS_LIMIT).map((o) => o.op),
       message: `write id ${id} was given to ${listWithMore(ops.map(describeOp))}; each write must get its own id`,
     });
   }
 
-  for (const [id, op] of m.acked) {
-    const never = m.branches.filter((b) => (counts.get(b)?.get(id) ?? 0) === 0);
-    const twice = m.branches.filter((b) => (counts.get(b)?.get(id) ?? 0) > 1);
+  // One branch at a time: how often it applied each id, its order, its final state.
+  const ackedIdx = new Int32Array(m.acked.size);
+  m.acked.forEachIndexed((_op, i, k) => (ackedIdx[k] = i));
+  const isAcked = ackedMask(m);
+  const never = new Map<number, number[]>();
+  const twice = new Map<number, Array<{ branch: number; n: number }>>();
+  const repeated: Finding[] = [];
+  const orderAndFinals: Finding[] = [];
+  const unacked = new Map<string, number[]>();
+  const table = writeTable(m);
+  let view: BranchView | undefined;
+  for (const b of m.branches) {
+    view = branchView(m, b, view);
+    for (let k = 0; k < ackedIdx.length; k++) {
+      const i = ackedIdx[k] ?? -1;
+      const n = i < 0 ? 0 : (view.count[i] ?? 0);
+      if (n === 1) continue;
+      if (n === 0 && !cutShort) (never.get(k) ?? never.set(k, []).get(k))?.push(b);
+      if (n > 1) (twice.get(k) ?? twice.set(k, []).get(k))?.push({ branch: b, n });
+    }
+    const order = m.applied.get(b)?.view() ?? new Int32Array(0);
+    const last = new Map<string, number>();
+    const vector: Vector = {};
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k] ?? 0;
+      const first = view.pos[i] === k;
+      if (first && isAcked[i] !== 1) {
+        const id = m.writeIds[i] ?? "";
+        const where = unacked.get(id);
+        if (where === undefined) unacked.set(id, [b]);
+        else where.push(b);
+        const n = view.count[i] ?? 0;
+        if (n > 1) repeated.push({ branch: b, ops: [], message: `branch ${b} applied ${describeWrite(m, id)} ${n} times; a write must be applied once` });
+      }
+      const origin = table.originOf[i];
+      const seq = table.seqOf[i] ?? NaN;
+      if (origin === undefined) {
+        orderAndFinals.push({ branch: b, ops: [], message: `branch ${b} applied a write with the malformed id "${m.writeIds[i]}"; ids are <origin>.<seq>` });
+        continue;
+      }
+      if ((vector[origin] ?? 0) < seq) vector[origin] = seq;
+      const prev = last.get(origin) ?? 0;
+      if (seq <= prev) continue; // a duplicate, reported above
+      if (seq !== prev + 1) {
+        const id = m.writeIds[i] ?? "";
+        const op = m.acked.get(id)?.op;
+        orderAndFinals.push({
+          branch: b,
+          ops: op === undefined ? [] : [op],
+          message:
+            `branch ${b} applied ${describeWrite(m, id)} before ${origin}.${prev + 1}; every branch must ` +
+            `apply each origin's writes in sequence order (version vectors rely on it)`,
+        });
+      }
+      last.set(origin, seq);
+    }
+    const f = m.finals.get(b);
+    if (f === undefined || sameVector(vector, f.applied)) continue;
+    orderAndFinals.push({
+      branch: b,
+      ops: [],
+      message:
+        `branch ${b}'s final record says it applied ${describeVector(f.applied)}, but its apply records show ` +
+        `${describeVector(vector)}; the final state must match what the branch applied`,
+    });
+  }
+
+  m.acked.forEachIndexed((op, i, k) => {
+    const id = m.writeIds[i] ?? "";
+    const nev = never.get(k) ?? [];
+    const tw = twice.get(k) ?? [];
+    if (nev.length + tw.length === 0) return;
     const parts: string[] = [];
-    if (never.length > 0) parts.push(`${branchList(never)} never applied it`);
-    for (const b of twice) parts.push(`branch ${b} applied it ${counts.get(b)?.get(id)} times`);
-    if (parts.length === 0) continue;
+    if (nev.length > 0) parts.push(`${branchList(nev)} never applied it`);
+    for (const t of tw) parts.push(`branch ${t.branch} applied it ${t.n} times`);
     const f: Finding = {
       ops: [op.op],
       message: `${describeWrite(m, id)} was acknowledged, but ${parts.join(" and ")}; every acknowledged write must be applied exactly once at every branch`,
     };
-    if (never.length + twice.length === 1) f.branch = never[0] ?? twice[0];
+    if (nev.length + tw.length === 1) f.branch = nev[0] ?? tw[0]?.branch;
     findings.push(f);
-  }
+  });
 
-  const unissued = unmatchedIds(m);
-  for (const [id, branches] of unissued) {
+  for (const [id, branches] of unmatchedIds(m, unacked)) {
     const e = m.effects.get(id);
     const what = e === undefined ? `write ${id}` : `${e.kind} ${id} of ${money(e.amountCents)}`;
     findings.push({
@@ -96,118 +167,71 @@ export function checkExactlyOnce(m: HistoryModel): RuleResult {
         `and no operation of unknown outcome sent to its origin matches it`,
     });
   }
-  for (const [b, c] of counts) {
-    for (const [id, n] of c) {
-      if (n > 1 && !m.acked.has(id)) {
-        findings.push({ branch: b, ops: [], message: `branch ${b} applied ${describeWrite(m, id)} ${n} times; a write must be applied once` });
-      }
-    }
-  }
-
-  findings.push(...effectConflicts(m), ...orderAndFinals(m));
-  const ids = new Set([...m.acked.keys(), ...[...counts.values()].flatMap((c) => [...c.keys()])]);
-  return { rule: "exactly-once", checked: ids.size, findings };
+  // Not push(...list): these lists are unbounded, and a spread of that many arguments overflows the stack.
+  for (const list of [repeated, effectConflicts(m), orderAndFinals]) for (const f of list) findings.push(f);
+  const result: RuleResult = { rule: "exactly-once", checked: m.writeIds.length, findings };
+  if (cutShort) result.partial = "every acknowledged write applied at every branch, and final states matching the apply records, need the final state of every branch";
+  return result;
 }
 
 function branchList(bs: number[]): string {
   return bs.length === 1 ? `branch ${bs[0]}` : `branches ${bs.join(", ")}`;
 }
 
-/** Applied ids nobody acknowledged and no "info" write at their origin accounts for, with where they were applied. */
-function unmatchedIds(m: HistoryModel): Map<string, number[]> {
-  const where = new Map<string, number[]>();
-  for (const [b, writes] of m.applied) {
-    for (const w of writes) {
-      if (m.acked.has(w.id)) continue;
-      const list = where.get(w.id) ?? [];
-      if (!list.includes(b)) list.push(b);
-      where.set(w.id, list);
-    }
+/**
+ * Applied ids nobody acknowledged that no "info" write at their origin
+ * accounts for, with where they were applied. Each "info" operation accounts
+ * for one id: ids in seq order take the first unused operation of the same
+ * origin, kind and amount.
+ */
+function unmatchedIds(m: HistoryModel, where: Map<string, number[]>): Map<string, number[]> {
+  const candidates = new Map<string, Op[]>();
+  for (const o of m.ops) {
+    if (o.status !== "info" || o.kind === "query") continue;
+    const key = `${o.branch}|${o.kind}|${o.amountCents}`;
+    const list = candidates.get(key);
+    if (list === undefined) candidates.set(key, [o]);
+    else list.push(o);
   }
-  const candidates: Op[] = m.ops.filter((o) => o.status === "info" && o.kind !== "query");
-  const used = new Set<Op>();
-  const ordered = [...where.keys()].sort((a, b) => (parseWriteId(a)?.seq ?? 0) - (parseWriteId(b)?.seq ?? 0));
+  const used = new Map<string, number>();
+  const table = writeTable(m);
+  const seqOf = (id: string) => table.seqOf[m.writeIndex.get(id) ?? -1] ?? 0;
+  const ordered = [...where.keys()].sort((a, b) => (seqOf(a) || 0) - (seqOf(b) || 0));
   const out = new Map<string, number[]>();
   for (const id of ordered) {
-    const w = parseWriteId(id);
+    const origin = table.originOf[m.writeIndex.get(id) ?? -1];
     const e = m.effects.get(id);
-    const match = candidates.find(
-      (o) =>
-        !used.has(o) &&
-        w !== undefined &&
-        String(o.branch) === w.origin &&
-        e !== undefined &&
-        o.kind === e.kind &&
-        o.amountCents === e.amountCents,
-    );
-    if (match === undefined) out.set(id, where.get(id) ?? []);
-    else used.add(match);
+    const key = `${origin}|${e?.kind}|${e?.amountCents}`;
+    const n = used.get(key) ?? 0;
+    if (origin !== undefined && e !== undefined && n < (candidates.get(key)?.length ?? 0)) used.set(key, n + 1);
+    else out.set(id, where.get(id) ?? []);
   }
   return out;
 }
 
+/** An id must mean one effect: the acknowledged operation and every apply record agree. */
 function effectConflicts(m: HistoryModel): Finding[] {
   const out: Finding[] = [];
-  const seen = new Map<string, { kind: string; amountCents: number; where: string }>();
-  const sources: Array<{ id: string; kind: string; amountCents: number; where: string; op?: number }> = [];
-  for (const [id, op] of m.acked) sources.push({ id, kind: op.kind, amountCents: op.amountCents, where: `acknowledged as ${describeOp(op)}`, op: op.op });
-  for (const [b, writes] of m.applied) {
-    for (const w of writes) sources.push({ id: w.id, kind: w.kind, amountCents: w.amountCents, where: `applied at branch ${b}` });
-  }
-  const reported = new Set<string>();
-  for (const s of sources) {
-    const first = seen.get(s.id);
-    if (first === undefined) {
-      seen.set(s.id, s);
-      continue;
-    }
-    if ((first.kind === s.kind && first.amountCents === s.amountCents) || reported.has(s.id)) continue;
-    reported.add(s.id);
-    const ackOp = m.acked.get(s.id)?.op;
+  const what = (e: { kind: string; amountCents: number }) => `${e.kind} of ${money(e.amountCents)}`;
+  for (const [id, op] of m.acked) {
+    const other = m.variants.get(id)?.find((v) => v.kind !== op.kind || v.amountCents !== op.amountCents);
+    if (other === undefined) continue;
     out.push({
-      ops: ackOp === undefined ? [] : [ackOp],
+      ops: [op.op],
       message:
-        `write ${s.id} was ${first.where} (${first.kind} of ${money(first.amountCents)}) but ${s.where} as ` +
-        `${s.kind} of ${money(s.amountCents)}; a write id must mean the same effect everywhere`,
+        `write ${id} was acknowledged as ${describeOp(op)} (${what(op)}) but applied at branch ${other.branch} as ` +
+        `${what(other)}; a write id must mean the same effect everywhere`,
     });
   }
-  return out;
-}
-
-function orderAndFinals(m: HistoryModel): Finding[] {
-  const out: Finding[] = [];
-  for (const b of m.branches) {
-    const writes = m.applied.get(b) ?? [];
-    const last = new Map<string, number>();
-    for (const w of writes) {
-      const id = parseWriteId(w.id);
-      if (id === undefined) {
-        out.push({ branch: b, ops: [], message: `branch ${b} applied a write with the malformed id "${w.id}"; ids are <origin>.<seq>` });
-        continue;
-      }
-      const prev = last.get(id.origin) ?? 0;
-      if (id.seq <= prev) continue; // a duplicate, reported above
-      if (id.seq !== prev + 1) {
-        out.push({
-          branch: b,
-          ops: m.acked.has(w.id) ? [m.acked.get(w.id)?.op ?? 0] : [],
-          message:
-            `branch ${b} applied ${describeWrite(m, w.id)} before ${id.origin}.${prev + 1}; every branch must ` +
-            `apply each origin's writes in sequence order (version vectors rely on it)`,
-        });
-      }
-      last.set(id.origin, Math.max(prev, id.seq));
-    }
-    const f = m.finals.get(b);
-    if (f === undefined) continue;
-    const { vector } = vectorOf(writes.map((w) => w.id).filter((id) => parseWriteId(id) !== undefined));
-    if (sameVector(vector, f.applied)) continue;
+  for (const [id, variants] of m.variants) {
+    if (m.acked.has(id)) continue;
+    const [first, other] = variants;
+    if (first === undefined || other === undefined) continue;
     out.push({
-      branch: b,
       ops: [],
       message:
-        `branch ${b}'s final record says it applied ${describeVector(f.applied)}, but its apply records show ` +
-        `${describeVector(vector)}; the final state must match what the branch applied`,
+        `write ${id} was applied at branch ${first.branch} (${what(first)}) but applied at branch ${other.branch} as ` +
+        `${what(other)}; a write id must mean the same effect everywhere`,
     });
   }
   return out;

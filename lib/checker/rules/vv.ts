@@ -35,8 +35,9 @@ export function contains(v: Vector, id: string): boolean {
 
 /** a ⊇ b */
 export function covers(a: Vector, b: Vector): boolean {
-  for (const [origin, n] of Object.entries(b)) {
-    if ((a[origin] ?? 0) < n) return false;
+  // for-in, not Object.entries: called for every read, and entries builds an array per origin.
+  for (const origin in b) {
+    if ((a[origin] ?? 0) < (b[origin] ?? 0)) return false;
   }
   return true;
 }
@@ -107,7 +108,9 @@ export function vectorOf(ids: Iterable<string>): { vector: Vector; exact: boolea
   const vector: Vector = {};
   let exact = true;
   for (const [origin, s] of seqs) {
-    const max = Math.max(...s);
+    // A loop, not Math.max(...s): a spread of 125k+ arguments overflows the stack.
+    let max = 0;
+    for (const n of s) if (n > max) max = n;
     vector[origin] = max;
     if (s.size !== max) exact = false;
   }

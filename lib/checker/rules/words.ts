@@ -26,9 +26,14 @@ export function describeWrite(m: HistoryModel, id: string): string {
 /** How many items a message lists before it says "and N more". */
 export const LIST_LIMIT = 5;
 
-export function listWithMore(items: string[], limit = LIST_LIMIT): string {
-  if (items.length <= limit) return items.join(", ");
-  return `${items.slice(0, limit).join(", ")} and ${items.length - limit} more`;
+/** How many operations a finding names at most (a message still counts them all). */
+export const OPS_LIMIT = 20;
+
+/** "a, b, c and 7 more"; `total` counts items that were not even gathered (default: items.length). */
+export function listWithMore(items: string[], limit = LIST_LIMIT, total = items.length): string {
+  if (total <= limit && items.length <= limit) return items.join(", ");
+  const shown = items.slice(0, limit);
+  return `${shown.join(", ")} and ${total - shown.length} more`;
 }
 
 /** "query #7 at branch 2 returned 0", "withdraw #6 of 400 at branch 2 was refused (balance 0)". */

@@ -16,56 +16,29 @@
 //      (b) likewise a refused withdraw was decided at a branch holding them.
 
 import type { Finding, RuleResult } from "../findings.js";
-import {
-  isAckedWrite,
-  isRead,
-  sessionSteps,
-  type AckedWrite,
-  type HistoryModel,
-  type Op,
-  type ReadOp,
-} from "./model.js";
-import { contains, covers, idsIn, join, missingRanges, parseWriteId, type Vector } from "./vv.js";
-import { describeOp, describeRead, describeWrite, listWithMore } from "./words.js";
-
-interface BranchIndex {
-  /** Where each id was first applied. */
-  pos: Map<string, number>;
-  /** For each id, the per-origin contiguous prefix this branch had applied just before it. */
-  before: Map<string, Vector>;
-}
+import { forEachStep, isAckedWrite, isRead, type AckedWrite, type HistoryModel, type Op, type ReadOp } from "./model.js";
+import { branchView, indexOf, NEVER, prefixCompleteAt, writeTable, type BranchView } from "./apply-index.js";
+import { IntList } from "./int-list.js";
+import { OwedWrites, ReadFrontier } from "./frontiers.js";
+import { covers, idsIn, missingRanges, type Vector } from "./vv.js";
+import { describeOp, describeRead, describeWrite, listWithMore, OPS_LIMIT } from "./words.js";
 
 /** Ids to enumerate at most when confirming what a branch lacked. */
 const ENUMERATE_LIMIT = 1_000;
 
-const indexCache = new WeakMap<HistoryModel, Map<number, BranchIndex>>();
+/** Findings gathered branch by branch, then put in session order: (session, step, branch). */
+type Keyed = { key: number[]; finding: Finding };
 
-function indexBranches(m: HistoryModel): Map<number, BranchIndex> {
-  const cached = indexCache.get(m);
-  if (cached !== undefined) return cached;
-  const out = new Map<number, BranchIndex>();
-  indexCache.set(m, out);
-  for (const [branch, writes] of m.applied) {
-    const pos = new Map<string, number>();
-    const before = new Map<string, Vector>();
-    const seen = new Map<string, Set<number>>();
-    const prefix: Vector = {};
-    writes.forEach((w, i) => {
-      if (pos.has(w.id)) return;
-      pos.set(w.id, i);
-      before.set(w.id, { ...prefix });
-      const id = parseWriteId(w.id);
-      if (id === undefined) return;
-      let s = seen.get(id.origin);
-      if (s === undefined) seen.set(id.origin, (s = new Set()));
-      s.add(id.seq);
-      let n = prefix[id.origin] ?? 0;
-      while (s.has(n + 1)) n++;
-      prefix[id.origin] = n;
-    });
-    out.set(branch, { pos, before });
-  }
-  return out;
+function inOrder(keyed: Keyed[]): Finding[] {
+  return keyed
+    .sort((a, b) => {
+      for (let i = 0; i < Math.max(a.key.length, b.key.length); i++) {
+        const d = (a.key[i] ?? 0) - (b.key[i] ?? 0);
+        if (d !== 0) return d;
+      }
+      return 0;
+    })
+    .map((k) => k.finding);
 }
 
 function isRefusedWithdraw(op: Op): op is ReadOp {
@@ -73,20 +46,28 @@ function isRefusedWithdraw(op: Op): op is ReadOp {
 }
 
 export function checkMw(m: HistoryModel): RuleResult {
-  const index = indexBranches(m);
-  const findings: Finding[] = [];
+  const keyed: Keyed[] = [];
   let checked = 0;
   const rule = "Monotonic Writes requires every branch to apply a session's writes in the order the session made them";
-  for (const [session, list] of m.sessions) {
+  const sessions = [...m.sessions].map(([session, list]) => {
     const writes = list.filter(isAckedWrite);
-    for (const branch of m.branches) {
-      const pos = index.get(branch)?.pos;
+    return { session, writes, idxs: Int32Array.from(writes, (w) => m.writeIndex.get(w.writeId) ?? -1) };
+  });
+  // (a) one branch at a time: where it applied each write of each session.
+  let view: BranchView | undefined;
+  for (const [bi, branch] of m.branches.entries()) {
+    view = branchView(m, branch, view);
+    const pos = view.pos;
+    for (const [si, { session, writes, idxs }] of sessions.entries()) {
       let firstMissing: AckedWrite | undefined;
       let latest: { w: AckedWrite; at: number } | undefined;
-      for (const w of writes) {
+      for (let step = 0; step < writes.length; step++) {
+        const w = writes[step];
+        const idx = idxs[step] ?? -1;
+        if (w === undefined) continue;
         checked++;
-        const at = pos?.get(w.writeId);
-        if (at === undefined) {
+        const at = idx < 0 ? NEVER : (pos[idx] ?? NEVER);
+        if (at === NEVER) {
           firstMissing ??= w;
           continue;
         }
@@ -96,103 +77,236 @@ export function checkMw(m: HistoryModel): RuleResult {
           continue;
         }
         const how = firstMissing !== undefined ? "but never" : "before";
-        findings.push({
-          session,
-          branch,
-          ops: [earlier.op, w.op],
-          message:
-            `session ${session}: branch ${branch} applied ${describeWrite(m, w.writeId)} ${how} the session's ` +
-            `earlier ${describeWrite(m, earlier.writeId)}; ${rule}`,
+        keyed.push({
+          key: [si, 0, bi, step],
+          finding: {
+            session,
+            branch,
+            ops: [earlier.op, w.op],
+            message:
+              `session ${session}: branch ${branch} applied ${describeWrite(m, w.writeId)} ${how} the session's ` +
+              `earlier ${describeWrite(m, earlier.writeId)}; ${rule}`,
+          },
         });
       }
     }
-    // (b) refused withdraws
-    const done: AckedWrite[] = [];
-    let owed: Vector = {};
-    for (const step of sessionSteps(list)) {
-      for (const d of step.done) {
-        if (!isAckedWrite(d)) continue;
-        done.push(d);
-        const id = parseWriteId(d.writeId);
-        if (id !== undefined) owed = join(owed, { [id.origin]: id.seq });
-      }
-      const op = step.op;
-      if (!isRefusedWithdraw(op)) continue;
-      checked++;
-      if (covers(op.witness, owed)) continue;
-      const missing = done.filter((w) => !contains(op.witness, w.writeId));
-      findings.push({
-        session,
-        branch: op.branch,
-        ops: [...missing.map((w) => w.op), op.op],
-        message:
-          `session ${session}: ${describeRead(op)} at a branch that had not applied the session's earlier ` +
-          `${listWithMore(missing.map((w) => describeWrite(m, w.writeId)))}; Monotonic Writes requires a branch ` +
-          `to have applied the session's earlier writes before it decides a new one`,
-      });
-    }
   }
-  return { rule: "MW", checked, findings };
+  // (b) refused withdraws
+  for (const [si, [session, list]] of [...m.sessions].entries()) {
+    const owed = new OwedWrites();
+    forEachStep(list, (d) => isAckedWrite(d) && owed.add(d), (op, step) => {
+      if (!isRefusedWithdraw(op)) return;
+      checked++;
+      if (covers(op.witness, owed.vector)) return;
+      const missing = owed.missing(op.witness, OPS_LIMIT);
+      keyed.push({
+        key: [si, 1, step],
+        finding: {
+          session,
+          branch: op.branch,
+          ops: [...missing.sample.map((w) => w.op), op.op],
+          message:
+            `session ${session}: ${describeRead(op)} at a branch that had not applied the session's earlier ` +
+            `${listWithMore(missing.sample.map((w) => describeWrite(m, w.writeId)), undefined, missing.count)}; Monotonic Writes requires a branch ` +
+            `to have applied the session's earlier writes before it decides a new one`,
+        },
+      });
+    });
+  }
+  return { rule: "MW", checked, findings: inOrder(keyed) };
 }
 
 export function checkWfr(m: HistoryModel): RuleResult {
-  const index = indexBranches(m);
-  const findings: Finding[] = [];
+  const keyed: Keyed[] = [];
   let checked = 0;
   const rule = "Writes Follow Reads requires every branch to apply a write only after the writes its session had read";
-  for (const [session, list] of m.sessions) {
-    const reads: ReadOp[] = [];
-    let readSet: Vector = {};
-    for (const { op, done } of sessionSteps(list)) {
-      for (const d of done) {
-        if (!isRead(d)) continue;
-        reads.push(d);
-        readSet = join(readSet, d.witness);
-      }
-      const whoRead = (ids: string[]) => {
-        const found = ids.map((id) => reads.find((r) => contains(r.witness, id)));
-        return [...new Set(found.filter((r): r is ReadOp => r !== undefined))];
-      };
+  const whoRead = (readers: ReadFrontier, ids: string[]) => {
+    const found = new Set<ReadOp>();
+    for (const id of ids) {
+      const [origin = "", seq = "0"] = id.split(".");
+      const r = readers.firstReaderOf(origin, Number(seq));
+      if (r !== undefined) found.add(r);
+    }
+    return [...found];
+  };
+  const table = writeTable(m);
+  const sessionList = [...m.sessions];
+
+  // Pass 1, per session: what each acknowledged write owes (its session's read
+  // set when it was invoked), in flat arrays: for each origin of the read set,
+  // the write index of its last id. Writes with no read between them share one
+  // range of the pool. Refused withdraws (b) are judged on the way.
+  const obWrites: AckedWrite[] = [];
+  const obIdx = new IntList();
+  const obSession = new IntList();
+  const obStep = new IntList();
+  const obStart = new IntList();
+  const obCount = new IntList();
+  const pool = new IntList();
+  /** Refused withdraws decided without what their session had read (named in pass 3). */
+  const refused: Array<{ si: number; step: number; op: ReadOp; lacking: string[] }> = [];
+  /** Read sets that name an id no record has (so no branch applied it), by obligation: kept whole for the messages. */
+  const unknownIds = new Map<number, Vector>();
+  for (const [si, [, list]] of sessionList.entries()) {
+    const readers = new ReadFrontier(false);
+    let shared: { version: number; start: number; count: number; unknown: Vector | undefined } | undefined;
+    forEachStep(list, (d) => isRead(d) && readers.add(d), (op, step) => {
       if (isAckedWrite(op)) {
-        for (const branch of m.branches) {
-          const bi = index.get(branch);
-          const at = bi?.pos.get(op.writeId);
-          const before = bi?.before.get(op.writeId);
-          if (bi === undefined || at === undefined || before === undefined) continue;
-          checked++;
-          if (covers(before, readSet)) continue;
-          const lacking = idsIn(missingRanges(before, readSet), ENUMERATE_LIMIT).filter((id) => {
-            const p = bi.pos.get(id);
-            return p === undefined || p > at;
-          });
-          if (lacking.length === 0) continue;
-          const readers = whoRead(lacking.slice(0, 5));
-          findings.push({
-            session,
-            branch,
-            ops: [...readers.map((r) => r.op), op.op],
-            message:
-              `session ${session}: branch ${branch} applied ${describeWrite(m, op.writeId)} without first applying ` +
-              `${listWithMore(lacking.map((id) => describeWrite(m, id)))}, which the session had read before it wrote ` +
-              `(${listWithMore(readers.map(describeOp))} saw it); ${rule}`,
-          });
+        const read = readers.vector;
+        if (shared?.version !== readers.version) {
+          shared = { version: readers.version, start: pool.length, count: 0, unknown: undefined };
+          for (const origin in read) {
+            const seq = read[origin] ?? 0;
+            if (seq <= 0) continue;
+            const i = indexOf(m, origin, seq);
+            if (i < 0) shared.unknown ??= { ...read };
+            pool.push(i);
+            shared.count++;
+          }
         }
+        if (shared.unknown !== undefined) unknownIds.set(obWrites.length, shared.unknown);
+        obWrites.push(op);
+        obIdx.push(m.writeIndex.get(op.writeId) ?? -1);
+        obSession.push(si);
+        obStep.push(step);
+        obStart.push(shared.start);
+        obCount.push(shared.count);
       } else if (isRefusedWithdraw(op)) {
         checked++;
-        if (covers(op.witness, readSet)) continue;
-        const lacking = idsIn(missingRanges(op.witness, readSet), ENUMERATE_LIMIT);
-        const readers = whoRead(lacking.slice(0, 5));
-        findings.push({
-          session,
-          branch: op.branch,
-          ops: [...readers.map((r) => r.op), op.op],
-          message:
-            `session ${session}: ${describeRead(op)} at a branch that had not applied ` +
-            `${listWithMore(lacking.map((id) => describeWrite(m, id)))}, which the session had read before ` +
-            `(${listWithMore(readers.map(describeOp))} saw it); ${rule} and to decide a write only after them`,
-        });
+        if (covers(op.witness, readers.vector)) return;
+        refused.push({ si, step, op, lacking: idsIn(missingRanges(op.witness, readers.vector), ENUMERATE_LIMIT) });
       }
+    });
+  }
+
+  // Pass 2, one branch at a time: was everything each write owes applied there before it?
+  const broken: Array<{ ob: number; bi: number; branch: number; lacking: string[] }> = [];
+  const vectorOf = (ob: number): Vector => {
+    const whole = unknownIds.get(ob);
+    if (whole !== undefined) return whole;
+    const v: Vector = {};
+    const start = obStart.at(ob);
+    for (let k = 0; k < obCount.at(ob); k++) {
+      const i = pool.at(start + k);
+      const origin = table.originOf[i];
+      if (origin !== undefined) v[origin] = table.seqOf[i] ?? 0;
+    }
+    return v;
+  };
+  const poolView = pool.view();
+  let view: BranchView | undefined;
+  let complete: Int32Array | undefined;
+  for (const [bi, branch] of m.branches.entries()) {
+    view = branchView(m, branch, view);
+    complete = prefixCompleteAt(m, view, complete);
+    for (let ob = 0; ob < obWrites.length; ob++) {
+      const idx = obIdx.at(ob);
+      const at = idx < 0 ? NEVER : (view.pos[idx] ?? NEVER);
+      if (at === NEVER) continue;
+      checked++;
+      let ok = true;
+      const start = obStart.at(ob);
+      const end = start + obCount.at(ob);
+      for (let k = start; k < end; k++) {
+        const i = poolView[k] ?? -1;
+        if (i < 0 || (complete[i] ?? NEVER) > at) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) continue;
+      const lacking = lackingBefore(m, view, complete, vectorOf(ob), at);
+      if (lacking.length > 0) broken.push({ ob, bi, branch, lacking });
     }
   }
-  return { rule: "WFR", checked, findings };
+
+  // Pass 3, only for the sessions that broke the rule: walk them again to name who read what.
+  type Named = { step: number; lacking: string[]; describe: (readBy: ReadOp[]) => Keyed };
+  const bySession = new Map<number, Named[]>();
+  const add = (si: number, x: Named) => {
+    const list = bySession.get(si);
+    if (list === undefined) bySession.set(si, [x]);
+    else list.push(x);
+  };
+  for (const x of refused) {
+    const session = sessionList[x.si]?.[0] ?? "";
+    add(x.si, {
+      step: x.step,
+      lacking: x.lacking,
+      describe: (readBy) => ({
+        key: [x.si, x.step, -1],
+        finding: {
+          session,
+          branch: x.op.branch,
+          ops: [...readBy.map((r) => r.op), x.op.op],
+          message:
+            `session ${session}: ${describeRead(x.op)} at a branch that had not applied ` +
+            `${listWithMore(x.lacking.map((id) => describeWrite(m, id)))}, which the session had read before ` +
+            `(${listWithMore(readBy.map(describeOp))} saw it); ${rule} and to decide a write only after them`,
+        },
+      }),
+    });
+  }
+  for (const x of broken) {
+    const si = obSession.at(x.ob);
+    const session = sessionList[si]?.[0] ?? "";
+    const w = obWrites[x.ob];
+    if (w === undefined) continue;
+    add(si, {
+      step: obStep.at(x.ob),
+      lacking: x.lacking,
+      describe: (readBy) => ({
+        key: [si, obStep.at(x.ob), x.bi],
+        finding: {
+          session,
+          branch: x.branch,
+          ops: [...readBy.map((r) => r.op), w.op],
+          message:
+            `session ${session}: branch ${x.branch} applied ${describeWrite(m, w.writeId)} without first applying ` +
+            `${listWithMore(x.lacking.map((id) => describeWrite(m, id)))}, which the session had read before it wrote ` +
+            `(${listWithMore(readBy.map(describeOp))} saw it); ${rule}`,
+        },
+      }),
+    });
+  }
+  for (const [si, list] of bySession) {
+    const atStep = new Map<number, Named[]>();
+    for (const x of list) {
+      const l = atStep.get(x.step);
+      if (l === undefined) atStep.set(x.step, [x]);
+      else l.push(x);
+    }
+    const readers = new ReadFrontier(true);
+    forEachStep(sessionList[si]?.[1] ?? [], (d) => isRead(d) && readers.add(d), (_op, step) => {
+      for (const x of atStep.get(step) ?? []) keyed.push(x.describe(whoRead(readers, x.lacking.slice(0, 5))));
+    });
+  }
+  return { rule: "WFR", checked, findings: inOrder(keyed) };
+}
+
+/**
+ * The ids of `read` that the branch had not applied before position `at` (at
+ * most ENUMERATE_LIMIT): from the first seq whose prefix was incomplete then
+ * (a binary search: `complete` only grows with seq) up to what was read.
+ */
+function lackingBefore(m: HistoryModel, view: BranchView, complete: Int32Array, read: Vector, at: number): string[] {
+  const out: string[] = [];
+  for (const origin of Object.keys(read)) {
+    const want = read[origin] ?? 0;
+    const doneBy = (seq: number, arr: Int32Array) => {
+      const i = indexOf(m, origin, seq);
+      return i >= 0 && (arr[i] ?? NEVER) < at;
+    };
+    let lo = 1;
+    let hi = want + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (doneBy(mid, complete)) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let seq = lo; seq <= want && out.length < ENUMERATE_LIMIT; seq++) {
+      if (!doneBy(seq, view.pos)) out.push(`${origin}.${seq}`);
+    }
+  }
+  return out;
 }
