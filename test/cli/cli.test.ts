@@ -223,7 +223,7 @@ t.test("bad scenario files exit 2 with the place, the expectation and the findin
   const root = t.testdir(Object.fromEntries(badFiles.map((c, i) => [`case-${i}`, caseDir(c)])));
   const dirs = badFiles.map((_, i) => join(root, `case-${i}`));
   const results = await mapLimit(badFiles, PARALLEL, (c, i) =>
-    runCli(["run", "scenario.json", "--out", "out", ...(c.args ?? [])], { cwd: dirs[i], timeoutMs: 20_000 }));
+    runCli(t, ["run", "scenario.json", "--out", "out", ...(c.args ?? [])], { cwd: dirs[i] }));
   badFiles.forEach((c, i) => {
     t.test(c.behaviour, async (t) => {
       assertRefused(t, results[i]!, c.line);
@@ -247,7 +247,7 @@ t.test("usage errors exit 2 with a helpful message, writing nothing", async (t) 
   ];
   const root = t.testdir(Object.fromEntries(cases.map((_, i) => [`case-${i}`, {}])));
   const dirs = cases.map((_, i) => join(root, `case-${i}`));
-  const results = await mapLimit(cases, PARALLEL, ([, args], i) => runCli([...args, "--out", "out"], { cwd: dirs[i], timeoutMs: 20_000 }));
+  const results = await mapLimit(cases, PARALLEL, ([, args], i) => runCli(t, [...args, "--out", "out"], { cwd: dirs[i] }));
   cases.forEach(([behaviour, , line, second], i) => {
     t.test(behaviour, async (t) => {
       const r = results[i]!;
@@ -271,7 +271,7 @@ const HELP: Array<[string, string[], string[]]> = [
 ];
 
 t.test("--help exits 0 and lists every option", async (t) => {
-  const results = await mapLimit(HELP, PARALLEL, ([, args]) => runCli(args, { timeoutMs: 20_000 }));
+  const results = await mapLimit(HELP, PARALLEL, ([, args]) => runCli(t, args));
   HELP.forEach(([what, , options], i) => {
     t.test(`help for ${what} lists ${options.length} options`, async (t) => {
       const r = results[i]!;
@@ -281,7 +281,7 @@ t.test("--help exits 0 and lists every option", async (t) => {
     });
   });
   t.test("`help run` is the same as `run --help`", async (t) => {
-    const [a, b] = await Promise.all([runCli(["help", "run"], { timeoutMs: 20_000 }), runCli(["run", "--help"], { timeoutMs: 20_000 })]);
+    const [a, b] = await Promise.all([runCli(t, ["help", "run"]), runCli(t, ["run", "--help"])]);
     t.equal(a.code, 0);
     t.equal(a.stdout, b.stdout);
   });
@@ -289,7 +289,7 @@ t.test("--help exits 0 and lists every option", async (t) => {
 
 t.test("gen prints a deterministic, runnable scenario", async (t) => {
   const args = ["gen", "--branches", "3", "--customers", "4", "--events", "5", "--seed", "9"];
-  const [a, b] = await Promise.all([runCli(args, { timeoutMs: 20_000 }), runCli(args, { timeoutMs: 20_000 })]);
+  const [a, b] = await Promise.all([runCli(t, args), runCli(t, args)]);
   t.equal(a.code, 0);
   t.equal(a.stderr, "");
   t.equal(a.stdout, b.stdout, "the same seed prints the same scenario");
@@ -298,7 +298,7 @@ t.test("gen prints a deterministic, runnable scenario", async (t) => {
   t.same(doc.filter((o) => o.type === "customer").map((o) => o.events?.length), [5, 5, 5, 5]);
 
   const dir = t.testdir({ "gen.json": a.stdout });
-  const run = await runCli(["run", "gen.json", "--out", "out"], { cwd: dir, timeoutMs: 30_000 });
+  const run = await runCli(t, ["run", "gen.json", "--out", "out"], { cwd: dir });
   t.equal(run.code, 0, run.stderr);
   t.match(run.stdout, /^bank-sim: gen\.json: 20 operations on 3 branches .* converged, balance \S+ everywhere; wrote out\/output\.json\n$/);
   t.ok(existsSync(join(dir, "out", "output.json")), "output.json exists");
@@ -311,7 +311,7 @@ t.test("gen refuses a bad --mix with exit 2", async (t) => {
     ["deposit=0,withdraw=0,query=0", `bank-sim: --mix: expected at least one positive weight, found "deposit=0,withdraw=0,query=0"`],
   ];
   for (const [mix, line] of cases) {
-    const r = await runCli([...gen, "--mix", mix], { timeoutMs: 20_000 });
+    const r = await runCli(t, [...gen, "--mix", mix]);
     assertRefused(t, r, line);
   }
 });
@@ -321,7 +321,7 @@ const ONE_BRANCH = json([branch(1), customer(1, { interface: "deposit", money: 5
 t.test("--base-port on a taken port fails the run, naming the port", async (t) => {
   const { port } = await listenAnywhere(t); // branch 1 of --base-port port-1 wants exactly this port
   const dir = t.testdir({ "one.json": ONE_BRANCH });
-  const r = await runCli(["run", "one.json", "--out", "out", "--base-port", String(port - 1)], { cwd: dir, timeoutMs: 30_000 });
+  const r = await runCli(t, ["run", "one.json", "--out", "out", "--base-port", String(port - 1)], { cwd: dir });
   t.equal(r.code, 1);
   t.equal(r.stdout, "");
   const want = `bank-sim: run failed: branch 1: cannot listen on 127.0.0.1:${port}: the port is already in use`;
@@ -334,21 +334,20 @@ t.test("--base-port P puts branch 1 on port P+1, as its log says", async (t) => 
   const port = probe.port;
   await new Promise<void>((resolve) => probe.server.close(() => resolve()));
   const dir = t.testdir({ "one.json": ONE_BRANCH });
-  const r = await runCli(["run", "one.json", "--out", "out", "--base-port", String(port - 1)], { cwd: dir, timeoutMs: 30_000 });
+  const r = await runCli(t, ["run", "one.json", "--out", "out", "--base-port", String(port - 1)], { cwd: dir });
   t.equal(r.code, 0, r.stderr);
   const log = readFileSync(join(dir, "out", "branches", "branch-1.log"), "utf8");
   t.match(log, `branch 1 listening on 127.0.0.1:${port} `);
 });
 
 t.test("Ctrl-C stops the cluster, exits 130 and frees every port", async (t) => {
-  const gen = await runCli(["gen", "--branches", "2", "--customers", "1", "--events", "30", "--seed", "3"], { timeoutMs: 20_000 });
+  const gen = await runCli(t, ["gen", "--branches", "2", "--customers", "1", "--events", "30", "--seed", "3"]);
   t.equal(gen.code, 0, gen.stderr);
   const dir = t.testdir({ "slow.json": gen.stdout });
   const listening = /^\[branch (\d+)\] branch \d+ listening on 127\.0\.0\.1:(\d+) \(host \d+, replication on 127\.0\.0\.1:(\d+)\)$/gm;
   let interruptedAt = 0;
-  const r = await runCli(["run", "slow.json", "--out", "out", "--delay", "300ms", "--guarantees", "all", "-v"], {
+  const r = await runCli(t, ["run", "slow.json", "--out", "out", "--delay", "300ms", "--guarantees", "all", "-v"], {
     cwd: dir,
-    timeoutMs: 30_000,
     onStderr: (stderr, child) => {
       if (interruptedAt === 0 && [...stderr.matchAll(listening)].length === 2) {
         interruptedAt = performance.now();
@@ -374,18 +373,18 @@ t.test("Ctrl-C stops the cluster, exits 130 and frees every port", async (t) => 
 
 t.test("check reads a run's history", async (t) => {
   const dir = t.testdir({});
-  const run = await runCli(["run", join(EXAMPLES, "mw.json"), "--out", "out"], { cwd: dir, timeoutMs: 30_000 });
+  const run = await runCli(t, ["run", join(EXAMPLES, "mw.json"), "--out", "out"], { cwd: dir });
   t.equal(run.code, 0, run.stderr);
 
   t.test("an out directory of a good run checks OK with exit 0", async (t) => {
-    const r = await runCli(["check", "out"], { cwd: dir, timeoutMs: 20_000 });
+    const r = await runCli(t, ["check", "out"], { cwd: dir });
     t.equal(r.code, 0, r.stderr);
     t.equal(r.stderr, "");
     t.match(r.stdout, /^verdict: OK/m);
   });
 
   t.test("a missing path exits 2 saying what was expected", async (t) => {
-    const r = await runCli(["check", "nowhere"], { cwd: dir, timeoutMs: 20_000 });
+    const r = await runCli(t, ["check", "nowhere"], { cwd: dir });
     assertRefused(t, r, `bank-sim: nowhere: cannot read it (ENOENT); expected a history.jsonl file or an out directory containing one`);
   });
 
@@ -395,7 +394,7 @@ t.test("check reads a run's history", async (t) => {
     const broken = [...good];
     broken[2] = `{"type":"invoke", broken`;
     writeFileSync(join(dir, "broken.jsonl"), broken.join("\n"));
-    const r = await runCli(["check", "broken.jsonl"], { cwd: dir, timeoutMs: 20_000 });
+    const r = await runCli(t, ["check", "broken.jsonl"], { cwd: dir });
     t.equal(r.code, 2);
     t.match(firstLine(r.stderr), /^bank-sim: broken\.jsonl:3: not valid JSON: \S/);
     t.notMatch(firstLine(r.stderr), /last line/);
@@ -405,7 +404,7 @@ t.test("check reads a run's history", async (t) => {
   t.test("a cut-short last line is blamed on an interrupted run", async (t) => {
     const text = readFileSync(join(dir, "out", "history.jsonl"), "utf8").trimEnd();
     writeFileSync(join(dir, "cut.jsonl"), text.slice(0, -10));
-    const r = await runCli(["check", "cut.jsonl"], { cwd: dir, timeoutMs: 20_000 });
+    const r = await runCli(t, ["check", "cut.jsonl"], { cwd: dir });
     t.equal(r.code, 2);
     const n = text.split("\n").length;
     t.match(firstLine(r.stderr), new RegExp(`^bank-sim: cut\\.jsonl:${n}: not valid JSON: .* \\(the last line: was the run cut short while writing it\\?\\)$`));
@@ -414,7 +413,7 @@ t.test("check reads a run's history", async (t) => {
 
 t.test("a run of examples/mw.json reports convergence on one line and writes every artifact", async (t) => {
   const dir = t.testdir({});
-  const r = await runCli(["run", join(EXAMPLES, "mw.json"), "--out", "out"], { cwd: dir, timeoutMs: 30_000 });
+  const r = await runCli(t, ["run", join(EXAMPLES, "mw.json"), "--out", "out"], { cwd: dir });
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stderr, "");
   const out = lines(r.stdout);

@@ -49,7 +49,7 @@ const badOnes: Array<[string, RegExp]> = [
 for (const [file, message] of badOnes) {
   t.test(`${file} is refused with a message naming the place, exit 2, nothing written`, async (t) => {
     const out = join(t.testdir({}), "out");
-    const r = await runCli(["run", join(COURSE, file), "--out", out]);
+    const r = await runCli(t, ["run", join(COURSE, file), "--out", out]);
     t.equal(r.code, 2);
     t.match(r.stderr, message);
     t.equal(r.stdout, "");
@@ -66,10 +66,10 @@ t.test("every fixture the index marks as bad is covered above", async (t) => {
 t.test("a duplicate event id is a warning, and an error with --strict", async (t) => {
   const file = join(COURSE, "p3_markoer73_ccc3.json");
   const out = join(t.testdir({}), "out");
-  const lenient = await runCli(["run", file, "--out", out]);
+  const lenient = await runCli(t, ["run", file, "--out", out]);
   t.equal(lenient.code, 0);
   t.match(lenient.stderr, /bank-sim: warning: .*customer 3 uses event id 6 twice/);
-  const strict = await runCli(["run", file, "--out", join(out, "strict"), "--strict"]);
+  const strict = await runCli(t, ["run", file, "--out", join(out, "strict"), "--strict"]);
   t.equal(strict.code, 2);
   t.match(strict.stderr, /\[2\]\.events\[3\]\.id: expected an event id not already used by customer 3, found 6/);
 });
