@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Test } from "tap";
+import { parseScenario } from "../../lib/scenario/fixture.js";
 import { COURSE } from "./paths.js";
 import { runFile } from "./run-scenario.js";
 
@@ -24,6 +25,17 @@ export const INDEX: readonly IndexEntry[] = (JSON.parse(readFileSync(join(COURSE
 /** The entries of one project ("p1" or "p3") that have an expected output. */
 export function withExpected(project: "p1" | "p3"): IndexEntry[] {
   return INDEX.filter((e) => e.file.startsWith(`${project}_`) && e.expected !== undefined);
+}
+
+/** Fixtures with more branches than this are "large": tens of branches, a hundred customers. */
+export const LARGE_BRANCHES = 20;
+
+/** P1 entries with an expected output, split by size so that no test file runs too long on a loaded machine. */
+export function p1Fixtures(size: "small" | "large"): IndexEntry[] {
+  return withExpected("p1").filter((e) => {
+    const branches = parseScenario(readFileSync(join(COURSE, e.file), "utf8"), e.file).branches.length;
+    return (branches > LARGE_BRANCHES) === (size === "large");
+  });
 }
 
 /**
