@@ -1,16 +1,17 @@
 // Turns the branches' "applied" events into history.jsonl apply records and
-// propagation-lag samples. Events of one branch that arrive within
-// MERGE_MS of each other become one record (the branch's order is kept; the
+// propagation-lag samples. Events of one branch that arrive within MERGE_MS
+// of the first one pending become one record (the branch's order is kept; the
 // record carries the first one's time): at 100 branches a record per event
 // was most of the history file and a large share of the main thread's work.
 // With crashes, it also drops writes a branch already reported (a restarted
 // branch reports everything its log gave back).
 
+import { REAL_CLOCK, type Clock } from "../core/applied-waiters.js";
 import type { HistoryWriter } from "../history/writer.js";
 import type { PropagationLag } from "./latency-stats.js";
 import type { WireWrite } from "../hosting/worker-protocol.js";
 
-const MERGE_MS = 50;
+export const MERGE_MS = 50;
 
 interface Pending {
   writes: Array<{ id: string; kind: "deposit" | "withdraw"; amountCents: number }>;
@@ -19,16 +20,19 @@ interface Pending {
 }
 
 export class ApplyRecorder {
-  private readonly history: HistoryWriter;
+  private readonly history: Pick<HistoryWriter, "write">;
   private readonly lag: PropagationLag;
   private readonly reported: Map<number, Set<string>> | undefined;
   private readonly pending = new Map<number, Pending>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Pick<Clock, "setTimeout" | "clearTimeout">;
+  private timer: unknown;
 
-  constructor(history: HistoryWriter, lag: PropagationLag, dedupe: boolean) {
+  /** `clock` times the merge window (the real one unless a test injects virtual time). */
+  constructor(history: Pick<HistoryWriter, "write">, lag: PropagationLag, dedupe: boolean, clock: Pick<Clock, "setTimeout" | "clearTimeout"> = REAL_CLOCK) {
     this.history = history;
     this.lag = lag;
     this.reported = dedupe ? new Map() : undefined;
+    this.clock = clock;
   }
 
   add(branch: number, writes: readonly WireWrite[], wallMs: number, monoMs: number): void {
@@ -44,12 +48,12 @@ export class ApplyRecorder {
     let p = this.pending.get(branch);
     if (!p) this.pending.set(branch, (p = { writes: [], wallMs, monoMs }));
     for (const { id, kind, amountCents } of fresh) p.writes.push({ id, kind, amountCents });
-    this.timer ??= setTimeout(() => this.flush(), MERGE_MS);
+    this.timer ??= this.clock.setTimeout(() => this.flush(), MERGE_MS);
   }
 
   /** Writes every pending record (call before the final records, and at the end). */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     for (const [branch, p] of this.pending) this.history.write({ type: "apply", branch, writes: p.writes, wallMs: p.wallMs, monoMs: p.monoMs });
     this.pending.clear();

@@ -87,16 +87,16 @@ t.test("a malformed history exits 2 naming the file, the line and the field", as
   ];
   // Spawns are mostly start-up time: run them together.
   const root = t.testdir(Object.fromEntries(cases.map((c, i) => [`case-${i}`, { [c.arg]: c.file }])) as Parameters<typeof t.testdir>[0]);
-  const results = await Promise.all(cases.map((c, i) => runCli(["check", c.arg], { cwd: join(root, `case-${i}`), timeoutMs: 30_000 })));
+  const results = await Promise.all(cases.map((c, i) => runCli(t, ["check", c.arg], { cwd: join(root, `case-${i}`), timeoutMs: 30_000 })));
   cases.forEach((c, i) => t.test(c.name, async (t) => assertRefused(t, results[i] as CliResult, c.line)));
 });
 
 t.test("a clean history exits 0, and one with violations exits 1", async (t) => {
   const dir = t.testdir({ "good.jsonl": jsonl(goodRun()), "bad.jsonl": jsonl(staleRead(["ryw"])) });
   const [good, bad, badJson] = await Promise.all([
-    runCli(["check", "good.jsonl"], { cwd: dir, timeoutMs: 30_000 }),
-    runCli(["check", "bad.jsonl"], { cwd: dir, timeoutMs: 30_000 }),
-    runCli(["check", "bad.jsonl", "--json"], { cwd: dir, timeoutMs: 30_000 }),
+    runCli(t, ["check", "good.jsonl"], { cwd: dir, timeoutMs: 30_000 }),
+    runCli(t, ["check", "bad.jsonl"], { cwd: dir, timeoutMs: 30_000 }),
+    runCli(t, ["check", "bad.jsonl", "--json"], { cwd: dir, timeoutMs: 30_000 }),
   ]);
   t.equal(good.code, 0, good.stderr);
   t.equal(lines(good.stdout).at(-1), "verdict: OK, no violations");
@@ -111,8 +111,8 @@ t.test("a clean history exits 0, and one with violations exits 1", async (t) => 
 t.test("anomalies of guarantees that were off are counted apart from violations, in the table and the JSON", async (t) => {
   const dir = t.testdir({ "h.jsonl": jsonl(staleRead([])) });
   const [text, json] = await Promise.all([
-    runCli(["check", "h.jsonl"], { cwd: dir, timeoutMs: 30_000 }),
-    runCli(["check", "h.jsonl", "--json"], { cwd: dir, timeoutMs: 30_000 }),
+    runCli(t, ["check", "h.jsonl"], { cwd: dir, timeoutMs: 30_000 }),
+    runCli(t, ["check", "h.jsonl", "--json"], { cwd: dir, timeoutMs: 30_000 }),
   ]);
   t.equal(text.code, 0, text.stderr);
   t.match(text.stdout, /^rule\s+mode\s+checked\s+violations\s+anomalies\s+findings$/m);
@@ -133,8 +133,8 @@ t.test("a history cut short exits 3 and says it is incomplete, judging what it h
   const cut = good.slice(0, good.findIndex((r, i) => r.type === "invoke" && i > 1) + 1);
   const dir = t.testdir({ "cut.jsonl": jsonl(cut) });
   const [text, json] = await Promise.all([
-    runCli(["check", "cut.jsonl"], { cwd: dir, timeoutMs: 30_000 }),
-    runCli(["check", "cut.jsonl", "--json"], { cwd: dir, timeoutMs: 30_000 }),
+    runCli(t, ["check", "cut.jsonl"], { cwd: dir, timeoutMs: 30_000 }),
+    runCli(t, ["check", "cut.jsonl", "--json"], { cwd: dir, timeoutMs: 30_000 }),
   ]);
   t.equal(text.code, 3, text.stderr);
   t.match(text.stdout, /^incomplete: the run was cut short: no final state of branches 1, 2; 1 operation invoked without completion; judged only what it holds/m);
@@ -148,11 +148,11 @@ t.test("a history cut short exits 3 and says it is incomplete, judging what it h
 });
 
 t.test("the history of a run stopped by Ctrl-C checks as incomplete, exit 3", async (t) => {
-  const gen = await runCli(["gen", "--branches", "2", "--customers", "1", "--events", "30", "--seed", "3"], { timeoutMs: 20_000 });
+  const gen = await runCli(t, ["gen", "--branches", "2", "--customers", "1", "--events", "30", "--seed", "3"], { timeoutMs: 20_000 });
   t.equal(gen.code, 0, gen.stderr);
   const dir = t.testdir({ "slow.json": gen.stdout });
   let interrupted = false;
-  const run = await runCli(["run", "slow.json", "--out", "out", "--delay", "300ms", "--guarantees", "all", "-v"], {
+  const run = await runCli(t, ["run", "slow.json", "--out", "out", "--delay", "300ms", "--guarantees", "all", "-v"], {
     cwd: dir,
     timeoutMs: 60_000,
     onStderr: (stderr, child) => {
@@ -167,7 +167,7 @@ t.test("the history of a run stopped by Ctrl-C checks as incomplete, exit 3", as
   t.equal(run.code, 130, run.stderr);
   const history = readFileSync(join(dir, "out", "history.jsonl"), "utf8");
   t.notMatch(history, /"type":"final"/, "the history has no final records");
-  const r = await runCli(["check", "out"], { cwd: dir, timeoutMs: 30_000 });
+  const r = await runCli(t, ["check", "out"], { cwd: dir, timeoutMs: 30_000 });
   t.equal(r.code, 3, r.stdout + r.stderr);
   t.equal(r.stderr, "");
   t.match(r.stdout, /^incomplete: the run was cut short: no final state of branches 1, 2/m);
@@ -175,7 +175,7 @@ t.test("the history of a run stopped by Ctrl-C checks as incomplete, exit 3", as
 });
 
 t.test("check --help documents the exit codes", async (t) => {
-  const r = await runCli(["check", "--help"], { timeoutMs: 20_000 });
+  const r = await runCli(t, ["check", "--help"], { timeoutMs: 20_000 });
   t.equal(r.code, 0);
   t.match(r.stdout, /Exit codes: 0 no violations; 1 violations/);
   t.match(r.stdout, /3 the\s+history is incomplete/);
@@ -185,7 +185,7 @@ t.test("check --help documents the exit codes", async (t) => {
 t.test("a history written by the builder round-trips through the binary unchanged in verdict", async (t) => {
   const dir = t.testdir({});
   writeFileSync(join(dir, "history.jsonl"), jsonl(goodRun()));
-  const r = await runCli(["check", dir, "--json"], { timeoutMs: 30_000 });
+  const r = await runCli(t, ["check", dir, "--json"], { timeoutMs: 30_000 });
   t.equal(r.code, 0, r.stderr);
   t.match(JSON.parse(r.stdout), { verdict: "ok", complete: true, counts: { violations: 0, anomalies: 0 } });
 });

@@ -15,6 +15,11 @@ import type { CompleteRecord, HistoryRecord, InvokeRecord } from "../../lib/hist
 import { COURSE } from "../helpers/paths.js";
 import { runFile, runText } from "../helpers/run-scenario.js";
 
+// Bounds on starting a cluster and on each call: generous, for a loaded
+// machine. They catch a hang; none of them is what a test asserts.
+const START_TIMEOUT_MS = 60_000;
+const CALL_TIMEOUT_MS = 30_000;
+
 function readHistoryLines(outDir: string): HistoryRecord[] {
   return readFileSync(join(outDir, "history.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as HistoryRecord);
 }
@@ -102,7 +107,7 @@ t.test("stopping a cluster closes every port and ends every worker thread", asyn
   const before = threadCount();
   const cluster = await Cluster.start({
     branchIds: [1, 2, 3, 4, 5], initialBalanceCents: 0, workers: 2, bindHost: "127.0.0.1", basePort: 0,
-    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000, secret: "cluster-test-secret",
+    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: START_TIMEOUT_MS, secret: "cluster-test-secret",
     onMessage: () => undefined,
   });
   t.teardown(() => cluster.stop());
@@ -118,19 +123,19 @@ t.test("stopping a cluster closes every port and ends every worker thread", asyn
 t.test("the State and AwaitApplied RPCs report a branch's state, and wait for writes it lacks", async (t) => {
   const cluster = await Cluster.start({
     branchIds: [1, 2], initialBalanceCents: 500, workers: 2, bindHost: "127.0.0.1", basePort: 0,
-    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000, secret: "cluster-test-secret",
+    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: START_TIMEOUT_MS, secret: "cluster-test-secret",
     onMessage: () => undefined,
   });
   t.teardown(() => cluster.stop());
   const clients = new BranchClients(cluster.addresses, cluster.secret);
   t.teardown(() => clients.close());
-  const s = await branchState(clients, 2, 2_000);
+  const s = await branchState(clients, 2, CALL_TIMEOUT_MS);
   t.same({ ...s, applied: [...s.applied] }, { branch: 2, balanceCents: 500, applied: [], issued: 0, pending: 0 });
   await t.rejects(awaitApplied(clients, 2, new Map([[1, 1]]), 100), { message: /branch 2: branch 2 still missing 1\.1 after \d+ ms/ });
-  const session = new Session("c1", 0, clients, { attemptsMax: 1, backoffMsMin: 1, backoffMsMax: 1, callTimeoutMs: 2_000 }, { invoke: () => 1, complete: () => undefined }, seededRandom(1));
+  const session = new Session("c1", 0, clients, { attemptsMax: 1, backoffMsMin: 1, backoffMsMax: 1, callTimeoutMs: CALL_TIMEOUT_MS }, { invoke: () => 1, complete: () => undefined }, seededRandom(1));
   const dep = await session.perform("deposit", 250, 1);
   t.equal(dep.writeId, "1.1");
-  const after = await awaitApplied(clients, 2, new Map([[1, 1]]), 2_000);
+  const after = await awaitApplied(clients, 2, new Map([[1, 1]]), CALL_TIMEOUT_MS);
   t.equal(after.balanceCents, 750);
   t.same([...after.applied], [[1, 1]]);
 });
@@ -145,7 +150,7 @@ t.test("a branch that cannot start stops the whole cluster and says why", async 
   const before = threadCount();
   await t.rejects(Cluster.start({
     branchIds: [1, 2], initialBalanceCents: 0, workers: 2, bindHost: "127.0.0.1", basePort: port - 2,
-    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: 10_000, secret: "cluster-test-secret",
+    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: START_TIMEOUT_MS, secret: "cluster-test-secret",
     onMessage: () => undefined,
   }), { message: new RegExp(`branch 2: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`) });
   t.equal(threadCount(), before, "the workers of the failed start are gone");

@@ -1,16 +1,29 @@
 // The branch's request handling, without servers: the gate, retries and
-// validation, with peers simulated by handing writes to `receive`.
+// validation, with peers simulated by handing writes to `receive`. Tests that
+// wait at the gate run on a VirtualClock, so how long a request waits, and
+// when the gate gives up, is decided by the test and not by the machine's load.
 
 import t from "tap";
 import { Branch, type CustomerOp } from "../../lib/core/branch.js";
 import { GUARANTEE_BITS } from "../../lib/core/gate.js";
 import type { Write } from "../../lib/core/ledger.js";
+import { VirtualClock } from "../../lib/sim/virtual-clock.js";
 
-function makeBranch(id: number, opts: { gateTimeoutMs?: number; balance?: number } = {}) {
+/** Lets every promise callback that is ready run: whatever can settle without time passing has settled. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Moves the virtual clock forward by `ms`, firing every timer due on the way. */
+function advance(clock: VirtualClock, ms: number): void {
+  let reached = false;
+  clock.setTimeout(() => (reached = true), ms);
+  while (!reached && clock.step());
+}
+
+function makeBranch(id: number, opts: { gateTimeoutMs?: number; balance?: number; clock?: VirtualClock } = {}) {
   const propagated: Write[] = [];
   const applied: string[] = [];
   const branch = new Branch(
-    { id, branchIds: [1, 2, 3], initialBalanceCents: opts.balance ?? 0, gateTimeoutMs: opts.gateTimeoutMs ?? 2_000 },
+    { id, branchIds: [1, 2, 3], initialBalanceCents: opts.balance ?? 0, gateTimeoutMs: opts.gateTimeoutMs ?? 2_000, ...(opts.clock ? { clock: opts.clock } : {}) },
     {
       propagate: (w) => propagated.push(w),
       applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)),
@@ -37,19 +50,23 @@ t.test("a deposit is decided, applied, answered with its write id and handed on 
 });
 
 t.test("a query at a lagging branch waits for the session's deposit", async (t) => {
-  const one = makeBranch(1);
-  const two = makeBranch(2);
+  const clock = new VirtualClock();
+  const one = makeBranch(1, { clock });
+  const two = makeBranch(2, { clock });
   t.teardown(() => (one.branch.stop(), two.branch.stop()));
   const dep = await one.branch.serve(op({ kind: "deposit", amountCents: 40000 }));
   const query = two.branch.serve(op({ requestId: "c1#2", writeSet: new Map([[1, dep.writeId!.seq]]) }));
   let answered = false;
-  void query.then(() => (answered = true));
-  await new Promise((r) => setTimeout(r, 30));
-  t.notOk(answered, "held at the gate while 1.1 has not arrived");
+  void query.then(() => (answered = true), () => (answered = true));
+  await settle();
+  advance(clock, 30);
+  await settle();
+  t.notOk(answered, "held at the gate for 30 ms while 1.1 has not arrived");
   two.branch.receive(one.propagated);
   const r = await query;
   t.equal(r.balanceCents, 40000);
-  t.ok(r.gateWaitMs >= 20, `waited ${r.gateWaitMs} ms`);
+  t.equal(r.gateWaitMs, 30, "it waited exactly until 1.1 arrived");
+  t.equal(clock.pending, 0, "its gate deadline was cancelled");
 });
 
 t.test("without Read Your Writes the same query answers at once with the stale balance", async (t) => {
@@ -59,11 +76,20 @@ t.test("without Read Your Writes the same query answers at once with the stale b
 });
 
 t.test("the gate gives up at its deadline and names the missing write ids", async (t) => {
-  const { branch } = makeBranch(2, { gateTimeoutMs: 50 });
-  await t.rejects(branch.serve(op({ requestId: "c1#2", writeSet: new Map([[1, 2], [3, 1]]) })), {
+  const clock = new VirtualClock();
+  const { branch } = makeBranch(2, { gateTimeoutMs: 50, clock });
+  const served = branch.serve(op({ requestId: "c1#2", writeSet: new Map([[1, 2], [3, 1]]) }));
+  let settled = false;
+  void served.then(() => (settled = true), () => (settled = true));
+  await settle();
+  advance(clock, 49);
+  await settle();
+  t.notOk(settled, "still waiting 1 ms before the deadline");
+  advance(clock, 1);
+  await t.rejects(served, {
     name: "BranchError",
     code: "gate",
-    message: /branch 2 has not applied 1\.1, 1\.2, 3\.1 that session c1 needs for Read Your Writes/,
+    message: /branch 2 has not applied 1\.1, 1\.2, 3\.1 that session c1 needs for Read Your Writes \(still missing 1\.1, 1\.2, 3\.1 after 50 ms\)/,
   });
 });
 
@@ -82,11 +108,15 @@ t.test("a retried request returns the original outcome and is not executed twice
 });
 
 t.test("a refused attempt at the gate executed nothing, so its retry runs afresh", async (t) => {
-  const two = makeBranch(2, { gateTimeoutMs: 30 });
-  const one = makeBranch(1);
+  const clock = new VirtualClock();
+  const two = makeBranch(2, { gateTimeoutMs: 30, clock });
+  const one = makeBranch(1, { clock });
   const dep = await one.branch.serve(op({ kind: "deposit", amountCents: 500 }));
   const req = op({ requestId: "c1#2", kind: "withdraw", amountCents: 500, writeSet: new Map([[1, dep.writeId!.seq]]) });
-  await t.rejects(two.branch.serve(req), { code: "gate" });
+  const refused = two.branch.serve(req);
+  await settle();
+  advance(clock, 30);
+  await t.rejects(refused, { code: "gate" });
   two.branch.receive(one.propagated);
   const r = await two.branch.serve(req);
   t.equal(r.result, "success");

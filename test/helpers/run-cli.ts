@@ -1,7 +1,16 @@
 // Spawns the built bank-sim binary, as a user would, with a hard timeout so a
 // hang fails the test instead of stalling the suite.
+//
+// No child outlives its test: `runCli(t, ...)` registers a teardown on `t`
+// that kills the child if it is still running (a test that failed, or gave up
+// on a Promise.all, does not leave it behind). No child outlives the test
+// process either: when tap's timeout fires it tells the process, then sends it
+// SIGALRM and finally SIGKILL, which nothing can catch, so every live child is
+// killed on tap's timeout event, on SIGALRM, SIGTERM, SIGINT and SIGHUP (then
+// the signal is raised again, so the process still dies of it), and on exit.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import tap, { type Test } from "tap";
 import { BIN } from "./paths.js";
 
 export interface CliResult {
@@ -11,9 +20,53 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { timeoutMs?: number; cwd?: string; onStderr?: (chunk: string, child: ChildProcess) => void } = {}): Promise<CliResult> {
+/**
+ * Long enough for a loaded machine (a bank-sim run is a Node start, a worker
+ * pool and a few servers): this bounds a hang, it does not assert speed.
+ */
+export const CLI_TIMEOUT_MS = 90_000;
+
+const live = new Set<ChildProcess>();
+const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+
+function killAll(): void {
+  for (const c of live) if (running(c)) c.kill("SIGKILL");
+  live.clear();
+}
+
+process.on("exit", killAll);
+tap.on("timeout", killAll);
+for (const sig of ["SIGALRM", "SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  const onSignal = () => {
+    killAll();
+    process.removeListener(sig, onSignal);
+    // With our listener gone, the signal does what it would have done without
+    // us (tap's own handler, or the default: the process dies of it).
+    process.kill(process.pid, sig);
+  };
+  process.on(sig, onSignal);
+}
+
+/** Kills `child` if it still runs and resolves once it has exited (bounded). */
+function stop(child: ChildProcess): Promise<void> {
+  if (!running(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const bound = setTimeout(resolve, 5_000);
+    child.once("exit", () => (clearTimeout(bound), resolve()));
+    child.kill("SIGKILL");
+  });
+}
+
+export function runCli(
+  t: Pick<Test, "teardown">,
+  args: string[],
+  opts: { timeoutMs?: number; cwd?: string; onStderr?: (chunk: string, child: ChildProcess) => void } = {},
+): Promise<CliResult> {
+  const timeoutMs = opts.timeoutMs ?? CLI_TIMEOUT_MS;
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  t.teardown(() => stop(child));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -23,11 +76,16 @@ export function runCli(args: string[], opts: { timeoutMs?: number; cwd?: string;
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`bank-sim ${args.join(" ")} did not finish in ${opts.timeoutMs ?? 60_000} ms; stderr so far:\n${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
-    child.on("error", reject);
+      reject(new Error(`bank-sim ${args.join(" ")} did not finish in ${timeoutMs} ms; stderr so far:\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      live.delete(child);
+      reject(err);
+    });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      live.delete(child);
       resolve({ code, signal, stdout, stderr });
     });
   });

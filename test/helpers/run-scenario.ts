@@ -7,6 +7,8 @@ import { parseScenario } from "../../lib/scenario/fixture.js";
 import { resolveRunConfig, type RawRunFlags } from "../../lib/run/run-config.js";
 import { runScenario, type RunReport } from "../../lib/run/run.js";
 
+const START_TIMEOUT_MS = 90_000;
+
 export async function runFile(t: Test, file: string, flags: RawRunFlags & { branches?: number } = {}): Promise<RunReport> {
   return runText(t, readFileSync(file, "utf8"), file, flags);
 }
@@ -16,6 +18,8 @@ export async function runText(t: Test, text: string, source: string, flags: RawR
   if (flags.branches !== undefined) opts.branches = flags.branches;
   const scenario = parseScenario(text, source, opts);
   const out = t.testdir({});
-  const cfg = resolveRunConfig({ ...flags, out }, scenario.branches);
+  // A loaded machine may take a while to start the worker threads: the start
+  // timeout bounds a hang, it is not what a test asserts.
+  const cfg = { ...resolveRunConfig({ ...flags, out }, scenario.branches), startTimeoutMs: START_TIMEOUT_MS };
   return runScenario(scenario, cfg, { log: (l) => t.comment(l) });
 }
