@@ -87,7 +87,14 @@ export function checkBalance(m: HistoryModel): RuleResult {
       return;
     }
     checked++;
-    if (unknown !== undefined) {
+    if (!Number.isSafeInteger(start + sum) || !Number.isSafeInteger(returned)) {
+      findings.push({
+        ...where,
+        message:
+          `${who} ${Number.isSafeInteger(returned) ? money(returned) : `about ${returned} cents`}, but the writes it claims to have applied add up past ` +
+          `2^53 − 1 cents, where a balance is no longer exact (sums round): no balance past that can be right`,
+      });
+    } else if (unknown !== undefined) {
       findings.push({
         ...where,
         message:
