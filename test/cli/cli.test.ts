@@ -1,7 +1,7 @@
 // The bank-sim binary as a user meets it, spawned with a timeout, asserting the
 // exact stdout and stderr lines and exit code (rimraf's test/bin.ts): gen, run
 // and check work together; --base-port and Ctrl-C leave no port behind. The
-// refusals (bad files, bad flags, help) are in cli-refusals.test.ts.
+// refusals are in cli-bad-files.test.ts and cli-usage.test.ts.
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";

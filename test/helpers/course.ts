@@ -27,6 +27,11 @@ export function withExpected(project: "p1" | "p3"): IndexEntry[] {
   return INDEX.filter((e) => e.file.startsWith(`${project}_`) && e.expected !== undefined);
 }
 
+/** P3 entries with an expected output in one of the two P3 formats (events name a "branch" or a "dest"). */
+export function p3Fixtures(format: "p3-branch" | "p3-dest"): IndexEntry[] {
+  return withExpected("p3").filter((e) => e.format === format);
+}
+
 /** Fixtures with more branches than this are "large": tens of branches, a hundred customers. */
 export const LARGE_BRANCHES = 20;
 

@@ -2,13 +2,14 @@
 // SOURCE.md): the index describes every copied file, and every fixture it
 // marks as bad is refused with a clear error, exit 2 and no output written.
 // Those with an expected output run in course-fixtures-p1.test.ts,
-// course-fixtures-p1-large.test.ts and course-fixtures-p3.test.ts, which each
-// check they compared all of theirs.
+// course-fixtures-p1-large.test.ts, course-fixtures-p3.test.ts and
+// course-fixtures-p3-branch.test.ts, which each check they compared all of
+// theirs.
 
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
-import { INDEX, p1Fixtures, withExpected } from "../helpers/course.js";
+import { INDEX, p1Fixtures, p3Fixtures } from "../helpers/course.js";
 import { COURSE } from "../helpers/paths.js";
 import { runCli } from "../helpers/run-cli.js";
 
@@ -30,8 +31,8 @@ t.test("the index lists every copied P1 and P3 scenario once, each with an expec
   const missing = INDEX.flatMap((e) => (e.expected !== undefined && !existsSync(join(COURSE, e.expected)) ? [e.expected] : []));
   t.same(missing, [], "every expected output named exists");
   const expected = INDEX.filter((e) => e.expected !== undefined).map((e) => e.file).sort();
-  const run = [...p1Fixtures("small"), ...p1Fixtures("large"), ...withExpected("p3")].map((e) => e.file).sort();
-  t.same(run, expected, "every fixture with an expected output is given to exactly one of the P1, P1-large and P3 test files");
+  const run = [...p1Fixtures("small"), ...p1Fixtures("large"), ...p3Fixtures("p3-dest"), ...p3Fixtures("p3-branch")].map((e) => e.file).sort();
+  t.same(run, expected, "every fixture with an expected output is given to exactly one course-fixtures-* test file");
   t.ok(run.length >= 20, `${run.length} fixtures have an expected output`);
 });
 
