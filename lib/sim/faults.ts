@@ -5,6 +5,9 @@
 // does), so that seeds cover each fault alone, in pairs and all together.
 // The partition scheduler splits the branches (and the customers with them)
 // into groups for a while, heals, waits, and splits again, until stopped.
+// Each branch's machine fails too (lib/sim/machine-faults.ts): its disk tears
+// writes, fails fsyncs or fills up, and it loses power after so many appends
+// or at random times, then restarts from its log.
 
 import { nodeOfBranch, type LinkFaults, type SimNetwork } from "./sim-network.js";
 import type { VirtualClock } from "./virtual-clock.js";
@@ -18,6 +21,34 @@ export interface PartitionFaults {
   lengthMsMax: number;
 }
 
+/** How each branch's disk misbehaves (lib/sim/sim-disk.ts). */
+export interface DiskProfile {
+  /** How long an fdatasync takes, in virtual ms (not a fault: it lets crashes land during one). */
+  syncMsMin: number;
+  syncMsMax: number;
+  /** Probability that an append is torn: a prefix is written, then it fails (EIO). */
+  tornWriteRate: number;
+  /** Probability that an fdatasync fails (EIO). */
+  syncFailRate: number;
+  /**
+   * null: disks never fill. Otherwise, every gap, one branch's disk is left
+   * with room for at most `roomBytesMax` more bytes (then a short write and
+   * ENOSPC), until that branch restarts and finds room again.
+   */
+  full: { gapMsMin: number; gapMsMax: number; roomBytesMax: number } | null;
+}
+
+/** When branches lose power, and for how long (lib/sim/machine-faults.ts). */
+export interface CrashProfile {
+  /** null: never. Otherwise, at each start, a branch draws N in [appendsMin, appendsMax] and loses power during its N-th log append. */
+  afterAppends: { appendsMin: number; appendsMax: number } | null;
+  /** null: never. Otherwise, every gap, a random running branch loses power or has its process killed. */
+  byTime: { gapMsMin: number; gapMsMax: number } | null;
+  /** How long a branch that crashed, or failed on a storage error, stays down before it restarts from its log. */
+  downMsMin: number;
+  downMsMax: number;
+}
+
 export interface SimFaults {
   /** Links between branches (replication batches and their acks). */
   peer: LinkFaults;
@@ -25,13 +56,26 @@ export interface SimFaults {
   client: LinkFaults;
   /** null: the network never partitions. */
   partitions: PartitionFaults | null;
+  disk: DiskProfile;
+  crashes: CrashProfile;
 }
+
+export const NO_DISK_PROFILE: DiskProfile = { syncMsMin: 0, syncMsMax: 0, tornWriteRate: 0, syncFailRate: 0, full: null };
+export const NO_CRASHES: CrashProfile = { afterAppends: null, byTime: null, downMsMin: 20, downMsMax: 200 };
 
 export const NO_FAULTS: SimFaults = {
   peer: { delayMsMin: 1, delayMsMax: 10, lossRate: 0, duplicateRate: 0, reorderRate: 0 },
   client: { delayMsMin: 1, delayMsMax: 5, lossRate: 0, duplicateRate: 0, reorderRate: 0 },
   partitions: null,
+  disk: NO_DISK_PROFILE,
+  crashes: NO_CRASHES,
 };
+
+/** Whether a profile can take a branch down (so that it must restart). */
+export function takesBranchesDown(f: SimFaults): boolean {
+  const d = f.disk;
+  return d.tornWriteRate > 0 || d.syncFailRate > 0 || d.full !== null || f.crashes.afterAppends !== null || f.crashes.byTime !== null;
+}
 
 const micro = (ms: number): number => Math.round(ms * 1000) / 1000;
 
@@ -59,6 +103,30 @@ export function randomFaults(random: () => number): SimFaults {
       reorderRate: coin() ? between(0.05, 0.3) : 0,
     },
     partitions: coin() ? { gapMsMin: 50, gapMsMax: between(200, 1500), lengthMsMin: 50, lengthMsMax: between(200, 1500) } : null,
+    // Drawn last, so that each seed's network faults are what they were before disks had faults.
+    disk: randomDisk(coin, between),
+    crashes: randomCrashes(coin, between),
+  };
+}
+
+function randomDisk(coin: () => boolean, between: (lo: number, hi: number) => number): DiskProfile {
+  const syncMsMin = between(0.02, 0.5);
+  return {
+    syncMsMin,
+    syncMsMax: micro(syncMsMin + between(0.1, 3)),
+    tornWriteRate: coin() ? between(0.001, 0.02) : 0,
+    syncFailRate: coin() ? between(0.001, 0.02) : 0,
+    full: coin() ? { gapMsMin: 100, gapMsMax: between(300, 3000), roomBytesMax: Math.round(between(0, 4096)) } : null,
+  };
+}
+
+function randomCrashes(coin: () => boolean, between: (lo: number, hi: number) => number): CrashProfile {
+  const appendsMin = Math.round(between(5, 100));
+  return {
+    afterAppends: coin() ? { appendsMin, appendsMax: appendsMin + Math.round(between(0, 300)) } : null,
+    byTime: coin() ? { gapMsMin: 100, gapMsMax: between(300, 3000) } : null,
+    downMsMin: between(1, 50),
+    downMsMax: between(50, 800),
   };
 }
 
@@ -73,7 +141,23 @@ export function describeFaults(f: SimFaults): string {
   };
   const p = f.partitions;
   const part = p === null ? "no partitions" : `partitions ${p.lengthMsMin}..${p.lengthMsMax}ms every ${p.gapMsMin}..${p.gapMsMax}ms`;
-  return `peer[${link(f.peer)}] client[${link(f.client)}] ${part}`;
+  return `peer[${link(f.peer)}] client[${link(f.client)}] ${part} disk[${describeDisk(f.disk)}] ${describeCrashes(f.crashes)}`;
+}
+
+function describeDisk(d: DiskProfile): string {
+  const parts = [`fsync ${d.syncMsMin}..${d.syncMsMax}ms`];
+  if (d.tornWriteRate > 0) parts.push(`torn ${d.tornWriteRate}`);
+  if (d.syncFailRate > 0) parts.push(`fsync-fail ${d.syncFailRate}`);
+  if (d.full !== null) parts.push(`full (room ${d.full.roomBytesMax}B) every ${d.full.gapMsMin}..${d.full.gapMsMax}ms`);
+  return parts.join(" ");
+}
+
+function describeCrashes(c: CrashProfile): string {
+  const parts: string[] = [];
+  if (c.afterAppends !== null) parts.push(`after ${c.afterAppends.appendsMin}..${c.afterAppends.appendsMax} appends`);
+  if (c.byTime !== null) parts.push(`every ${c.byTime.gapMsMin}..${c.byTime.gapMsMax}ms`);
+  if (parts.length === 0) return "no crashes";
+  return `crashes[${parts.join(", ")}; down ${c.downMsMin}..${c.downMsMax}ms]`;
 }
 
 export class PartitionScheduler {

@@ -26,11 +26,19 @@ export interface SessionStats {
 
 export const newSessionStats = (): SessionStats => ({ attempts: 0, retries: 0, gateRefusals: 0, timeouts: 0, ok: 0, failed: 0, unknown: 0 });
 
+/** How an attempt can fail at a branch: the Branch's own codes, "down" (connection refused), or anything else. */
+export type CallErrorCode = BranchError["code"] | "down" | "unknown";
+
 /** What an attempt came back with: the branch's reply, its error, or nothing before the deadline. */
 export type CallOutcome =
   | { reply: OpReply }
-  | { error: { code: BranchError["code"] | "unknown"; message: string } }
+  | { error: { code: CallErrorCode; message: string } }
   | { timeout: true };
+
+/** Where a customer's request is served (lib/sim/sim-branches.ts): `respond` runs at most once, at the branch. */
+export interface BranchServer {
+  serve(branch: number, op: CustomerOp, respond: (o: CallOutcome) => void): void;
+}
 
 /** Serves one request at a branch, as the gRPC server does: errors become codes, never throws. */
 export function serveAt(branch: Branch, op: CustomerOp, respond: (o: CallOutcome) => void): void {
@@ -44,10 +52,12 @@ export function serveAt(branch: Branch, op: CustomerOp, respond: (o: CallOutcome
  * Each branch error as the gRPC driver would see and classify it. A stopping
  * branch refuses before it runs anything (as the Branch does), so nothing ran.
  */
-const CLASSES: Record<BranchError["code"] | "unknown", { class: FailureClass; status: string }> = {
+const CLASSES: Record<CallErrorCode, { class: FailureClass; status: string }> = {
   invalid: { class: "invalid", status: "INVALID_ARGUMENT" },
   gate: { class: "gate", status: "FAILED_PRECONDITION" },
   stopping: { class: "never-connected", status: "UNAVAILABLE" },
+  // Nothing listening (a crashed branch not yet back): the request reached no branch.
+  down: { class: "never-connected", status: "UNAVAILABLE" },
   // A branch whose log failed: the attempt that hit the failure was decided in
   // memory only, so, as the gRPC driver does, take it as maybe run.
   failed: { class: "maybe-ran", status: "UNAVAILABLE" },
@@ -65,7 +75,7 @@ export interface SessionDeps {
   retry: RetryPolicy;
   sink: OpRecordSink;
   stats: SessionStats;
-  branches: ReadonlyMap<number, Branch>;
+  server: BranchServer;
 }
 
 export class SimCustomer {
@@ -133,7 +143,7 @@ export class SimCustomer {
 
   /** One attempt: the request crosses the network, the branch serves it, the reply crosses back. */
   private call(branch: number, request: CustomerOp): Promise<CallOutcome> {
-    const { clock, network, branches, retry } = this.deps;
+    const { clock, network, server, retry } = this.deps;
     const token = ++this.attemptSeq;
     const me = this.deps.node;
     const there = nodeOfBranch(branch);
@@ -151,9 +161,7 @@ export class SimCustomer {
         },
       };
       network.send(me, there, () => {
-        const b = branches.get(branch);
-        if (b === undefined) return;
-        serveAt(b, request, (o) => network.send(there, me, () => this.onReply(token, o)));
+        server.serve(branch, request, (o) => network.send(there, me, () => this.onReply(token, o)));
       });
     });
   }

@@ -8,9 +8,11 @@
 //   reconnect-and-resend path runs under every seed that partitions;
 // - batches and acks are network messages; an ack from an old stream is
 //   dropped, as a broken gRPC stream drops it;
-// - one virtual timer per link, for the machine's next deadline.
+// - one virtual timer per link, for the machine's next deadline;
+// - a branch that crashes takes its outbound links with it (they lived in its
+//   memory), and the streams into it break; a stream belongs to the
+//   incarnation it reached, and a stream to a branch that is down is refused.
 
-import type { Branch } from "../core/branch.js";
 import type { Write } from "../core/ledger.js";
 import { LinkSender, type LinkAction, type LinkConfig } from "../core/link.js";
 import { nodeOfBranch, type SimNetwork } from "./sim-network.js";
@@ -38,10 +40,22 @@ export interface ReplicationStats {
   reconnects: number;
 }
 
+/** The branches as the links see them: which incarnation runs where, and handing it writes. */
+export interface Replicas {
+  /** The incarnation running at branch `id` (numbered from 1); 0 while it is down. */
+  incarnation(id: number): number;
+  /** Hands writes to incarnation `incarnation` of branch `id`; resolves true once it took them, false if it is gone. */
+  receive(id: number, incarnation: number, writes: readonly Write[]): Promise<boolean>;
+}
+
 class SimLink {
   readonly sender: LinkSender;
   /** The current stream's number; 0 while none is open or opening. */
   private stream = 0;
+  /** The replica's incarnation the current stream reached. */
+  private reached = 0;
+  /** Its branch crashed: the link is gone, and nothing it had scheduled may act. */
+  private dead = false;
   private timer: unknown;
   private connectTimer: unknown;
   private pumpScheduled = false;
@@ -65,13 +79,22 @@ class SimLink {
     }, 0);
   }
 
-  /** A partition cut this link: its stream dies. */
+  /** A partition cut this link, or its replica crashed: its stream dies. */
   cut(): void {
     if (this.stream === 0 && !this.sender.isConnected) return;
     this.breakStream();
   }
 
+  /** The branch it belonged to crashed. */
+  kill(): void {
+    this.dead = true;
+    this.stream = 0;
+    this.world.clock.clearTimeout(this.timer);
+    this.world.clock.clearTimeout(this.connectTimer);
+  }
+
   private run(actions: readonly LinkAction[]): void {
+    if (this.dead) return;
     for (const a of actions) {
       if (a.type === "connect") this.connect();
       else this.transmit(a.batchSeq, a.writes);
@@ -88,14 +111,21 @@ class SimLink {
     this.connectTimer = clock.setTimeout(() => {
       if (this.stream === stream && !this.sender.isConnected) this.breakStream();
     }, this.world.config.connectTimeoutMs);
-    network.send(here, there, () => network.send(there, here, () => {
-      if (this.stream !== stream || this.sender.isConnected) return;
-      clock.clearTimeout(this.connectTimer);
-      this.run(this.sender.connected(clock.now()));
-    }));
+    network.send(here, there, () => {
+      // Nobody listening: the connection is refused.
+      const reached = this.world.replicas.incarnation(this.to);
+      network.send(there, here, () => {
+        if (this.dead || this.stream !== stream || this.sender.isConnected) return;
+        if (reached === 0) return this.breakStream();
+        clock.clearTimeout(this.connectTimer);
+        this.reached = reached;
+        this.run(this.sender.connected(clock.now()));
+      });
+    });
   }
 
   private breakStream(): void {
+    if (this.dead) return;
     this.stream = 0;
     this.world.clock.clearTimeout(this.connectTimer);
     this.sender.broken(this.world.clock.now());
@@ -105,15 +135,17 @@ class SimLink {
   private transmit(batchSeq: number, writes: readonly Write[]): void {
     const { network, clock } = this.world;
     const stream = this.stream;
+    const reached = this.reached;
     const here = nodeOfBranch(this.from);
     const there = nodeOfBranch(this.to);
     network.send(here, there, () => {
-      const replica = this.world.branches.get(this.to);
-      if (replica === undefined) return;
       // Acknowledged once the replica has taken the writes, as a real host acknowledges.
-      void replica.receive(writes).then(() => network.send(there, here, () => {
-        if (this.stream === stream) this.run(this.sender.acked(batchSeq, clock.now()));
-      }));
+      void this.world.replicas.receive(this.to, reached, writes).then((took) => {
+        if (!took) return;
+        network.send(there, here, () => {
+          if (!this.dead && this.stream === stream) this.run(this.sender.acked(batchSeq, clock.now()));
+        });
+      });
     });
   }
 
@@ -129,14 +161,17 @@ class SimLink {
 }
 
 export class SimLinks {
-  readonly branches = new Map<number, Branch>();
   private readonly links = new Map<string, SimLink>();
   private streams = 0;
+  /** Counters of links that died with their branch. */
+  private readonly retired: ReplicationStats = { batches: 0, resends: 0, reconnects: 0 };
 
   constructor(
     readonly clock: VirtualClock,
     readonly network: SimNetwork,
     readonly config: SimLinkConfig,
+    private readonly branchIds: readonly number[],
+    readonly replicas: Replicas,
   ) {
     network.onPartition(() => {
       for (const [key, link] of this.links) {
@@ -146,13 +181,23 @@ export class SimLinks {
     });
   }
 
-  addBranch(branch: Branch): void {
-    this.branches.set(branch.id, branch);
-  }
-
   /** The Branch hook: `write` was accepted at `from`; send it to every other branch. */
   propagate(from: number, write: Write): void {
-    for (const to of this.branches.keys()) if (to !== from) this.link(from, to).send(write);
+    for (const to of this.branchIds) if (to !== from) this.link(from, to).send(write);
+  }
+
+  /** Branch `id` crashed: the links it sent on are gone, and the streams into it break. */
+  crashed(id: number): void {
+    for (const [key, link] of this.links) {
+      const [from, to] = key.split(">").map(Number) as [number, number];
+      if (to === id) link.cut();
+      if (from !== id) continue;
+      link.kill();
+      this.retired.batches += link.sender.stats.messages;
+      this.retired.resends += link.sender.stats.resent;
+      this.retired.reconnects += link.sender.stats.reconnects;
+      this.links.delete(key);
+    }
   }
 
   /** Writes queued or unacknowledged, over all links. */
@@ -163,7 +208,7 @@ export class SimLinks {
   }
 
   get stats(): ReplicationStats {
-    const s: ReplicationStats = { batches: 0, resends: 0, reconnects: 0 };
+    const s: ReplicationStats = { ...this.retired };
     for (const l of this.links.values()) {
       s.batches += l.sender.stats.messages;
       s.resends += l.sender.stats.resent;

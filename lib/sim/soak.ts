@@ -1,23 +1,29 @@
 // `npm run soak`: runs simulator seeds back to back for a while and stops at
 // the first failing seed, printing it with its replay command and the path of
 // its history (exit 1). `--seed N` replays one seed exactly and prints its
-// report. Progress (seeds per minute, faults injected) every few seconds.
+// report. Progress (seeds per minute, faults injected: the network's, the
+// disks', crashes and restarts) every few seconds. A seed fails on the
+// checker's verdict or on a broken durability invariant (lib/sim/durability.ts).
 //
 //   npm run soak                        2 minutes from a random starting seed
 //   npm run soak -- --minutes 10 --start 1000
 //   npm run soak -- --seed 1234         replay one seed
 //   npm run soak -- --break-gate mr     test hook: break the gate, watch it fail
+//   npm run soak -- --break-durability ack-before-sync   (or forget-outcomes) likewise
 
 import { randomInt } from "node:crypto";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { formatReport } from "../checker/report.js";
 import { parseGuarantees, type GuaranteeName } from "../core/gate.js";
+import { brokenDurability, parseDurabilityBreak } from "./broken-durability.js";
 import { brokenGateBranches } from "./broken-gate.js";
 import { describeFailure, replayCommand, saveHistory, type ReplayFlags } from "./failure.js";
-import { configForSeed, describeOptions, simulate, type SimOptions, type SimResult } from "./simulator.js";
+import { configForSeed, describeOptions, passed, simulate, type SimOptions, type SimResult } from "./simulator.js";
 
-const USAGE = "usage: npm run soak -- [--minutes M] [--start SEED] [--seed SEED] [--guarantees all|none|mw,ryw,mr,wfr] [--break-gate LIST] [--out DIR]";
+const USAGE =
+  "usage: npm run soak -- [--minutes M] [--start SEED] [--seed SEED] [--guarantees all|none|mw,ryw,mr,wfr] [--break-gate LIST] " +
+  "[--break-durability ack-before-sync|forget-outcomes] [--out DIR]";
 const PROGRESS_MS = 10_000;
 const MINUTES_MAX = 24 * 60;
 
@@ -43,6 +49,7 @@ function parse(argv: string[]): SoakArgs {
       seed: { type: "string" },
       guarantees: { type: "string" },
       "break-gate": { type: "string" },
+      "break-durability": { type: "string" },
       out: { type: "string" },
     },
     strict: true,
@@ -54,11 +61,13 @@ function parse(argv: string[]): SoakArgs {
   }
   const guarantees = parseGuarantees(values.guarantees ?? "all");
   const breakGate = parseGuarantees(values["break-gate"] ?? "none");
+  const flags: SoakArgs["flags"] = { guarantees, breakGate };
+  if (values["break-durability"] !== undefined) flags.breakDurability = parseDurabilityBreak(values["break-durability"]);
   return {
     minutes,
     start: values.start === undefined ? undefined : parseSeed("start", values.start),
     seed: values.seed === undefined ? undefined : parseSeed("seed", values.seed),
-    flags: { guarantees, breakGate },
+    flags,
     out: values.out ?? tmpdir(),
   };
 }
@@ -66,6 +75,7 @@ function parse(argv: string[]): SoakArgs {
 function optionsFor(seed: number, flags: SoakArgs["flags"]): SimOptions {
   const o = configForSeed(seed, flags.guarantees);
   if (flags.breakGate !== undefined && flags.breakGate.length > 0) o.makeBranch = brokenGateBranches(flags.breakGate);
+  if (flags.breakDurability !== undefined) o.makeBranch = brokenDurability(flags.breakDurability, o.makeBranch);
   return o;
 }
 
@@ -88,9 +98,37 @@ async function replay(args: SoakArgs, seed: number): Promise<number> {
   console.log(describeOptions(o));
   console.log(`stats: ${JSON.stringify(r.stats)}`);
   console.log(`history: ${path}`);
+  if (r.breaches.length > 0) console.log(["", "durability invariants broken:", ...r.breaches.map((b) => `  ${b}`)].join("\n"));
   console.log("");
   process.stdout.write(formatReport(r.report, { limitPerRule: 10 }));
-  return r.report.ok ? 0 : 1;
+  return passed(r) ? 0 : 1;
+}
+
+interface Totals {
+  seeds: number; ops: number; unknown: number; lost: number; duplicated: number; reordered: number; cut: number; partitions: number;
+  overdrafts: number; crashes: number; kills: number; storageFailures: number; restarts: number; torn: number; full: number;
+  syncFailures: number; caughtUp: number;
+}
+
+function add(totals: Totals, r: SimResult): void {
+  const m = r.stats.machines;
+  totals.seeds++;
+  totals.ops += r.stats.operations;
+  totals.unknown += r.stats.sessions.unknown;
+  totals.lost += r.stats.network.lost;
+  totals.duplicated += r.stats.network.duplicated;
+  totals.reordered += r.stats.network.reordered;
+  totals.cut += r.stats.network.cutByPartition;
+  totals.partitions += r.stats.partitions;
+  totals.overdrafts += r.report.violations.filter((v) => v.rule === "overdraft").length;
+  totals.crashes += m.crashes;
+  totals.kills += m.kills;
+  totals.storageFailures += m.storageFailures;
+  totals.restarts += m.restarts;
+  totals.torn += m.disk.torn;
+  totals.full += m.disk.full;
+  totals.syncFailures += m.disk.syncFailures;
+  totals.caughtUp += m.caughtUp;
 }
 
 async function soak(args: SoakArgs): Promise<number> {
@@ -98,14 +136,20 @@ async function soak(args: SoakArgs): Promise<number> {
   const started = performance.now();
   const deadline = started + args.minutes * 60_000;
   let nextProgress = started + PROGRESS_MS;
-  const totals = { seeds: 0, ops: 0, unknown: 0, lost: 0, duplicated: 0, reordered: 0, cut: 0, partitions: 0, overdrafts: 0 };
-  console.log(`soak: ${args.minutes} min from seed ${start}, guarantees ${args.flags.guarantees.join(",") || "none"}${args.flags.breakGate?.length ? `, gate broken for ${args.flags.breakGate.join(",")} (test hook)` : ""}`);
+  const totals: Totals = {
+    seeds: 0, ops: 0, unknown: 0, lost: 0, duplicated: 0, reordered: 0, cut: 0, partitions: 0, overdrafts: 0,
+    crashes: 0, kills: 0, storageFailures: 0, restarts: 0, torn: 0, full: 0, syncFailures: 0, caughtUp: 0,
+  };
+  console.log(`soak: ${args.minutes} min from seed ${start}, guarantees ${args.flags.guarantees.join(",") || "none"}${breaks(args.flags)}`);
   const progress = (now: number) => {
     const min = (now - started) / 60_000;
     console.log(
       `soak: ${totals.seeds} seeds in ${min.toFixed(1)} min (${Math.round(totals.seeds / min)} seeds/min); ${totals.ops} ops ` +
         `(${totals.unknown} of unknown outcome); messages lost ${totals.lost}, duplicated ${totals.duplicated}, reordered ` +
-        `${totals.reordered}, cut by partitions ${totals.cut} (${totals.partitions} partitions); ${totals.overdrafts} overdraft findings`,
+        `${totals.reordered}, cut by partitions ${totals.cut} (${totals.partitions} partitions); ${totals.overdrafts} overdraft findings; ` +
+        `power lost ${totals.crashes}, processes killed ${totals.kills}, storage failures ${totals.storageFailures} ` +
+        `(torn writes ${totals.torn}, full-disk writes ${totals.full}, failed fsyncs ${totals.syncFailures}), ` +
+        `${totals.restarts} restarts, ${totals.caughtUp} writes caught up`,
     );
   };
   for (let i = 0; ; i++) {
@@ -115,25 +159,23 @@ async function soak(args: SoakArgs): Promise<number> {
     const seed = (start + i) >>> 0;
     const o = optionsFor(seed, args.flags);
     const r = await runOne(o);
-    if (r instanceof Error || !r.report.ok) {
+    if (r instanceof Error || !passed(r)) {
       const path = r instanceof Error ? undefined : saveHistory(args.out, seed, r.history);
       console.error(describeFailure(o, args.flags, r, path));
       console.error(`\nsoak: seed ${seed} failed after ${totals.seeds} passing seeds; replay it with: ${replayCommand(seed, args.flags)}`);
       return 1;
     }
-    totals.seeds++;
-    totals.ops += r.stats.operations;
-    totals.unknown += r.stats.sessions.unknown;
-    totals.lost += r.stats.network.lost;
-    totals.duplicated += r.stats.network.duplicated;
-    totals.reordered += r.stats.network.reordered;
-    totals.cut += r.stats.network.cutByPartition;
-    totals.partitions += r.stats.partitions;
-    totals.overdrafts += r.report.violations.filter((v) => v.rule === "overdraft").length;
+    add(totals, r);
   }
   progress(performance.now());
   console.log(`soak: OK, ${totals.seeds} seeds (${start}..${(start + totals.seeds - 1) >>> 0}) passed`);
   return 0;
+}
+
+function breaks(flags: SoakArgs["flags"]): string {
+  let out = flags.breakGate?.length ? `, gate broken for ${flags.breakGate.join(",")} (test hook)` : "";
+  if (flags.breakDurability !== undefined) out += `, durability broken: ${flags.breakDurability} (test hook)`;
+  return out;
 }
 
 export async function main(argv: string[]): Promise<number> {

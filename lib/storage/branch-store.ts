@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Durable, OpReply, Recovered } from "../core/branch.js";
 import type { Write } from "../core/ledger.js";
 import { REAL_DISK, type Disk } from "./disk.js";
-import { decodeLog, encodeJson, WriteAheadLog, type StorageError } from "./wal.js";
+import { decodeLog, encodeJson, WriteAheadLog, type StorageError, type Timers } from "./wal.js";
 
 type Pairs = Array<[number, number]>;
 interface WriteJson { o: number; s: number; k: "d" | "w"; a: number; d: Pairs; t: number }
@@ -41,6 +41,8 @@ export class BranchStore {
   readonly path: string;
   private readonly wal: WriteAheadLog<RecordJson>;
   private readonly disk: Disk;
+  /** Own writes read back so far for ownWritesAfter, and how far into the log that reading got. */
+  private readonly own = { scannedBytes: 0, writes: [] as Write[] };
 
   private constructor(path: string, wal: WriteAheadLog<RecordJson>, disk: Disk) {
     this.path = path;
@@ -48,10 +50,10 @@ export class BranchStore {
     this.disk = disk;
   }
 
-  static open(dir: string, branchId: number, disk: Disk = REAL_DISK): { store: BranchStore; recovered: Recovered; cutBytes: number; cutReason?: string } {
+  static open(dir: string, branchId: number, disk: Disk = REAL_DISK, timers?: Timers): { store: BranchStore; recovered: Recovered; cutBytes: number; cutReason?: string } {
     disk.mkdir(dir);
     const path = join(dir, `branch-${branchId}.wal`);
-    const opened = WriteAheadLog.open<RecordJson>(path, disk);
+    const opened = WriteAheadLog.open<RecordJson>(path, disk, timers);
     const recovered: Recovered = { writes: [], outcomes: [] };
     const outcomes = new Map<string, Recovered["outcomes"][number]>();
     for (const record of opened.records) {
@@ -82,13 +84,37 @@ export class BranchStore {
     return this.wal.appendJson(`[${items.join(",")}]`, sync);
   }
 
-  /** This branch's own writes after `seq`, from the log on disk, for a peer catching up. */
+  /**
+   * This branch's own writes after `seq`, from the log on disk, for a peer
+   * catching up. Only records whose append has resolved: a decision whose
+   * fdatasync is still running may yet be cut (a failed sync) or lost (a
+   * power cut), and then its sequence number is given to another write, so a
+   * peer must never hold it. The log is read once, incrementally, across calls.
+   */
   ownWritesAfter(branchId: number, seq: number): Write[] {
-    const out: Write[] = [];
-    for (const record of decodeLog<RecordJson>(this.disk.read(this.path)).records) {
-      for (const item of record) {
-        if ("w" in item && item.w.o === branchId && item.w.s > seq) out.push(writeFromJson(item.w));
+    const end = this.wal.goodLength;
+    if (end > this.own.scannedBytes) {
+      const fresh = this.disk.read(this.path, this.own.scannedBytes, end);
+      for (const record of decodeLog<RecordJson>(fresh).records) {
+        for (const item of record) if ("w" in item && item.w.o === branchId) this.own.writes.push(writeFromJson(item.w));
       }
+      this.own.scannedBytes = end;
+    }
+    return this.own.writes.filter((w) => w.id.seq > seq);
+  }
+
+  /**
+   * This branch's own writes in its log, each with the request it decided
+   * (the outcome logged in the same record), for the simulator's check that
+   * every acknowledged write survives and no request ran twice.
+   */
+  ownDecisions(branchId: number): Array<{ write: Write; session?: string; n?: number }> {
+    const out: Array<{ write: Write; session?: string; n?: number }> = [];
+    for (const record of decodeLog<RecordJson>(this.disk.read(this.path, 0, this.wal.goodLength)).records) {
+      const own = record.find((item): item is { w: WriteJson } => "w" in item && item.w.o === branchId);
+      if (own === undefined) continue;
+      const outcome = record.find((item): item is { o: OutcomeJson } => "o" in item);
+      out.push(outcome === undefined ? { write: writeFromJson(own.w) } : { write: writeFromJson(own.w), session: outcome.o.c, n: outcome.o.n });
     }
     return out;
   }

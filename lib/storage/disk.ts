@@ -4,7 +4,7 @@
 // (lib/sim/sim-disk.ts) that fills up, tears writes, fails syncs and crashes,
 // so both worlds run the same log code against every failure a disk has.
 
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, write } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, write } from "node:fs";
 
 export interface LogFile {
   readonly path: string;
@@ -20,8 +20,8 @@ export interface LogFile {
 export interface Disk {
   /** Opens (creating) a log file and returns it with the bytes it holds. */
   open(path: string): { file: LogFile; bytes: Buffer };
-  /** The bytes of a file, as on disk now. */
-  read(path: string): Buffer;
+  /** The bytes of a file from `start` (default 0) to `end` (default: its end, and never past it), as on disk now. */
+  read(path: string, start?: number, end?: number): Buffer;
   mkdir(dir: string): void;
 }
 
@@ -54,12 +54,30 @@ class RealLogFile implements LogFile {
   }
 }
 
+function readRange(path: string, start: number, end: number | undefined): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const stop = Math.min(end ?? size, size);
+    const out = Buffer.alloc(Math.max(0, stop - start));
+    let done = 0;
+    while (done < out.length) {
+      const n = readSync(fd, out, done, out.length - done, start + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return out.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export const REAL_DISK: Disk = {
   open(path) {
     // Append mode: every write lands at the end, wherever a truncate left it.
     const fd = openSync(path, "a+");
     return { file: new RealLogFile(path, fd), bytes: readFileSync(path) };
   },
-  read: (path) => readFileSync(path),
+  read: (path, start = 0, end) => (start === 0 && end === undefined ? readFileSync(path) : readRange(path, start, end)),
   mkdir: (dir) => void mkdirSync(dir, { recursive: true }),
 };

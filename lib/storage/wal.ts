@@ -6,9 +6,11 @@
 //
 // Opening a log reads it back. A record cut short by a crash (a torn tail) or
 // one whose checksum fails ends the log: it and everything after it are cut
-// off (and reported), never replayed.
+// off (and reported), never replayed. What it keeps is synced before it is
+// returned: nothing recovered can be lost afterwards.
 
 import { closeSync, openSync, writeSync } from "node:fs";
+import { REAL_CLOCK, type Clock } from "../core/applied-waiters.js";
 import { crc32 } from "./crc32.js";
 import { REAL_DISK, type Disk, type LogFile } from "./disk.js";
 import { StorageError, storageError } from "./storage-error.js";
@@ -17,6 +19,9 @@ export { StorageError };
 
 const HEADER = 8;
 const LAZY_FLUSH_MS = 50;
+/** What the log's lazy flush waits on: real timers, or the simulator's virtual ones. */
+export type Timers = Pick<Clock, "setTimeout" | "clearTimeout">;
+
 /** A record larger than this is treated as corruption. */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
@@ -82,7 +87,8 @@ export class WriteAheadLog<T = unknown> {
   private crashed = false;
   private idle: Array<() => void> = [];
   private lazy: Buffer[] = [];
-  private lazyTimer: NodeJS.Timeout | undefined;
+  private lazyTimer: unknown;
+  private readonly timers: Timers;
   private closed = false;
   private failure: StorageError | undefined;
   private readonly failureListeners: Array<(err: StorageError) => void> = [];
@@ -90,23 +96,40 @@ export class WriteAheadLog<T = unknown> {
   syncs = 0;
   appends = 0;
 
-  private constructor(file: LogFile, goodBytes: number) {
+  private constructor(file: LogFile, goodBytes: number, timers: Timers) {
     this.file = file;
     this.goodBytes = goodBytes;
+    this.timers = timers;
   }
 
   /** Opens (creating) the log, recovers its records and cuts a bad tail. */
-  static open<T>(path: string, disk: Disk = REAL_DISK): { wal: WriteAheadLog<T> } & Recovered<T> {
+  static open<T>(path: string, disk: Disk = REAL_DISK, timers: Timers = REAL_CLOCK): { wal: WriteAheadLog<T> } & Recovered<T> {
     const { file, bytes } = disk.open(path);
     const decoded = decodeLog<T>(bytes);
-    if (decoded.cutBytes > 0) file.truncate(decoded.goodBytes);
-    const out: { wal: WriteAheadLog<T> } & Recovered<T> = { wal: new WriteAheadLog<T>(file, decoded.goodBytes), records: decoded.records, cutBytes: decoded.cutBytes };
+    // Cut a bad tail, and make what is recovered durable before anyone acts on
+    // it: the process that wrote it may have died before its fdatasync
+    // returned, leaving records in the page cache only, which a power cut
+    // would still take (and a decision recovered, replayed and then lost
+    // would hand its write id to another write). truncate syncs.
+    if (bytes.length > 0) file.truncate(decoded.goodBytes);
+    const wal = new WriteAheadLog<T>(file, decoded.goodBytes, timers);
+    const out: { wal: WriteAheadLog<T> } & Recovered<T> = { wal, records: decoded.records, cutBytes: decoded.cutBytes };
     if (decoded.cutReason) out.cutReason = decoded.cutReason;
     return out;
   }
 
   get path(): string {
     return this.file.path;
+  }
+
+  /**
+   * Bytes from the start of the file that hold whole records, written without
+   * error and, for every record whose append asked to be synced, synced. A
+   * reader that must not see a record before its append resolved (a peer
+   * fetching this branch's decisions) reads no further.
+   */
+  get goodLength(): number {
+    return this.goodBytes;
   }
 
   /** Set once an append failed; every later append is refused with it. */
@@ -143,7 +166,7 @@ export class WriteAheadLog<T = unknown> {
     this.appends++;
     if (!sync) {
       this.lazy.push(frame);
-      this.lazyTimer ??= setTimeout(() => {
+      this.lazyTimer ??= this.timers.setTimeout(() => {
         this.lazyTimer = undefined;
         this.moveLazy();
         if (!this.syncing) this.commit();
@@ -242,7 +265,7 @@ export class WriteAheadLog<T = unknown> {
     this.crashed = true;
     this.pending = [];
     this.lazy = [];
-    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.timers.clearTimeout(this.lazyTimer);
     // A write or sync still in flight must finish before the descriptor goes:
     // a number reused by the next log opened here must not receive it.
     if (!this.syncing) this.file.close();
@@ -251,7 +274,7 @@ export class WriteAheadLog<T = unknown> {
   /** Waits for appends in flight, then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.timers.clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
     this.moveLazy();
     if (!this.syncing) this.commit();

@@ -1,8 +1,9 @@
-// The deterministic simulator (lib/sim/): real Branch instances, simulated
-// network and sessions, virtual time. Dozens of seeded fault schedules must
-// end with the checker's clean verdict; a seed must replay byte for byte; and
-// a deliberately broken gate must make a seed fail with a message that names
-// the seed and how to replay it.
+// The deterministic simulator (lib/sim/): real Branch instances on real logs
+// over simulated disks, simulated network and sessions, virtual time. Dozens
+// of seeded fault schedules (network, disks, crashes) must end with the
+// checker's clean verdict and every durability invariant holding; a seed must
+// replay byte for byte; and a deliberately broken gate must make a seed fail
+// with a message that names the seed and how to replay it.
 
 import t from "tap";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -13,7 +14,7 @@ import { parseHistory } from "../../lib/history/reader.js";
 import { brokenGateBranches } from "../../lib/sim/broken-gate.js";
 import { describeFailure, historyText, saveHistory } from "../../lib/sim/failure.js";
 import { SimNetwork } from "../../lib/sim/sim-network.js";
-import { configForSeed, simulate, type SimResult } from "../../lib/sim/simulator.js";
+import { configForSeed, passed, simulate, type SimResult } from "../../lib/sim/simulator.js";
 import { VirtualClock } from "../../lib/sim/virtual-clock.js";
 
 // Fixed seeds keep CI repeatable; BANK_SIM_TEST_SEED=<n> explores (or replays) others.
@@ -56,14 +57,17 @@ t.test("a partition drops messages between groups, in flight too, until it heals
   t.equal(net.stats.cutByPartition, 2);
 });
 
-t.test(`${SEEDS} seeded fault schedules with all guarantees end converged, exactly once, with no violation`, async (t) => {
+t.test(`${SEEDS} seeded fault schedules with all guarantees, disk faults and crashes end converged, exactly once, durable, with no violation`, async (t) => {
   t.comment(`seeds ${BASE}..${BASE + SEEDS - 1} (BANK_SIM_TEST_SEED)`);
-  const totals = { lost: 0, duplicated: 0, reordered: 0, cutByPartition: 0, gateRefusals: 0, retries: 0, unknown: 0, operations: 0 };
+  const totals = {
+    lost: 0, duplicated: 0, reordered: 0, cutByPartition: 0, gateRefusals: 0, retries: 0, unknown: 0, operations: 0,
+    powerLosses: 0, kills: 0, storageFailures: 0, restarts: 0, tornWrites: 0, fullDiskWrites: 0, failedFsyncs: 0, caughtUp: 0,
+  };
   for (let seed = BASE; seed < BASE + SEEDS; seed++) {
     const options = configForSeed(seed);
     const r = await simulate(options);
     const bad = r.report.violations.filter((v) => v.severity !== "finding");
-    if (!r.report.ok || bad.length > 0) {
+    if (!passed(r) || bad.length > 0) {
       t.fail(describeFailure(options, {}, r, keep(seed, r)));
       continue;
     }
@@ -77,9 +81,18 @@ t.test(`${SEEDS} seeded fault schedules with all guarantees end converged, exact
     totals.retries += r.stats.sessions.retries;
     totals.unknown += r.stats.sessions.unknown;
     totals.operations += r.stats.operations;
+    const m = r.stats.machines;
+    totals.powerLosses += m.crashes;
+    totals.kills += m.kills;
+    totals.storageFailures += m.storageFailures;
+    totals.restarts += m.restarts;
+    totals.tornWrites += m.disk.torn;
+    totals.fullDiskWrites += m.disk.full;
+    totals.failedFsyncs += m.disk.syncFailures;
+    totals.caughtUp += m.caughtUp;
   }
   t.comment(`totals: ${JSON.stringify(totals)}`);
-  // The schedules really did hurt: every kind of fault, refusals, retries and unknown outcomes happened.
+  // The schedules really did hurt: every kind of fault, refusals, retries, unknown outcomes, crashes and catch-ups happened.
   for (const [k, n] of Object.entries(totals)) t.ok(n > 0, `${k}: ${n}`);
 });
 

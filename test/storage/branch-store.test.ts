@@ -9,6 +9,8 @@ import { BranchStore } from "../../lib/storage/branch-store.js";
 import { GUARANTEE_BITS } from "../../lib/core/gate.js";
 import type { Write } from "../../lib/core/ledger.js";
 import { appendRawForTest } from "../../lib/storage/wal.js";
+import { seededRandom } from "../../lib/core/random.js";
+import { NO_DISK_FAULTS, SimDisk } from "../../lib/sim/sim-disk.js";
 
 function open(dir: string, id = 1) {
   const { store, recovered, cutBytes, cutReason } = BranchStore.open(dir, id);
@@ -88,4 +90,22 @@ t.test("a branch's own writes can be read back from its log for a peer that miss
   t.same(a.store.ownWritesAfter(1, 1).map((w) => w.id.seq), [2, 3]);
   t.same(a.store.ownWritesAfter(1, 3), []);
   await a.store.close();
+});
+
+t.test("a peer catching up is never given a decision whose fdatasync has not returned", async (t) => {
+  // A disk whose fdatasync waits until the test lets it finish.
+  const held: Array<() => void> = [];
+  const sleep = () => new Promise<void>((resolve) => held.push(resolve));
+  const disk = new SimDisk(seededRandom(5), NO_DISK_FAULTS, { sleep, syncMsMin: 1, syncMsMax: 1 });
+  const { store } = BranchStore.open("/s", 1, disk);
+  const write: Write = { id: { branch: 1, seq: 1 }, kind: "deposit", amountCents: 5, deps: new Map(), acceptedAtMs: 0 };
+  const reply = { branch: 1, kind: "deposit" as const, result: "success" as const, balanceCents: 5, writeId: write.id, witness: new Map([[1, 1]]), gateWaitMs: 0, replayed: false };
+  const durable = store.persist([{ kind: "write", write }, { kind: "outcome", session: "c1", n: 1, reply }], true);
+  while (held.length === 0) await new Promise((r) => setImmediate(r));
+  t.ok(disk.read(store.path).length > 0, "the record is in the file (the page cache)");
+  t.same(store.ownWritesAfter(1, 0), [], "but not served while its sync may still fail or be lost");
+  held.shift()!();
+  await durable;
+  t.same(store.ownWritesAfter(1, 0).map((w) => w.id.seq), [1], "served once it is durable");
+  await store.close();
 });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { seededRandom } from "../../lib/core/random.js";
-import { SimDisk } from "../../lib/sim/sim-disk.js";
+import { NO_DISK_FAULTS, SimDisk } from "../../lib/sim/sim-disk.js";
 import { encodeRecord, StorageError, WriteAheadLog } from "../../lib/storage/wal.js";
 
 const FRAME = encodeRecord({ n: 1 }).length;
@@ -102,4 +102,40 @@ t.test("on a real full filesystem every append that resolved is there after reop
   t.equal(again.cutBytes, 0);
   t.ok(statSync(path).size > 0);
   await again.wal.close();
+});
+
+t.test("a record a killed process left in the page cache is synced when the log is opened, so a power cut cannot take it back", async (t) => {
+  // The first process's fdatasync never returns: it is killed while it runs.
+  const disk = new SimDisk(seededRandom(6), NO_DISK_FAULTS, { sleep: () => new Promise<void>(() => undefined), syncMsMin: 1, syncMsMax: 1 });
+  const first = WriteAheadLog.open<{ n: number }>("k.wal", disk);
+  void first.wal.append({ n: 1 });
+  await new Promise((r) => setImmediate(r));
+  disk.closeFiles();
+  first.wal.crash();
+  const second = WriteAheadLog.open<{ n: number }>("k.wal", disk);
+  t.same(second.records.map((r) => r.n), [1], "the restarted process recovers the record from the page cache");
+  second.wal.crash();
+  disk.crash();
+  const third = WriteAheadLog.open<{ n: number }>("k.wal", disk);
+  t.same(third.records.map((r) => r.n), [1], "and a power cut after that recovery keeps it");
+  third.wal.crash();
+});
+
+t.test("power lost during the n-th append: that append never returns, and the reopened log holds every record synced before it", async (t) => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const disk = new SimDisk(seededRandom(seed));
+    const first = WriteAheadLog.open<{ n: number }>("p.wal", disk);
+    let crashed = 0;
+    disk.crashAtAppend(4, () => crashed++);
+    for (let n = 1; n <= 3; n++) await first.wal.append({ n });
+    let returned = false;
+    void first.wal.append({ n: 4 }).finally(() => (returned = true));
+    await new Promise((r) => setImmediate(r));
+    t.equal(crashed, 1, `seed ${seed}: the simulator heard of the crash`);
+    t.notOk(returned, `seed ${seed}: the append in flight never returned`);
+    first.wal.crash();
+    const again = WriteAheadLog.open<{ n: number }>("p.wal", disk);
+    t.same(again.records.map((r) => r.n), [1, 2, 3], `seed ${seed}: the synced records, none torn (cut ${again.cutBytes} bytes)`);
+    again.wal.crash();
+  }
 });
