@@ -1,18 +1,8 @@
 // CRC-32 (IEEE 802.3, the zlib/PNG polynomial), to detect torn or corrupt
-// records in a branch's log. Node 20 has no zlib.crc32 (it came in 22.2).
+// records in a branch's log: zlib's own, in native code (Node 20.15 and later).
 
-const TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
+import { crc32 as zlibCrc32 } from "node:zlib";
 
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return zlibCrc32(bytes);
 }
