@@ -28,8 +28,6 @@ export interface SyntheticOptions {
   syncEvery?: number;
   /** Writes per apply record at most (default 256). */
   applyBatch?: number;
-  /** Branches to send operations to, when not all (e.g. [1]: every write has origin 1). */
-  targets?: number[];
 }
 
 interface Write {
@@ -49,7 +47,6 @@ export function* syntheticHistory(o: SyntheticOptions): Generator<HistoryRecord>
   const syncEvery = o.syncEvery ?? 1_000;
   const batch = o.applyBatch ?? 256;
   const branchIds = Array.from({ length: o.branches }, (_, i) => i + 1);
-  const targets = o.targets ?? branchIds;
   const wallBase = 1_700_000_000_000;
   let clock = 0;
   const tick = () => (clock += 0.05);
@@ -92,7 +89,7 @@ export function* syntheticHistory(o: SyntheticOptions): Generator<HistoryRecord>
 
   for (let n = 1; n <= o.operations; n++) {
     const session = sessions[Math.floor(rand() * sessions.length)] ?? sessions[0];
-    const b = targets[Math.floor(rand() * targets.length)] ?? 1;
+    const b = branchIds[Math.floor(rand() * branchIds.length)] ?? 1;
     const s = branch.get(b);
     if (session === undefined || s === undefined) break;
     const r = rand() * total;

@@ -59,3 +59,11 @@ export const MAX_DELAY_MS = 60_000;
 export const MAX_GATE_TIMEOUT_MS = 600_000;
 /** Largest --workers. */
 export const MAX_WORKERS = 64;
+
+/**
+ * Longest line of history.jsonl the checker reads, in characters: a real line
+ * is under a kilobyte (an apply record of a big batch, megabytes), so a
+ * longer one means a file that is no history (/dev/zero), refused before it
+ * fills memory.
+ */
+export const MAX_HISTORY_LINE_CHARS = 64 * 1024 * 1024;

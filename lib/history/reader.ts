@@ -12,6 +12,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { MAX_HISTORY_LINE_CHARS } from "../core/limits.js";
 import { recordProblem } from "./record-schema.js";
 import type { HistoryRecord } from "./types.js";
 
@@ -19,8 +20,8 @@ export class HistoryFileError extends Error {
   override name = "HistoryFileError";
 }
 
-/** The longest line the reader accepts, in characters (a real line is under a kilobyte; an apply record of a huge batch may be megabytes). */
-export const MAX_LINE_CHARS = 64 * 1024 * 1024;
+/** The longest line the reader accepts, in characters (lib/core/limits.ts). */
+export const MAX_LINE_CHARS = MAX_HISTORY_LINE_CHARS;
 
 export interface LocatedRecord {
   record: HistoryRecord;

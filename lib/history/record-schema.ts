@@ -10,7 +10,6 @@
 
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import type { HistoryRecord } from "./types.js";
 
 export const RECORD_TYPES = ["meta", "invoke", "complete", "apply", "final"] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
@@ -72,10 +71,6 @@ export function recordProblem(value: unknown): string | undefined {
   return describeError(name, value, err, c.definitions);
 }
 
-export function isHistoryRecord(value: unknown): value is HistoryRecord {
-  return recordProblem(value) === undefined;
-}
-
 function describeError(type: string, record: unknown, err: ErrorObject, definitions: Record<string, SchemaNode>): string {
   const segments = err.instancePath.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
   const parent = err.parentSchema as SchemaNode | undefined;
@@ -131,7 +126,7 @@ function fieldPath(type: string, record: unknown, segments: string[]): string {
 }
 
 /** A value as the message quotes it: JSON, cut to 60 characters; `nothing` for undefined. */
-export function found(value: unknown): string {
+function found(value: unknown): string {
   if (value === undefined) return "nothing";
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;

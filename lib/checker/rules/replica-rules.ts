@@ -20,9 +20,7 @@ import type { Finding, RuleResult } from "../findings.js";
 import { isAckedWrite, type AckedWrite, type HistoryModel, type Op } from "./model.js";
 import { ackedMask, branchView, writeTable, type BranchView } from "./apply-index.js";
 import { describeVector, missingRanges, sameVector, idsIn, type Vector } from "./vv.js";
-import { describeOp, describeWrite, listWithMore, money } from "./words.js";
-
-const OPS_LIMIT = 20;
+import { describeOp, describeWrite, listWithMore, money, OPS_LIMIT } from "./words.js";
 
 export function checkConvergence(m: HistoryModel): RuleResult {
   if (m.incomplete !== undefined && m.incomplete.branchesWithoutFinal.length > 0) {

@@ -42,15 +42,6 @@ export function covers(a: Vector, b: Vector): boolean {
   return true;
 }
 
-/** a ∪ b */
-export function join(a: Vector, b: Vector): Vector {
-  const out: Vector = { ...a };
-  for (const [origin, n] of Object.entries(b)) {
-    if ((out[origin] ?? 0) < n) out[origin] = n;
-  }
-  return out;
-}
-
 export function sameVector(a: Vector, b: Vector): boolean {
   return covers(a, b) && covers(b, a);
 }
@@ -93,26 +84,4 @@ export function formatRanges(ranges: IdRange[]): string {
 /** A whole vector in words: "1.1..1.2, 2.1" or "nothing". */
 export function describeVector(v: Vector): string {
   return formatRanges(missingRanges({}, v));
-}
-
-/** The vector of a set of ids; ids that leave gaps make it inexact, so callers check `exact`. */
-export function vectorOf(ids: Iterable<string>): { vector: Vector; exact: boolean } {
-  const seqs = new Map<string, Set<number>>();
-  for (const id of ids) {
-    const w = parseWriteId(id);
-    if (w === undefined) return { vector: {}, exact: false };
-    let s = seqs.get(w.origin);
-    if (s === undefined) seqs.set(w.origin, (s = new Set()));
-    s.add(w.seq);
-  }
-  const vector: Vector = {};
-  let exact = true;
-  for (const [origin, s] of seqs) {
-    // A loop, not Math.max(...s): a spread of 125k+ arguments overflows the stack.
-    let max = 0;
-    for (const n of s) if (n > max) max = n;
-    vector[origin] = max;
-    if (s.size !== max) exact = false;
-  }
-  return { vector, exact };
 }

@@ -14,6 +14,13 @@
 //          the witness of the reads s completed before invoking w was applied
 //          before w.
 //      (b) likewise a refused withdraw was decided at a branch holding them.
+//
+// Both are judged one branch at a time (apply-index.ts), so memory holds a few
+// arrays the size of the write table rather than a vector per applied write:
+// WFR keeps, per acknowledged write, the last id per origin of what its
+// session had read, and compares each with the position by which the branch
+// had applied that origin's whole prefix. Who read what is named afterwards,
+// walking again only the sessions that broke the rule.
 
 import type { Finding, RuleResult } from "../findings.js";
 import { forEachStep, isAckedWrite, isRead, type AckedWrite, type HistoryModel, type Op, type ReadOp } from "./model.js";
