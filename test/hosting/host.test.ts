@@ -1,0 +1,78 @@
+// A host on its own, in this thread: two hosts with real branches and real
+// replication servers on localhost, linked by setTopology. A write one host's
+// branch accepts reaches the other host's replicas and its own co-hosted
+// ones; a write naming a branch outside the cluster is dropped; a stopped
+// host leaves no server listening.
+
+import { connect } from "node:net";
+import t, { type Test } from "tap";
+import { Branch } from "../../lib/core/branch.js";
+import { NO_FAULTS } from "../../lib/core/fault-plan.js";
+import type { Write } from "../../lib/core/ledger.js";
+import { Host } from "../../lib/hosting/host.js";
+
+const SECRET = "host-test-secret";
+const LINK = { batchMax: 8, inFlightMax: 2, ackTimeoutMs: 1_000 };
+
+function branch(id: number, branchIds: number[], logs: string[]): Branch {
+  return new Branch({ id, branchIds, initialBalanceCents: 0, gateTimeoutMs: 1_000 }, { propagate: () => undefined, applied: () => undefined, log: (l) => logs.push(l) });
+}
+
+async function twoHosts(t: Test) {
+  const logs: string[] = [];
+  const a = new Host(1, (l) => logs.push(l), { delaySpec: "", delaySeed: 1, faults: NO_FAULTS, secret: SECRET });
+  const b = new Host(2, (l) => logs.push(l), { delaySpec: "", delaySeed: 1, faults: NO_FAULTS, secret: SECRET });
+  t.teardown(() => Promise.all([a.stop(), b.stop()]));
+  const ids = [1, 2, 3];
+  const branches = new Map(ids.map((id) => [id, branch(id, ids, logs)]));
+  a.addBranch(branches.get(1)!);
+  b.addBranch(branches.get(2)!);
+  b.addBranch(branches.get(3)!);
+  const [addrA, addrB] = await Promise.all([a.start("127.0.0.1"), b.start("127.0.0.1")]);
+  const hosts = [{ hostId: 1, address: addrA, branchIds: [1] }, { hostId: 2, address: addrB, branchIds: [2, 3] }];
+  a.setTopology(hosts, LINK);
+  b.setTopology(hosts, LINK);
+  return { a, b, branches, logs, addrA };
+}
+
+/** Polls (bounded) until `done`, saying what it waited for. */
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (done()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`still waiting for ${what} after 15 s`);
+}
+
+t.test("a write broadcast by one host reaches every replica on the other host, once, and its link is acknowledged", async (t) => {
+  const { a, branches } = await twoHosts(t);
+  const r = await branches.get(1)!.serve({ requestId: "c1#1", session: "c1", kind: "deposit", amountCents: 500, writeSet: new Map(), readSet: new Map(), guarantees: 0 });
+  const w: Write = { id: r.writeId!, kind: "deposit", amountCents: 500, deps: new Map(), acceptedAtMs: 0 };
+  a.broadcast(w);
+  a.broadcast(w); // a resend changes nothing
+  await until("branches 2 and 3 to apply 1.1", () => [2, 3].every((b) => branches.get(b)!.state().balanceCents === 500));
+  await until("the link to drain", () => a.linkStats().backlog === 0);
+  const stats = a.linkStats();
+  t.equal(stats.links, 1, "one link: to the other host, not one per branch");
+  t.ok(stats.messages >= 1 && stats.writes >= 2);
+  for (const b of [2, 3]) t.equal(branches.get(b)!.state().applied.get(1), 1, `branch ${b} applied 1.1 once`);
+});
+
+t.test("a write from a branch outside the cluster is dropped with one log line, and changes nothing", async (t) => {
+  const { a, branches, logs } = await twoHosts(t);
+  a.broadcast({ id: { branch: 9, seq: 1 }, kind: "deposit", amountCents: 1_000_000, deps: new Map(), acceptedAtMs: 0 });
+  await until("the foreign write to be refused", () => logs.some((l) => /write 9\.1: origin 9 is not a branch of this cluster|dropped write 9\.1 from unknown branch 9/.test(l)));
+  for (const b of [1, 2, 3]) t.equal(branches.get(b)!.state().balanceCents, 0, `branch ${b} unchanged`);
+});
+
+t.test("a stopped host leaves its replication port closed", async (t) => {
+  const { a, addrA } = await twoHosts(t);
+  await a.stop();
+  const port = Number(addrA.split(":")[1]);
+  const refused = await new Promise<boolean>((resolve) => {
+    const s = connect(port, "127.0.0.1");
+    s.once("connect", () => (s.destroy(), resolve(false)));
+    s.once("error", () => resolve(true));
+  });
+  t.ok(refused, `port ${port} refuses connections`);
+});
