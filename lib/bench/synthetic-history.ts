@@ -28,6 +28,8 @@ export interface SyntheticOptions {
   syncEvery?: number;
   /** Writes per apply record at most (default 256). */
   applyBatch?: number;
+  /** Branches to send operations to, when not all (e.g. [1]: every write has origin 1). */
+  targets?: number[];
 }
 
 interface Write {
@@ -38,104 +40,179 @@ interface Write {
   amountCents: number;
 }
 
+interface BranchState {
+  /** How much of the log it has applied (a prefix). */
+  applied: number;
+  vector: VersionVectorJson;
+  balance: number;
+  /** Applied writes not yet in an apply record. */
+  pending: Write[];
+}
+
+interface SessionState {
+  name: string;
+  ops: number;
+  /** How much of the log its reads and writes depend on. */
+  depends: number;
+  writeSet: VersionVectorJson;
+  readSet: VersionVectorJson;
+}
+
+type Kind = "deposit" | "withdraw" | "query";
+
+const WALL_BASE_MS = 1_700_000_000_000;
+
 /** The records of one synthetic run, in file order (meta first, finals last). */
 export function* syntheticHistory(o: SyntheticOptions): Generator<HistoryRecord> {
-  const rand = seededRandom(o.seed);
-  const mix = o.mix ?? { deposit: 4, withdraw: 3, query: 3 };
-  const total = mix.deposit + mix.withdraw + mix.query;
-  const initial = o.initialBalanceCents ?? 40_000;
-  const syncEvery = o.syncEvery ?? 1_000;
-  const batch = o.applyBatch ?? 256;
-  const branchIds = Array.from({ length: o.branches }, (_, i) => i + 1);
-  const wallBase = 1_700_000_000_000;
-  let clock = 0;
-  const tick = () => (clock += 0.05);
+  const bank = new SyntheticBank(o);
+  yield bank.meta();
+  for (let n = 1; n <= o.operations; n++) {
+    if (!(yield* bank.operation(n))) break;
+    if (n % bank.syncEvery === 0) yield* bank.catchUpAll();
+  }
+  yield* bank.settle();
+  yield* bank.finals();
+}
 
-  yield {
-    type: "meta", version: 1, source: `synthetic seed ${o.seed}`, branches: branchIds, initialBalanceCents: initial,
-    guarantees: ["mw", "ryw", "mr", "wfr"], concurrent: true, wallMs: wallBase, monoMs: tick(),
-  };
+/** The bank the generator plays: one log of writes, branches that have applied a prefix of it, sessions. */
+class SyntheticBank {
+  readonly syncEvery: number;
+  private readonly rand: () => number;
+  private readonly mix: { deposit: number; withdraw: number; query: number };
+  private readonly total: number;
+  private readonly initial: number;
+  private readonly batch: number;
+  private readonly branchIds: number[];
+  private readonly targets: number[];
+  private clock = 0;
+  private readonly log: Write[] = [];
+  /** Per branch, the seq of the last write it issued. */
+  private readonly issued = new Map<number, number>();
+  private readonly branch: Map<number, BranchState>;
+  private readonly sessions: SessionState[];
 
-  const log: Write[] = [];
-  const issued = new Map<number, number>();
-  const branch = new Map(branchIds.map((b) => [b, { applied: 0, vector: {} as VersionVectorJson, balance: initial, pending: [] as Write[] }]));
-  const sessions = Array.from({ length: o.sessions }, (_, i) => ({
-    name: `c${i + 1}`, ops: 0, depends: 0, writeSet: {} as VersionVectorJson, readSet: {} as VersionVectorJson,
-  }));
+  constructor(private readonly o: SyntheticOptions) {
+    this.rand = seededRandom(o.seed);
+    this.mix = o.mix ?? { deposit: 4, withdraw: 3, query: 3 };
+    this.total = this.mix.deposit + this.mix.withdraw + this.mix.query;
+    this.initial = o.initialBalanceCents ?? 40_000;
+    this.syncEvery = o.syncEvery ?? 1_000;
+    this.batch = o.applyBatch ?? 256;
+    this.branchIds = Array.from({ length: o.branches }, (_, i) => i + 1);
+    this.targets = o.targets ?? this.branchIds;
+    this.branch = new Map(this.branchIds.map((b) => [b, { applied: 0, vector: {}, balance: this.initial, pending: [] }]));
+    this.sessions = Array.from({ length: o.sessions }, (_, i) => ({
+      name: `c${i + 1}`, ops: 0, depends: 0, writeSet: {}, readSet: {},
+    }));
+  }
 
-  function* flush(b: number): Generator<HistoryRecord> {
-    const s = branch.get(b);
+  meta(): HistoryRecord {
+    return {
+      type: "meta", version: 1, source: `synthetic seed ${this.o.seed}`, branches: this.branchIds, initialBalanceCents: this.initial,
+      guarantees: ["mw", "ryw", "mr", "wfr"], concurrent: true, wallMs: WALL_BASE_MS, monoMs: this.tick(),
+    };
+  }
+
+  /** Operation n, from invocation to completion; false when there is no session or branch to run it. */
+  *operation(n: number): Generator<HistoryRecord, boolean> {
+    const session = this.sessions[Math.floor(this.rand() * this.sessions.length)] ?? this.sessions[0];
+    const b = this.targets[Math.floor(this.rand() * this.targets.length)] ?? 1;
+    const s = this.branch.get(b);
+    if (session === undefined || s === undefined) return false;
+    const r = this.rand() * this.total;
+    const kind: Kind = r < this.mix.deposit ? "deposit" : r < this.mix.deposit + this.mix.withdraw ? "withdraw" : "query";
+    const amountCents = kind === "query" ? 0 : 100 * (1 + Math.floor(this.rand() * 200));
+    session.ops++;
+    yield {
+      type: "invoke", op: n, session: session.name, requestId: `${session.name}#${session.ops}`, branch: b, kind, amountCents,
+      writeSet: { ...session.writeSet }, readSet: { ...session.readSet }, wallMs: this.wall(), monoMs: this.tick(),
+    };
+    // The session's dependencies first; a write also waits for the head.
+    yield* this.catchUp(b, kind === "query" ? session.depends : this.log.length);
+    const decided = kind === "query" ? undefined : yield* this.decide(b, s, session, kind, amountCents);
+    yield this.complete(n, session, b, s, kind, decided);
+    return true;
+  }
+
+  /** Every branch catches up to the head. */
+  *catchUpAll(): Generator<HistoryRecord> {
+    for (const id of this.branchIds) yield* this.catchUp(id, this.log.length);
+  }
+
+  /** The end of the run: every branch catches up and writes what it applied. */
+  *settle(): Generator<HistoryRecord> {
+    for (const id of this.branchIds) {
+      yield* this.catchUp(id, this.log.length);
+      yield* this.flush(id);
+    }
+  }
+
+  *finals(): Generator<HistoryRecord> {
+    for (const id of this.branchIds) {
+      const s = this.branch.get(id);
+      if (s !== undefined) yield { type: "final", branch: id, balanceCents: s.balance, applied: { ...s.vector } };
+    }
+  }
+
+  /** A deposit, or a withdraw the balance covers, becomes the next write of the log, applied at once where it was decided. */
+  private *decide(b: number, s: BranchState, session: SessionState, kind: "deposit" | "withdraw", amountCents: number): Generator<HistoryRecord, { result: "success" | "fail"; writeId: string | undefined }> {
+    const result = kind === "deposit" || s.balance >= amountCents ? "success" : "fail";
+    if (result === "fail") return { result, writeId: undefined };
+    const seq = (this.issued.get(b) ?? 0) + 1;
+    this.issued.set(b, seq);
+    const writeId = `${b}.${seq}`;
+    this.log.push({ id: writeId, origin: b, seq, kind, amountCents });
+    yield* this.catchUp(b, this.log.length);
+    session.writeSet[String(b)] = seq;
+    return { result, writeId };
+  }
+
+  /** The completion of operation n; the session learns what it read. */
+  private complete(n: number, session: SessionState, b: number, s: BranchState, kind: Kind, decided: { result: "success" | "fail"; writeId: string | undefined } | undefined): HistoryRecord {
+    const witness = { ...s.vector };
+    if (kind !== "deposit") for (const [origin, k] of Object.entries(witness)) if ((session.readSet[origin] ?? 0) < k) session.readSet[origin] = k;
+    session.depends = Math.max(session.depends, s.applied);
+    const c: HistoryRecord = {
+      type: "complete", op: n, session: session.name, branch: b, kind, status: "ok",
+      gateWaitMs: 0, attempts: 1, wallMs: this.wall(), monoMs: this.tick(),
+    };
+    if (decided !== undefined) c.result = decided.result;
+    if (decided?.writeId !== undefined) c.writeId = decided.writeId;
+    if (kind !== "deposit") c.balanceCents = s.balance;
+    c.witness = witness;
+    return c;
+  }
+
+  private *flush(b: number): Generator<HistoryRecord> {
+    const s = this.branch.get(b);
     if (s === undefined || s.pending.length === 0) return;
     yield {
-      type: "apply", branch: b, wallMs: wallBase + clock, monoMs: tick(),
+      type: "apply", branch: b, wallMs: this.wall(), monoMs: this.tick(),
       writes: s.pending.map((w) => ({ id: w.id, kind: w.kind, amountCents: w.amountCents })),
     };
     s.pending = [];
   }
 
   /** Branch b applies the log up to (not including) `upTo`. */
-  function* catchUp(b: number, upTo: number): Generator<HistoryRecord> {
-    const s = branch.get(b);
+  private *catchUp(b: number, upTo: number): Generator<HistoryRecord> {
+    const s = this.branch.get(b);
     if (s === undefined) return;
     while (s.applied < upTo) {
-      const w = log[s.applied++];
+      const w = this.log[s.applied++];
       if (w === undefined) break;
       s.vector[String(w.origin)] = w.seq;
       s.balance += w.kind === "deposit" ? w.amountCents : -w.amountCents;
       s.pending.push(w);
-      if (s.pending.length >= batch) yield* flush(b);
+      if (s.pending.length >= this.batch) yield* this.flush(b);
     }
   }
 
-  for (let n = 1; n <= o.operations; n++) {
-    const session = sessions[Math.floor(rand() * sessions.length)] ?? sessions[0];
-    const b = branchIds[Math.floor(rand() * branchIds.length)] ?? 1;
-    const s = branch.get(b);
-    if (session === undefined || s === undefined) break;
-    const r = rand() * total;
-    const kind = r < mix.deposit ? "deposit" : r < mix.deposit + mix.withdraw ? "withdraw" : "query";
-    const amountCents = kind === "query" ? 0 : 100 * (1 + Math.floor(rand() * 200));
-    session.ops++;
-    yield {
-      type: "invoke", op: n, session: session.name, requestId: `${session.name}#${session.ops}`, branch: b, kind, amountCents,
-      writeSet: { ...session.writeSet }, readSet: { ...session.readSet }, wallMs: wallBase + clock, monoMs: tick(),
-    };
-    // The session's dependencies first; a write also waits for the head.
-    yield* catchUp(b, kind === "query" ? session.depends : log.length);
-    let result: "success" | "fail" | undefined;
-    let writeId: string | undefined;
-    if (kind !== "query") {
-      result = kind === "deposit" || s.balance >= amountCents ? "success" : "fail";
-      if (result === "success") {
-        const seq = (issued.get(b) ?? 0) + 1;
-        issued.set(b, seq);
-        writeId = `${b}.${seq}`;
-        log.push({ id: writeId, origin: b, seq, kind, amountCents });
-        yield* catchUp(b, log.length);
-        session.writeSet[String(b)] = seq;
-      }
-    }
-    const witness = { ...s.vector };
-    if (kind !== "deposit") for (const [origin, k] of Object.entries(witness)) if ((session.readSet[origin] ?? 0) < k) session.readSet[origin] = k;
-    session.depends = Math.max(session.depends, s.applied);
-    const c: HistoryRecord = {
-      type: "complete", op: n, session: session.name, branch: b, kind, status: "ok",
-      gateWaitMs: 0, attempts: 1, wallMs: wallBase + clock, monoMs: tick(),
-    };
-    if (result !== undefined) c.result = result;
-    if (writeId !== undefined) c.writeId = writeId;
-    if (kind !== "deposit") c.balanceCents = s.balance;
-    c.witness = witness;
-    yield c;
-    if (n % syncEvery === 0) for (const id of branchIds) yield* catchUp(id, log.length);
+  private tick(): number {
+    return (this.clock += 0.05);
   }
-  for (const id of branchIds) {
-    yield* catchUp(id, log.length);
-    yield* flush(id);
-  }
-  for (const id of branchIds) {
-    const s = branch.get(id);
-    if (s !== undefined) yield { type: "final", branch: id, balanceCents: s.balance, applied: { ...s.vector } };
+
+  private wall(): number {
+    return WALL_BASE_MS + this.clock;
   }
 }
 

@@ -43,15 +43,36 @@ function intArg(name: string) {
   };
 }
 
+type SetCode = (code: number) => void;
+type RunFlags = RawRunFlags & { branches?: number };
+type GenFlags = { branches: number; customers: number; events: number; seed: number; mix: string; balance: string };
+type BenchFlags = { quick?: boolean; case?: string; reps: number; json: string; durable: boolean };
+type CheckFlags = { json?: boolean; limit: number };
+
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code = 0;
+  const setCode: SetCode = (c) => {
+    code = c;
+  };
   const program = new Command("bank-sim")
     .description("A replicated bank on real gRPC servers in worker threads: run course scenarios, see what each session guarantee buys, check recorded histories.")
     .exitOverride()
     // Commander's own errors ("error: unknown option ...") get the same "bank-sim: " prefix as ours.
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(text.replace(/^error: /, "bank-sim: ")) })
     .showHelpAfterError("(run with --help for usage)");
+  addRunCommand(program, io, setCode);
+  addGenCommand(program, io);
+  addBenchCommand(program, io, setCode);
+  addCheckCommand(program, io, setCode);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    return exitCodeFor(err, io);
+  }
+  return code;
+}
 
+function addRunCommand(program: Command, io: Io, setCode: SetCode): void {
   program.command("run")
     .description("Run a scenario file on a cluster of branches and write output.json, results.json, history.jsonl and branch logs.")
     .argument("<scenario>", "scenario JSON file (course format); - reads it from standard input")
@@ -70,10 +91,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .option("--gate-timeout <ms>", "how long a branch holds a request at the session gate before refusing it", String(DEFAULTS.gateTimeoutMs))
     .option("--strict", "treat warnings in the scenario (duplicate event ids) as errors")
     .option("-v, --verbose", "also print every branch's log lines, prefixed with the branch")
-    .action(async (file: string, opts: RawRunFlags & { branches?: number }) => {
-      code = await runCommand(file, opts, io);
+    .action(async (file: string, opts: RunFlags) => {
+      setCode(await runCommand(file, opts, io));
     });
+}
 
+function addGenCommand(program: Command, io: Io): void {
   program.command("gen")
     .description("Print a valid random scenario (random target branches) to stdout.")
     .requiredOption("--branches <n>", "branches", intArg("--branches"))
@@ -82,29 +105,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .option("--seed <n>", "random seed", intArg("--seed"), 1)
     .addOption(new Option("--mix <weights>", "relative weights, e.g. deposit=4,withdraw=3,query=3").default(`deposit=${DEFAULT_MIX.deposit},withdraw=${DEFAULT_MIX.withdraw},query=${DEFAULT_MIX.query}`))
     .option("--balance <amount>", "every branch's starting balance", "400")
-    .action((opts: { branches: number; customers: number; events: number; seed: number; mix: string; balance: string }) => {
-      // Same rules as amounts in scenario files; text that is not a number is refused first (Number("") is 0).
-      const balanceCents = parseMoney(/^\s*[\d.]+\s*$/.test(opts.balance) ? Number(opts.balance) : opts.balance, "--balance");
-      validateBranchCount(opts.branches);
-      let scenario: unknown[];
-      try {
-        scenario = generateScenario({
-          branches: opts.branches, customers: opts.customers, events: opts.events, seed: opts.seed,
-          mix: parseMix(opts.mix), balanceCents,
-        });
-      } catch (err) {
-        if (err instanceof RangeError) throw new UsageError(err.message);
-        throw err;
-      }
-      const text = formatJsonCompact(scenario);
-      // What gen writes, run must be able to read.
-      const bytes = Buffer.byteLength(text, "utf8");
-      if (bytes > MAX_SCENARIO_BYTES) {
-        throw new UsageError(`gen: the scenario would be ${bytes} bytes, more than run reads (${MAX_SCENARIO_BYTES}); ask for fewer customers or events`);
-      }
-      io.out(text);
-    });
+    .action((opts: GenFlags) => genCommand(opts, io));
+}
 
+function addBenchCommand(program: Command, io: Io, setCode: SetCode): void {
   program.command("bench")
     .description("Run the benchmark grid (generated workloads, random target branches, --concurrent, --guarantees all), each run in its own process and checked, next to the raw grpc-js unary ceiling; print a table and write JSON.")
     .option("--quick", "one tiny case, one repetition: proves the benchmark runs (no timing meaning)")
@@ -112,22 +116,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .option("--reps <n>", "repetitions per case (medians are reported)", intArg("--reps"), 3)
     .option("--json <file>", "where to write the JSON report", "out/bench.json")
     .option("--no-durable", "run the branches in memory only (to measure what durability costs)")
-    .action(async (opts: { quick?: boolean; case?: string; reps: number; json: string; durable: boolean }) => {
-      let cases = opts.quick ? QUICK_GRID : GRID;
-      if (opts.case !== undefined) {
-        cases = [...GRID, ...QUICK_GRID].filter((c) => c.name === opts.case);
-        if (cases.length === 0) throw new UsageError(`--case: expected one of ${GRID.map((c) => c.name).join(", ")}, found ${JSON.stringify(opts.case)}`);
-      }
-      if (opts.reps < 1) throw new UsageError(`--reps: expected at least 1, found ${opts.reps}`);
-      const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, ceilingCalls: opts.quick ? 2_000 : 20_000, durable: opts.durable, log: (l) => io.err(`bench: ${l}\n`) });
-      mkdirSync(dirname(opts.json), { recursive: true });
-      writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
-      io.out(formatBenchTable(report));
-      io.out(`(JSON in ${opts.json})\n`);
-      const bad = report.cases.filter((c) => !c.converged || c.violations > 0);
-      code = bad.length === 0 ? 0 : 1;
+    .action(async (opts: BenchFlags) => {
+      setCode(await benchCommand(opts, io));
     });
+}
 
+function addCheckCommand(program: Command, io: Io, setCode: SetCode): void {
   program.command("check")
     .description("Check a recorded history (an out directory or a history.jsonl) for session-guarantee violations, convergence and exactly-once application, using nothing but the history.")
     .argument("<history>", "out directory of a run, or its history.jsonl")
@@ -138,16 +132,9 @@ Exit codes: 0 no violations; 1 violations (of guarantees that were on, or of
 invariants that always hold); 2 a malformed history or bad usage; 3 the
 history is incomplete (the run was cut short) and what it holds has no
 violations. Anomalies of guarantees that were off never fail the check.`)
-    .action(async (path: string, opts: { json?: boolean; limit: number }) => {
-      code = await checkCommand(path, opts, io);
+    .action(async (path: string, opts: CheckFlags) => {
+      setCode(await checkCommand(path, opts, io));
     });
-
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (err) {
-    return exitCodeFor(err, io);
-  }
-  return code;
 }
 
 function exitCodeFor(err: unknown, io: Io): number {
@@ -169,7 +156,7 @@ function exitCodeFor(err: unknown, io: Io): number {
   return 1;
 }
 
-async function runCommand(file: string, opts: RawRunFlags & { branches?: number }, io: Io): Promise<number> {
+async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number> {
   const text = await readScenarioText(file, DEFAULT_MAX_FIXTURE_BYTES);
   const options: { branches?: number; strict?: boolean } = { strict: opts.strict ?? false };
   if (opts.branches !== undefined) options.branches = opts.branches;
@@ -220,10 +207,50 @@ async function runCommand(file: string, opts: RawRunFlags & { branches?: number 
   }
 }
 
+function genCommand(opts: GenFlags, io: Io): void {
+  // Same rules as amounts in scenario files; text that is not a number is refused first (Number("") is 0).
+  const balanceCents = parseMoney(/^\s*[\d.]+\s*$/.test(opts.balance) ? Number(opts.balance) : opts.balance, "--balance");
+  validateBranchCount(opts.branches);
+  let scenario: unknown[];
+  try {
+    scenario = generateScenario({
+      branches: opts.branches, customers: opts.customers, events: opts.events, seed: opts.seed,
+      mix: parseMix(opts.mix), balanceCents,
+    });
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(err.message);
+    throw err;
+  }
+  const text = formatJsonCompact(scenario);
+  // What gen writes, run must be able to read.
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_SCENARIO_BYTES) {
+    throw new UsageError(`gen: the scenario would be ${bytes} bytes, more than run reads (${MAX_SCENARIO_BYTES}); ask for fewer customers or events`);
+  }
+  io.out(text);
+}
+
+/** bench's exit code: 1 when a case did not converge or had violations. */
+async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
+  let cases = opts.quick ? QUICK_GRID : GRID;
+  if (opts.case !== undefined) {
+    cases = [...GRID, ...QUICK_GRID].filter((c) => c.name === opts.case);
+    if (cases.length === 0) throw new UsageError(`--case: expected one of ${GRID.map((c) => c.name).join(", ")}, found ${JSON.stringify(opts.case)}`);
+  }
+  if (opts.reps < 1) throw new UsageError(`--reps: expected at least 1, found ${opts.reps}`);
+  const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, ceilingCalls: opts.quick ? 2_000 : 20_000, durable: opts.durable, log: (l) => io.err(`bench: ${l}\n`) });
+  mkdirSync(dirname(opts.json), { recursive: true });
+  writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
+  io.out(formatBenchTable(report));
+  io.out(`(JSON in ${opts.json})\n`);
+  const bad = report.cases.filter((c) => !c.converged || c.violations > 0);
+  return bad.length === 0 ? 0 : 1;
+}
+
 /** check's exit codes: 0 ok, 1 violations, 3 incomplete without violations (2, a malformed history, is thrown). */
 const CHECK_EXIT = { ok: 0, failed: 1, incomplete: 3 } as const;
 
-async function checkCommand(path: string, opts: { json?: boolean; limit: number }, io: Io): Promise<number> {
+async function checkCommand(path: string, opts: CheckFlags, io: Io): Promise<number> {
   const report = await checkHistoryFile(path);
   io.out(opts.json ? JSON.stringify(reportJson(report), null, 2) + "\n" : formatReport(report, { limitPerRule: opts.limit }));
   return CHECK_EXIT[report.verdict];

@@ -64,89 +64,120 @@ function requestProblem(r: Req): string | undefined {
 /** Reads a branch's own writes back from its log (absent when it keeps no log). */
 export type OwnWritesSource = (afterSeq: number) => Write[];
 
+/** What every handler of one branch's service needs. */
+interface Served {
+  branch: Branch;
+  log: (line: string) => void;
+  ownWrites: OwnWritesSource | undefined;
+}
+
 /** The Bank service for `branch`, answering only calls that carry the cluster's `secret`. */
 export function createBranchServer(branch: Branch, log: (line: string) => void, secret: string, ownWrites?: OwnWritesSource): grpc.Server {
   const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: [requireSecret(secret)] });
-  const fail = (cb: grpc.sendUnaryData<never>, err: unknown, what: string) => {
-    if (err instanceof BranchError) {
-      const code = err.code === "invalid" ? grpc.status.INVALID_ARGUMENT
-        : err.code === "gate" ? grpc.status.FAILED_PRECONDITION
-        : err.code === "busy" ? grpc.status.RESOURCE_EXHAUSTED
-        : grpc.status.UNAVAILABLE;
-      log(`${what}: ${clip(err.message)}`);
-      cb({ code, details: clip(err.message) });
-      return;
-    }
-    const e = err instanceof Error ? err : new Error(String(err));
-    log(`${what}: unexpected ${e.stack ?? e.message}`);
-    cb({ code: grpc.status.UNKNOWN, details: clip(`branch ${branch.id}: ${e.message}`) });
-  };
-
+  const served: Served = { branch, log, ownWrites };
   const definition = guardRequests(pb.UnimplementedBankService.definition, { MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST, OwnWrites: OWN_WRITES_REQUEST });
   server.addService(definition, {
-    MsgDelivery: (call: grpc.ServerUnaryCall<Req | UndecodableMessage, Reply>, cb: grpc.sendUnaryData<Reply>) => {
-      const r = call.request;
-      if (r instanceof UndecodableMessage) {
-        fail(cb, new BranchError("invalid", r.problem), "undecodable request");
-        return;
-      }
-      const problem = requestProblem(r);
-      if (problem) {
-        fail(cb, new BranchError("invalid", problem), clip(r.requestId));
-        return;
-      }
-      branch.serve({
-        requestId: r.requestId,
-        session: r.session,
-        kind: KINDS.get(r.interface)!,
-        amountCents: r.amountCents,
-        writeSet: fromWire(r.writeSet),
-        readSet: fromWire(r.readSet),
-        guarantees: r.guarantees,
-      }).then((reply) => cb(null, replyToWire(reply)), (err) => fail(cb, err, clip(r.requestId)));
-    },
-    AwaitApplied: (call: grpc.ServerUnaryCall<banksim.v1.AwaitRequest | UndecodableMessage, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) => {
-      const r = call.request;
-      if (r instanceof UndecodableMessage) {
-        fail(cb, new BranchError("invalid", r.problem), "await-applied");
-        return;
-      }
-      const problem = wireVectorProblem(r.applied, "applied");
-      if (problem) {
-        fail(cb, new BranchError("invalid", problem), "await-applied");
-        return;
-      }
-      const timeoutMs = Math.min(r.timeoutMs || MAX_AWAIT_MS, MAX_AWAIT_MS);
-      branch.awaitApplied(fromWire(r.applied), timeoutMs)
-        .then((s) => cb(null, stateToWire(s)), (err) => fail(cb, err, "await-applied"));
-    },
-    State: (call: grpc.ServerUnaryCall<banksim.v1.StateRequest | UndecodableMessage, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) => {
-      if (call.request instanceof UndecodableMessage) {
-        fail(cb, new BranchError("invalid", call.request.problem), "state");
-        return;
-      }
-      cb(null, stateToWire(branch.state()));
-    },
-    OwnWrites: (call: grpc.ServerWritableStream<banksim.v1.OwnWritesRequest | UndecodableMessage, banksim.v1.Write>) => {
-      const r = call.request;
-      if (r instanceof UndecodableMessage) {
-        call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: clip(r.problem) });
-        return;
-      }
-      if (!ownWrites) {
-        call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: `branch ${branch.id} keeps no log to read its writes from` });
-        return;
-      }
-      try {
-        for (const w of ownWrites(r.afterSeq)) call.write(writeToWire(w));
-        call.end();
-      } catch (err) {
-        log(`own-writes: ${(err as Error).message}`);
-        call.emit("error", { code: grpc.status.UNKNOWN, details: clip((err as Error).message) });
-      }
-    },
+    MsgDelivery: (call: grpc.ServerUnaryCall<Req | UndecodableMessage, Reply>, cb: grpc.sendUnaryData<Reply>) => msgDelivery(served, call, cb),
+    AwaitApplied: (call: grpc.ServerUnaryCall<banksim.v1.AwaitRequest | UndecodableMessage, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) =>
+      awaitApplied(served, call, cb),
+    State: (call: grpc.ServerUnaryCall<banksim.v1.StateRequest | UndecodableMessage, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) =>
+      state(served, call, cb),
+    OwnWrites: (call: grpc.ServerWritableStream<banksim.v1.OwnWritesRequest | UndecodableMessage, banksim.v1.Write>) => streamOwnWrites(served, call),
   });
   return server;
+}
+
+/** Answers a unary call with the status for `err`, logged as `what`. */
+function fail({ branch, log }: Served, cb: grpc.sendUnaryData<never>, err: unknown, what: string): void {
+  if (err instanceof BranchError) {
+    const code = err.code === "invalid" ? grpc.status.INVALID_ARGUMENT
+      : err.code === "gate" ? grpc.status.FAILED_PRECONDITION
+      : err.code === "busy" ? grpc.status.RESOURCE_EXHAUSTED
+      : grpc.status.UNAVAILABLE;
+    log(`${what}: ${clip(err.message)}`);
+    cb({ code, details: clip(err.message) });
+    return;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  log(`${what}: unexpected ${e.stack ?? e.message}`);
+  cb({ code: grpc.status.UNKNOWN, details: clip(`branch ${branch.id}: ${e.message}`) });
+}
+
+/** A customer's deposit, withdraw or query. */
+function msgDelivery(served: Served, call: grpc.ServerUnaryCall<Req | UndecodableMessage, Reply>, cb: grpc.sendUnaryData<Reply>): void {
+  const r = call.request;
+  if (r instanceof UndecodableMessage) {
+    fail(served, cb, new BranchError("invalid", r.problem), "undecodable request");
+    return;
+  }
+  const problem = requestProblem(r);
+  if (problem) {
+    fail(served, cb, new BranchError("invalid", problem), clip(r.requestId));
+    return;
+  }
+  served.branch.serve({
+    requestId: r.requestId,
+    session: r.session,
+    kind: KINDS.get(r.interface)!,
+    amountCents: r.amountCents,
+    writeSet: fromWire(r.writeSet),
+    readSet: fromWire(r.readSet),
+    guarantees: r.guarantees,
+  }).then((reply) => cb(null, replyToWire(reply)), (err) => fail(served, cb, err, clip(r.requestId)));
+}
+
+/** Answers once the branch has applied the given vector (or the wait times out). */
+function awaitApplied(
+  served: Served,
+  call: grpc.ServerUnaryCall<banksim.v1.AwaitRequest | UndecodableMessage, banksim.v1.BranchState>,
+  cb: grpc.sendUnaryData<banksim.v1.BranchState>,
+): void {
+  const r = call.request;
+  if (r instanceof UndecodableMessage) {
+    fail(served, cb, new BranchError("invalid", r.problem), "await-applied");
+    return;
+  }
+  const problem = wireVectorProblem(r.applied, "applied");
+  if (problem) {
+    fail(served, cb, new BranchError("invalid", problem), "await-applied");
+    return;
+  }
+  const timeoutMs = Math.min(r.timeoutMs || MAX_AWAIT_MS, MAX_AWAIT_MS);
+  served.branch.awaitApplied(fromWire(r.applied), timeoutMs)
+    .then((s) => cb(null, stateToWire(s)), (err) => fail(served, cb, err, "await-applied"));
+}
+
+/** The branch's state now: balance, applied vector, writes issued and pending. */
+function state(
+  served: Served,
+  call: grpc.ServerUnaryCall<banksim.v1.StateRequest | UndecodableMessage, banksim.v1.BranchState>,
+  cb: grpc.sendUnaryData<banksim.v1.BranchState>,
+): void {
+  if (call.request instanceof UndecodableMessage) {
+    fail(served, cb, new BranchError("invalid", call.request.problem), "state");
+    return;
+  }
+  cb(null, stateToWire(served.branch.state()));
+}
+
+/** Streams the branch's own writes after a seq, read back from its log. */
+function streamOwnWrites({ branch, log, ownWrites }: Served, call: grpc.ServerWritableStream<banksim.v1.OwnWritesRequest | UndecodableMessage, banksim.v1.Write>): void {
+  const r = call.request;
+  if (r instanceof UndecodableMessage) {
+    call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: clip(r.problem) });
+    return;
+  }
+  if (!ownWrites) {
+    call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: `branch ${branch.id} keeps no log to read its writes from` });
+    return;
+  }
+  try {
+    for (const w of ownWrites(r.afterSeq)) call.write(writeToWire(w));
+    call.end();
+  } catch (err) {
+    log(`own-writes: ${(err as Error).message}`);
+    call.emit("error", { code: grpc.status.UNKNOWN, details: clip((err as Error).message) });
+  }
 }
 
 function replyToWire(r: OpReply): Reply {

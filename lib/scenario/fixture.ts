@@ -47,12 +47,31 @@ export function validateBranchCount(value: unknown, source = "--branches"): numb
   throw new ScenarioError({ source, path: "", expected: `an integer from 1 to ${MAX_BRANCHES}`, found: describeFound(value) });
 }
 
-export function parseScenario(text: string, source: string, options: ParseOptions = {}): Scenario {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FIXTURE_BYTES;
-  const branchCount = options.branches === undefined ? undefined : validateBranchCount(options.branches);
-  const err = (path: string, expected: string, found: string) => new ScenarioError({ source, path, expected, found });
-  const bad = (path: string, expected: string, value: unknown) => err(path, expected, describeFound(value));
+/** Makes the error for `path`: what was expected there, what was found. */
+type Refuse = (path: string, expected: string, found: string) => ScenarioError;
 
+export function parseScenario(text: string, source: string, options: ParseOptions = {}): Scenario {
+  const branchCount = options.branches === undefined ? undefined : validateBranchCount(options.branches);
+  const err: Refuse = (path, expected, found) => new ScenarioError({ source, path, expected, found });
+  const doc = parseTopArray(text, source, options.maxBytes ?? DEFAULT_MAX_FIXTURE_BYTES, err);
+  const objects = new ObjectReader(source, options.strict ?? false, err);
+  doc.forEach((item: unknown, index) => objects.read(item, index));
+  const first = commonStartingBalance(objects.branches, err);
+  const branchIds = runBranchIds(objects.branches, branchCount);
+  assignBranches(objects.customers, branchIds, branchCount, err);
+  refuseInexactTotals(first.balanceCents, objects.customers.map((c) => c.run), err);
+  return {
+    source,
+    branches: branchIds,
+    initialBalanceCents: first.balanceCents,
+    customers: objects.customers.map((c) => c.run),
+    shape: objects.shape(),
+    warnings: duplicateWarnings(source, objects.eventIds),
+  };
+}
+
+/** The file's top-level JSON array, after the size bound, the BOM and the empty file. */
+function parseTopArray(text: string, source: string, maxBytes: number, err: Refuse): unknown[] {
   // Cheap bound first (UTF-16 units ≤ UTF-8 bytes ≤ 3 × units), exact count only near the limit.
   if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text, "utf8") > maxBytes)) {
     throw err("", `a file of at most ${maxBytes} bytes`, `${Buffer.byteLength(text, "utf8")} bytes`);
@@ -61,89 +80,132 @@ export function parseScenario(text: string, source: string, options: ParseOption
   const arrayExpected = "a JSON array of branch and customer objects";
   if (body.trim() === "") throw err("", arrayExpected, "an empty file");
   const doc = parseJsonText(body, source);
-  if (!Array.isArray(doc)) throw bad("", arrayExpected, doc);
+  if (!Array.isArray(doc)) throw err("", arrayExpected, describeFound(doc));
+  return doc;
+}
 
-  const positiveId = (value: unknown, path: string, what = "a positive integer"): number => {
-    if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) return value;
-    throw bad(path, what, value);
-  };
+/**
+ * Reads the file's objects in order, keeping what the checks after them need:
+ * the branches, the customers with their events' targets, the explicit event
+ * ids (for the duplicate warnings) and the targeting style.
+ */
+class ObjectReader {
+  readonly branches = new Map<number, BranchDecl>();
+  readonly customers: RawCustomer[] = [];
+  /** Customer → explicit event id → paths. */
+  readonly eventIds = new Map<number, Map<number, string[]>>();
+  /** Events seen so far per customer id. */
+  private readonly sessionLength = new Map<number, number>();
+  private firstDest: string | undefined;
+  private firstBranch: string | undefined;
+  private totalEvents = 0;
 
-  const branches = new Map<number, BranchDecl>();
-  const customers: RawCustomer[] = [];
-  const sessionLength = new Map<number, number>(); // events seen so far per customer id
-  const eventIds = new Map<number, Map<number, string[]>>(); // customer → explicit event id → paths
-  let firstDest: string | undefined;
-  let firstBranch: string | undefined;
-  let totalEvents = 0;
+  constructor(
+    private readonly source: string,
+    private readonly strict: boolean,
+    private readonly err: Refuse,
+  ) {}
 
-  doc.forEach((item: unknown, index) => {
+  read(item: unknown, index: number): void {
     const at = `[${index}]`;
-    if (typeof item !== "object" || item === null || Array.isArray(item)) throw bad(at, `an object with "type" ${TYPE_EXPECTED}`, item);
+    if (typeof item !== "object" || item === null || Array.isArray(item)) throw this.bad(at, `an object with "type" ${TYPE_EXPECTED}`, item);
     const obj = item as Record<string, unknown>;
     const type = obj["type"];
-    if (type === "branch" || type === "bank") {
-      const id = positiveId(obj["id"], `${at}.id`);
-      const balanceCents = parseMoney(obj["balance"], `${at}.balance`, source);
-      const earlier = branches.get(id);
-      if (earlier) throw err(`${at}.id`, `a branch id not used before`, `${id} (also at ${earlier.path})`);
-      if (branches.size >= MAX_BRANCHES) throw err(at, `at most ${MAX_BRANCHES} branches`, "more");
-      branches.set(id, { id, balanceCents, path: at });
-    } else if (type === "customer" || type === "client") {
-      const customerId = positiveId(obj["id"], `${at}.id`);
-      const rawEvents = obj["events"];
-      if (!Array.isArray(rawEvents)) throw bad(`${at}.events`, "an array of events", rawEvents);
-      const ids = eventIds.get(customerId) ?? new Map<number, string[]>();
-      eventIds.set(customerId, ids);
-      let position = sessionLength.get(customerId) ?? 0;
-      const events: ScenarioEvent[] = [];
-      const targets: (RawTarget | undefined)[] = [];
-      rawEvents.forEach((rawEvent: unknown, j) => {
-        const path = `${at}.events[${j}]`;
-        if (++totalEvents > MAX_EVENTS) throw err(path, `at most ${MAX_EVENTS} events in total`, "more");
-        if (typeof rawEvent !== "object" || rawEvent === null || Array.isArray(rawEvent)) throw bad(path, "an event object", rawEvent);
-        const ev = rawEvent as Record<string, unknown>;
-        const iface = ev["interface"];
-        if (!INTERFACES.includes(iface as Interface)) throw bad(`${path}.interface`, `"deposit", "withdraw" or "query"`, iface);
-        const kind = iface as Interface;
-        position++;
-        let id = position; // no id in the file: the event's 1-based position in the customer's session
-        if (ev["id"] !== undefined) {
-          id = positiveId(ev["id"], `${path}.id`);
-          const seen = ids.get(id);
-          if (seen === undefined) ids.set(id, [path]);
-          else {
-            if (options.strict) {
-              throw err(`${path}.id`, `an event id not already used by customer ${customerId}`, `${id} (also at ${seen[0]}; a warning without --strict)`);
-            }
-            seen.push(path);
-          }
-        }
-        // Queries carry "money" in old course files (often the starting balance): ignored, even if malformed.
-        const amountCents = kind === "query" ? 0 : parseMoney(ev["money"], `${path}.money`, source);
-        const hasDest = ev["dest"] !== undefined;
-        const hasBranch = ev["branch"] !== undefined;
-        if (hasDest && hasBranch) throw err(path, `one of "dest" or "branch"`, "both");
-        let target: RawTarget | undefined;
-        if (hasDest || hasBranch) {
-          const key = hasDest ? "dest" : "branch";
-          target = { key, id: positiveId(ev[key], `${path}.${key}`, "a positive integer branch id") };
-          if (hasDest) firstDest ??= `${path}.dest`;
-          else firstBranch ??= `${path}.branch`;
-          if (firstDest !== undefined && firstBranch !== undefined) {
-            const first = hasDest ? firstBranch : firstDest;
-            throw err(`${path}.${key}`, `"${hasDest ? "branch" : "dest"}" like ${first} (one targeting style per file)`, `"${key}"`);
-          }
-        }
-        events.push({ id, interface: kind, amountCents, branch: 0, path });
-        targets.push(target);
-      });
-      sessionLength.set(customerId, position);
-      customers.push({ run: { customerId, objectIndex: index, events }, targets });
-    } else {
-      throw bad(`${at}.type`, TYPE_EXPECTED, type);
-    }
-  });
+    if (type === "branch" || type === "bank") this.branch(obj, at);
+    else if (type === "customer" || type === "client") this.customer(obj, at, index);
+    else throw this.bad(`${at}.type`, TYPE_EXPECTED, type);
+  }
 
+  /** The output shape the file's targeting style asks for. */
+  shape(): OutputShape {
+    return this.firstBranch !== undefined ? "branch" : this.firstDest !== undefined ? "dest" : "recv";
+  }
+
+  private branch(obj: Record<string, unknown>, at: string): void {
+    const id = this.positiveId(obj["id"], `${at}.id`);
+    const balanceCents = parseMoney(obj["balance"], `${at}.balance`, this.source);
+    const earlier = this.branches.get(id);
+    if (earlier) throw this.err(`${at}.id`, `a branch id not used before`, `${id} (also at ${earlier.path})`);
+    if (this.branches.size >= MAX_BRANCHES) throw this.err(at, `at most ${MAX_BRANCHES} branches`, "more");
+    this.branches.set(id, { id, balanceCents, path: at });
+  }
+
+  private customer(obj: Record<string, unknown>, at: string, index: number): void {
+    const customerId = this.positiveId(obj["id"], `${at}.id`);
+    const rawEvents = obj["events"];
+    if (!Array.isArray(rawEvents)) throw this.bad(`${at}.events`, "an array of events", rawEvents);
+    const ids = this.eventIds.get(customerId) ?? new Map<number, string[]>();
+    this.eventIds.set(customerId, ids);
+    let position = this.sessionLength.get(customerId) ?? 0;
+    const events: ScenarioEvent[] = [];
+    const targets: (RawTarget | undefined)[] = [];
+    rawEvents.forEach((rawEvent: unknown, j) => {
+      const { event, target } = this.event(rawEvent, `${at}.events[${j}]`, customerId, ids, ++position);
+      events.push(event);
+      targets.push(target);
+    });
+    this.sessionLength.set(customerId, position);
+    this.customers.push({ run: { customerId, objectIndex: index, events }, targets });
+  }
+
+  /** `position`: the event's 1-based position in the customer's session, its id when the file gives none. */
+  private event(raw: unknown, path: string, customerId: number, ids: Map<number, string[]>, position: number): { event: ScenarioEvent; target: RawTarget | undefined } {
+    if (++this.totalEvents > MAX_EVENTS) throw this.err(path, `at most ${MAX_EVENTS} events in total`, "more");
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw this.bad(path, "an event object", raw);
+    const ev = raw as Record<string, unknown>;
+    const iface = ev["interface"];
+    if (!INTERFACES.includes(iface as Interface)) throw this.bad(`${path}.interface`, `"deposit", "withdraw" or "query"`, iface);
+    const kind = iface as Interface;
+    const id = ev["id"] === undefined ? position : this.eventId(ev["id"], path, customerId, ids);
+    // Queries carry "money" in old course files (often the starting balance): ignored, even if malformed.
+    const amountCents = kind === "query" ? 0 : parseMoney(ev["money"], `${path}.money`, this.source);
+    const target = this.target(ev, path);
+    return { event: { id, interface: kind, amountCents, branch: 0, path }, target };
+  }
+
+  /** An explicit event id; one the customer already used is an error with --strict, else a warning (the paths are kept). */
+  private eventId(value: unknown, path: string, customerId: number, ids: Map<number, string[]>): number {
+    const id = this.positiveId(value, `${path}.id`);
+    const seen = ids.get(id);
+    if (seen === undefined) ids.set(id, [path]);
+    else {
+      if (this.strict) {
+        throw this.err(`${path}.id`, `an event id not already used by customer ${customerId}`, `${id} (also at ${seen[0]}; a warning without --strict)`);
+      }
+      seen.push(path);
+    }
+    return id;
+  }
+
+  /** The event's "dest" or "branch", if any: one of them, and one targeting style per file. */
+  private target(ev: Record<string, unknown>, path: string): RawTarget | undefined {
+    const hasDest = ev["dest"] !== undefined;
+    const hasBranch = ev["branch"] !== undefined;
+    if (hasDest && hasBranch) throw this.err(path, `one of "dest" or "branch"`, "both");
+    if (!hasDest && !hasBranch) return undefined;
+    const key = hasDest ? "dest" : "branch";
+    const target: RawTarget = { key, id: this.positiveId(ev[key], `${path}.${key}`, "a positive integer branch id") };
+    if (hasDest) this.firstDest ??= `${path}.dest`;
+    else this.firstBranch ??= `${path}.branch`;
+    if (this.firstDest !== undefined && this.firstBranch !== undefined) {
+      const first = hasDest ? this.firstBranch : this.firstDest;
+      throw this.err(`${path}.${key}`, `"${hasDest ? "branch" : "dest"}" like ${first} (one targeting style per file)`, `"${key}"`);
+    }
+    return target;
+  }
+
+  private positiveId(value: unknown, path: string, what = "a positive integer"): number {
+    if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) return value;
+    throw this.bad(path, what, value);
+  }
+
+  private bad(path: string, expected: string, value: unknown): ScenarioError {
+    return this.err(path, expected, describeFound(value));
+  }
+}
+
+/** The first branch in file order, once every branch is known to start with its balance. */
+function commonStartingBalance(branches: Map<number, BranchDecl>, err: Refuse): BranchDecl {
   const inFileOrder = [...branches.values()];
   const first = inFileOrder[0];
   if (first === undefined) throw err("", `at least one object with "type": "branch"`, "none");
@@ -156,11 +218,19 @@ export function parseScenario(text: string, source: string, options: ParseOption
       );
     }
   }
-  const decls = inFileOrder.sort((a, b) => a.id - b.id);
-  const branchIds = branchCount === undefined ? decls.map((b) => b.id) : Array.from({ length: branchCount }, (_, k) => k + 1);
+  return first;
+}
+
+/** The branches the run uses: the file's, ascending, or 1..N with --branches N. */
+function runBranchIds(branches: Map<number, BranchDecl>, branchCount: number | undefined): number[] {
+  const decls = [...branches.values()].sort((a, b) => a.id - b.id);
+  return branchCount === undefined ? decls.map((b) => b.id) : Array.from({ length: branchCount }, (_, k) => k + 1);
+}
+
+/** Sends each event to its "dest" or "branch", else to the branch whose id is the customer's; each must exist. */
+function assignBranches(customers: readonly RawCustomer[], branchIds: number[], branchCount: number | undefined, err: Refuse): void {
   const known = new Set(branchIds);
   const idsText = `${branchCount === undefined ? "" : `--branches ${branchCount}: `}${formatIdRanges(branchIds)}`;
-
   for (const { run, targets } of customers) {
     run.events.forEach((event, j) => {
       const target = targets[j];
@@ -172,18 +242,6 @@ export function parseScenario(text: string, source: string, options: ParseOption
       }
     });
   }
-
-  refuseInexactTotals(first.balanceCents, customers.map((c) => c.run), err);
-
-  const shape: OutputShape = firstBranch !== undefined ? "branch" : firstDest !== undefined ? "dest" : "recv";
-  return {
-    source,
-    branches: branchIds,
-    initialBalanceCents: first.balanceCents,
-    customers: customers.map((c) => c.run),
-    shape,
-    warnings: duplicateWarnings(source, eventIds),
-  };
 }
 
 /**
@@ -192,7 +250,7 @@ export function parseScenario(text: string, source: string, options: ParseOption
  * deposit, so a scenario whose total stays below that can never round; one
  * that passes it is refused, naming the deposit that takes it over.
  */
-function refuseInexactTotals(initialCents: number, runs: readonly CustomerRun[], err: (path: string, expected: string, found: string) => ScenarioError): void {
+function refuseInexactTotals(initialCents: number, runs: readonly CustomerRun[], err: Refuse): void {
   let total = initialCents;
   for (const run of runs) {
     for (const e of run.events) {

@@ -74,6 +74,15 @@ export function branchView(m: HistoryModel, branch: number, reuse?: BranchView):
   return { branch, pos, count };
 }
 
+/** Each branch's view in turn, with its index in m.branches; one set of arrays is reused, so a view is valid until the next. */
+export function* branchViews(m: HistoryModel): Generator<[number, BranchView]> {
+  let view: BranchView | undefined;
+  for (const [bi, branch] of m.branches.entries()) {
+    view = branchView(m, branch, view);
+    yield [bi, view];
+  }
+}
+
 /**
  * Per write index of `origin.k`: the position by which the branch had applied
  * all of origin.1 .. origin.k (the latest of their first positions), NEVER if

@@ -151,25 +151,53 @@ function plus(s: Sums, op: Op): Sums {
 
 export function checkBounds(m: HistoryModel): RuleResult {
   const start = m.meta.initialBalanceCents;
-  const ryw = m.guarantees.has("ryw");
-  const writes = m.ops.filter(isPossibleWrite).sort((a, b) => a.invokeMs - b.invokeMs);
-  const dep = new Float64Array(writes.length + 1);
-  const wd = new Float64Array(writes.length + 1);
-  writes.forEach((w, i) => {
-    dep[i + 1] = (dep[i] ?? 0) + (w.kind === "deposit" ? w.amountCents : 0);
-    wd[i + 1] = (wd[i] ?? 0) + (w.kind === "withdraw" ? w.amountCents : 0);
-  });
-  const invokedBy = (t: number): Sums => {
+  const invoked = new InvokedWrites(m);
+  const findings: Finding[] = [];
+  const checked = boundsOfReads(m, start, invoked, findings) + boundsOfFinals(m, start, invoked, findings);
+  return { rule: "bounds", checked, findings };
+}
+
+/** The writes that may have taken effect, by invocation time, with prefix sums of their deposits and withdrawals. */
+class InvokedWrites {
+  private readonly writes: Op[];
+  private readonly dep: Float64Array;
+  private readonly wd: Float64Array;
+
+  constructor(m: HistoryModel) {
+    const writes = m.ops.filter(isPossibleWrite).sort((a, b) => a.invokeMs - b.invokeMs);
+    const dep = new Float64Array(writes.length + 1);
+    const wd = new Float64Array(writes.length + 1);
+    writes.forEach((w, i) => {
+      dep[i + 1] = (dep[i] ?? 0) + (w.kind === "deposit" ? w.amountCents : 0);
+      wd[i + 1] = (wd[i] ?? 0) + (w.kind === "withdraw" ? w.amountCents : 0);
+    });
+    this.writes = writes;
+    this.dep = dep;
+    this.wd = wd;
+  }
+
+  /** The sums of the writes invoked by time t. */
+  by(t: number): Sums {
     let lo = 0;
-    let hi = writes.length;
+    let hi = this.writes.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((writes[mid]?.invokeMs ?? Infinity) <= t) lo = mid + 1;
+      if ((this.writes[mid]?.invokeMs ?? Infinity) <= t) lo = mid + 1;
       else hi = mid;
     }
-    return { dep: dep[lo] ?? 0, wd: wd[lo] ?? 0 };
-  };
-  const findings: Finding[] = [];
+    return { dep: this.dep[lo] ?? 0, wd: this.wd[lo] ?? 0 };
+  }
+
+  /** The sums of every possible write. */
+  all(): Sums {
+    const n = this.writes.length;
+    return { dep: this.dep[n] ?? 0, wd: this.wd[n] ?? 0 };
+  }
+}
+
+/** Judges every returned balance against what the writes invoked before it completed allow; returns how many. */
+function boundsOfReads(m: HistoryModel, start: number, invoked: InvokedWrites, findings: Finding[]): number {
+  const ryw = m.guarantees.has("ryw");
   let checked = 0;
   const scope =
     `"at most" counts every write invoked before the read completed, "certainly" the read's own write` +
@@ -182,7 +210,7 @@ export function checkBounds(m: HistoryModel): RuleResult {
       if (op.status !== "ok" || op.balanceCents === undefined) return;
       checked++;
       const certain = isAckedWrite(op) ? plus(own, op) : own;
-      const r = range(start, certain, invokedBy(op.completeMs));
+      const r = range(start, certain, invoked.by(op.completeMs));
       if (op.balanceCents >= r.lower && op.balanceCents <= r.upper) return;
       findings.push({
         session,
@@ -195,9 +223,15 @@ export function checkBounds(m: HistoryModel): RuleResult {
       });
     });
   }
+  return checked;
+}
+
+/** Judges every final balance: every acknowledged write certainly in it, every possible write at most; returns how many. */
+function boundsOfFinals(m: HistoryModel, start: number, invoked: InvokedWrites, findings: Finding[]): number {
+  let checked = 0;
   let acked: Sums = { dep: 0, wd: 0 };
   for (const op of m.ops) if (isAckedWrite(op)) acked = plus(acked, op);
-  const all = { dep: dep[writes.length] ?? 0, wd: wd[writes.length] ?? 0 };
+  const all = invoked.all();
   for (const f of m.finals.values()) {
     checked++;
     const r = range(start, acked, all);
@@ -211,5 +245,5 @@ export function checkBounds(m: HistoryModel): RuleResult {
         `included and "at most" adds the writes of unknown outcome`,
     });
   }
-  return { rule: "bounds", checked, findings };
+  return checked;
 }

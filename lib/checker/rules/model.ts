@@ -9,7 +9,7 @@
 // they are kept as indexes into one table of write ids (IntList), 4 bytes per
 // applied write instead of an object each.
 
-import type { CompleteRecord, FinalRecord, HistoryRecord, MetaRecord } from "../../history/types.js";
+import type { ApplyRecord, CompleteRecord, FinalRecord, HistoryRecord, InvokeRecord, MetaRecord } from "../../history/types.js";
 import { IndexedMap } from "./indexed-map.js";
 import { IntList } from "./int-list.js";
 import { type Vector } from "./vv.js";
@@ -138,65 +138,13 @@ export class ModelBuilder {
   add(r: HistoryRecord, line?: number): void {
     switch (r.type) {
       case "meta":
-        if (this.meta !== undefined) {
-          const first = this.meta.line === undefined ? "" : ` (the first is at line ${this.meta.line})`;
-          throw new HistoryError(`a second meta record${first}; expected exactly 1`, line);
-        }
-        this.meta = { record: r, line };
-        return;
-      case "invoke": {
-        if (this.byNumber[r.op] !== undefined) throw new HistoryError(`operation #${r.op} is invoked twice`, line);
-        let session = this.sessionNames.get(r.session);
-        if (session === undefined) this.sessionNames.set(r.session, (session = r.session));
-        const op: Op = {
-          op: r.op,
-          session,
-          branch: r.branch,
-          kind: r.kind,
-          amountCents: r.amountCents,
-          invokeMs: r.monoMs,
-          completeMs: Infinity,
-          status: "info",
-          // Every field from the start: one object shape for all ops, no property store beside it.
-          result: undefined,
-          writeId: undefined,
-          balanceCents: undefined,
-          witness: undefined,
-        };
-        this.byNumber[r.op] = op;
-        this.arrival.push(op);
-        const early = this.early.get(r.op);
-        if (early !== undefined) {
-          this.early.delete(r.op);
-          complete(op, early.c, early.line);
-        }
-        return;
-      }
-      case "complete": {
-        const op = this.byNumber[r.op];
-        if (op === undefined) {
-          if (this.early.has(r.op)) throw new HistoryError(`operation #${r.op} completes twice`, line);
-          this.early.set(r.op, { c: r, line });
-        } else {
-          if (isCompleted(op)) throw new HistoryError(`operation #${r.op} completes twice`, line);
-          complete(op, r, line);
-        }
-        return;
-      }
-      case "apply": {
-        let b = this.branchApplies.get(r.branch);
-        if (b === undefined) this.branchApplies.set(r.branch, (b = { order: new IntList(1024), starts: [], times: [], inOrder: true }));
-        const lastTime = b.times[b.times.length - 1];
-        if (lastTime !== undefined && r.monoMs < lastTime) b.inOrder = false;
-        b.starts.push(b.order.length);
-        b.times.push(r.monoMs);
-        for (const w of r.writes) {
-          const i = this.intern(w.id);
-          b.order.push(i);
-          this.noteEffect(i, this.effect(w.kind, w.amountCents), r.branch);
-        }
-        return;
-      }
+        return this.addMeta(r, line);
+      case "invoke":
+        return this.addInvoke(r, line);
+      case "complete":
+        return this.addComplete(r, line);
+      case "apply":
+        return this.addApply(r);
       case "final":
         if (this.finals.has(r.branch)) throw new HistoryError(`branch ${r.branch} has two final records`, line);
         this.finals.set(r.branch, r);
@@ -212,17 +160,91 @@ export class ModelBuilder {
     const ops = this.arrival.sort((a, b) => a.op - b.op);
     // The rules need ops in order, not by number: let the index go.
     this.byNumber = [];
-    const sessions = new Map<string, Op[]>();
-    for (const op of ops) {
-      const list = sessions.get(op.session);
-      if (list === undefined) sessions.set(op.session, [op]);
-      else list.push(op);
-    }
-    for (const list of sessions.values()) list.sort((a, b) => a.invokeMs - b.invokeMs || a.op - b.op);
-
     const applied = new Map<number, IntList>();
     for (const [branch, b] of this.branchApplies) applied.set(branch, b.inOrder ? b.order.trimmed() : byTime(b));
+    const acked = this.joinAcked(ops);
+    const effects = new IndexedMap(this.writeIndex, this.writeIds, this.effectOf);
+    const guarantees = new Set(GUARANTEES.filter((g) => meta.guarantees.includes(g)));
+    return {
+      meta,
+      guarantees,
+      ops,
+      sessions: sessionsOf(ops),
+      branches: this.branchesNamed(meta, applied),
+      writeIds: this.writeIds,
+      writeIndex: this.writeIndex,
+      applied,
+      finals: this.finals,
+      acked,
+      effects,
+      variants: this.variants,
+      incomplete: this.incompleteness(meta, ops),
+    };
+  }
 
+  private addMeta(r: MetaRecord, line: number | undefined): void {
+    if (this.meta !== undefined) {
+      const first = this.meta.line === undefined ? "" : ` (the first is at line ${this.meta.line})`;
+      throw new HistoryError(`a second meta record${first}; expected exactly 1`, line);
+    }
+    this.meta = { record: r, line };
+  }
+
+  private addInvoke(r: InvokeRecord, line: number | undefined): void {
+    if (this.byNumber[r.op] !== undefined) throw new HistoryError(`operation #${r.op} is invoked twice`, line);
+    let session = this.sessionNames.get(r.session);
+    if (session === undefined) this.sessionNames.set(r.session, (session = r.session));
+    const op: Op = {
+      op: r.op,
+      session,
+      branch: r.branch,
+      kind: r.kind,
+      amountCents: r.amountCents,
+      invokeMs: r.monoMs,
+      completeMs: Infinity,
+      status: "info",
+      // Every field from the start: one object shape for all ops, no property store beside it.
+      result: undefined,
+      writeId: undefined,
+      balanceCents: undefined,
+      witness: undefined,
+    };
+    this.byNumber[r.op] = op;
+    this.arrival.push(op);
+    const early = this.early.get(r.op);
+    if (early !== undefined) {
+      this.early.delete(r.op);
+      complete(op, early.c, early.line);
+    }
+  }
+
+  private addComplete(r: CompleteRecord, line: number | undefined): void {
+    const op = this.byNumber[r.op];
+    if (op === undefined) {
+      if (this.early.has(r.op)) throw new HistoryError(`operation #${r.op} completes twice`, line);
+      this.early.set(r.op, { c: r, line });
+    } else {
+      if (isCompleted(op)) throw new HistoryError(`operation #${r.op} completes twice`, line);
+      complete(op, r, line);
+    }
+  }
+
+  private addApply(r: ApplyRecord): void {
+    let b = this.branchApplies.get(r.branch);
+    if (b === undefined) this.branchApplies.set(r.branch, (b = { order: new IntList(1024), starts: [], times: [], inOrder: true }));
+    const lastTime = b.times[b.times.length - 1];
+    if (lastTime !== undefined && r.monoMs < lastTime) b.inOrder = false;
+    b.starts.push(b.order.length);
+    b.times.push(r.monoMs);
+    for (const w of r.writes) {
+      const i = this.intern(w.id);
+      b.order.push(i);
+      this.noteEffect(i, this.effect(w.kind, w.amountCents), r.branch);
+    }
+  }
+
+  /** The acknowledged writes by write id (the first op of each id), each id checked against the effect apply records gave it. */
+  private joinAcked(ops: Op[]): IndexedMap<AckedWrite> {
     const ackedOf: Array<AckedWrite | undefined> = [];
     const ackedOrder = new IntList();
     for (const op of ops) {
@@ -241,32 +263,22 @@ export class ModelBuilder {
       }
     }
     ackedOf.length = this.writeIds.length;
-    const acked = new IndexedMap(this.writeIndex, this.writeIds, ackedOf, ackedOrder.trimmed().view());
-    const effects = new IndexedMap(this.writeIndex, this.writeIds, this.effectOf);
+    return new IndexedMap(this.writeIndex, this.writeIds, ackedOf, ackedOrder.trimmed().view());
+  }
 
+  /** Every branch named anywhere (meta, apply, final), ascending. */
+  private branchesNamed(meta: MetaRecord, applied: Map<number, IntList>): number[] {
     const branchSet = new Set<number>(meta.branches);
     for (const b of applied.keys()) branchSet.add(b);
     for (const b of this.finals.keys()) branchSet.add(b);
+    return [...branchSet].sort((a, b) => a - b);
+  }
+
+  private incompleteness(meta: MetaRecord, ops: Op[]): Incompleteness | undefined {
     const branchesWithoutFinal = meta.branches.filter((b) => !this.finals.has(b));
     let opsWithoutCompletion = 0;
     for (const op of ops) if (!isCompleted(op)) opsWithoutCompletion++;
-    const guarantees = new Set(GUARANTEES.filter((g) => meta.guarantees.includes(g)));
-    return {
-      meta,
-      guarantees,
-      ops,
-      sessions,
-      branches: [...branchSet].sort((a, b) => a - b),
-      writeIds: this.writeIds,
-      writeIndex: this.writeIndex,
-      applied,
-      finals: this.finals,
-      acked,
-      effects,
-      variants: this.variants,
-      incomplete:
-        branchesWithoutFinal.length === 0 && opsWithoutCompletion === 0 ? undefined : { branchesWithoutFinal, opsWithoutCompletion },
-    };
+    return branchesWithoutFinal.length === 0 && opsWithoutCompletion === 0 ? undefined : { branchesWithoutFinal, opsWithoutCompletion };
   }
 
   private intern(id: string): number {
@@ -317,6 +329,18 @@ interface BranchApplies {
   starts: number[];
   times: number[];
   inOrder: boolean;
+}
+
+/** Each session's operations in session order (invocation time, then op number). */
+function sessionsOf(ops: Op[]): Map<string, Op[]> {
+  const sessions = new Map<string, Op[]>();
+  for (const op of ops) {
+    const list = sessions.get(op.session);
+    if (list === undefined) sessions.set(op.session, [op]);
+    else list.push(op);
+  }
+  for (const list of sessions.values()) list.sort((a, b) => a.invokeMs - b.invokeMs || a.op - b.op);
+  return sessions;
 }
 
 /** A branch's apply order with its records stably sorted by time (only when the file had them out of order). */

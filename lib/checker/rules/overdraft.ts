@@ -22,65 +22,32 @@ import { describeOp, listWithMore, money } from "./words.js";
 type Approved = AckedWrite & { witness: Vector };
 
 export function checkOverdraft(m: HistoryModel): RuleResult {
-  const approved = m.ops.filter(
-    (o): o is Approved => isAckedWrite(o) && o.kind === "withdraw" && o.witness !== undefined,
-  );
-  // Built on first need: O(withdrawals²), and most runs never overdraw.
-  let partners: Map<Approved, Approved[]> | undefined;
-  const partnersOf = (w: Approved): Approved[] => (partners ??= concurrentPairs(approved)).get(w) ?? [];
-  /** Withdrawals in the state that have a concurrent partner also in it. */
-  const culprits = (inState: (id: string) => boolean): Approved[] =>
-    approved.filter((w) => inState(w.writeId) && partnersOf(w).some((p) => inState(p.writeId)));
-
-  let unackedWithdrawals: string[] | undefined;
+  const explainer = new OverdraftExplainer(m);
   const findings: Finding[] = [];
-  let checked = 0;
-  const report = (what: string, state: Vector, where: Omit<Finding, "message">) => {
-    const involved = culprits((id) => contains(state, id));
-    // A withdrawal in the state whose outcome the customer never learned (an
-    // unknown outcome) may have been approved concurrently with anything: it
-    // cannot be ruled out, so it explains the overdraft as well.
-    unackedWithdrawals ??= [...m.effects].filter(([id, e]) => e.kind === "withdraw" && !m.acked.has(id)).map(([id]) => id);
-    const unacknowledged = unackedWithdrawals.filter((id) => contains(state, id));
-    if (involved.length === 0 && unacknowledged.length > 0) {
-      findings.push({
-        ...where,
-        severity: "finding",
-        message: `${what}: the withdrawals ${listWithMore(unacknowledged)} were applied but their outcome was never acknowledged, so they may have been approved concurrently against the same funds`,
-      });
-    } else if (involved.length > 0) {
-      findings.push({
-        ...where,
-        ops: [...where.ops, ...involved.map((w) => w.op)],
-        severity: "finding",
-        message:
-          `${what}: ${listWithMore(involved.map(describeOp))} were approved concurrently, at different branches ` +
-          `that had not seen each other's withdrawal, against the same funds; no coordination-free design ` +
-          `prevents this (deciding withdrawals at one branch does)`,
-      });
-    } else {
-      findings.push({
-        ...where,
-        severity: "violation",
-        message:
-          `${what}, and no pair of concurrently approved withdrawals explains it: a branch approved a ` +
-          `withdrawal that the writes it had applied could not cover`,
-      });
-    }
-  };
+  const checked = negativeReads(m, explainer, findings) + negativeFinals(m, explainer, findings);
+  return { rule: "overdraft", checked, findings };
+}
 
+/** Judges every returned balance; returns how many. */
+function negativeReads(m: HistoryModel, explainer: OverdraftExplainer, findings: Finding[]): number {
+  let checked = 0;
   for (const op of m.ops) {
     if (op.status !== "ok" || op.balanceCents === undefined) continue;
     checked++;
     if (op.balanceCents >= 0) continue;
     const state = op.witness ?? {};
-    report(`session ${op.session}: ${describeOp(op)} saw a negative balance, ${money(op.balanceCents)}`, state, {
+    findings.push(explainer.explain(`session ${op.session}: ${describeOp(op)} saw a negative balance, ${money(op.balanceCents)}`, state, {
       session: op.session,
       branch: op.branch,
       ops: [op.op],
-    });
+    }));
   }
-  // One finding per distinct negative final state, not one per branch.
+  return checked;
+}
+
+/** Judges every final balance, with one finding per distinct negative final state, not one per branch; returns how many. */
+function negativeFinals(m: HistoryModel, explainer: OverdraftExplainer, findings: Finding[]): number {
+  let checked = 0;
   const negative = new Map<string, number[]>();
   for (const f of m.finals.values()) {
     checked++;
@@ -93,9 +60,68 @@ export function checkOverdraft(m: HistoryModel): RuleResult {
     if (f === undefined) continue;
     const who = branches.length === 1 ? `branch ${f.branch}` : `branches ${branches.join(", ")}`;
     const where: Omit<Finding, "message"> = branches.length === 1 ? { branch: f.branch, ops: [] } : { ops: [] };
-    report(`${who} ended with a negative balance, ${money(f.balanceCents)}`, f.applied, where);
+    findings.push(explainer.explain(`${who} ended with a negative balance, ${money(f.balanceCents)}`, f.applied, where));
   }
-  return { rule: "overdraft", checked, findings };
+  return checked;
+}
+
+/** Says what explains a negative state: withdrawals in it approved concurrently, or of unknown outcome, or nothing. */
+class OverdraftExplainer {
+  private readonly approved: Approved[];
+  /** Built on first need: O(withdrawals²), and most runs never overdraw. */
+  private partners: Map<Approved, Approved[]> | undefined;
+  private unackedWithdrawals: string[] | undefined;
+
+  constructor(private readonly m: HistoryModel) {
+    this.approved = m.ops.filter((o): o is Approved => isAckedWrite(o) && o.kind === "withdraw" && o.witness !== undefined);
+  }
+
+  explain(what: string, state: Vector, where: Omit<Finding, "message">): Finding {
+    const involved = this.culprits((id) => contains(state, id));
+    // A withdrawal in the state whose outcome the customer never learned (an
+    // unknown outcome) may have been approved concurrently with anything: it
+    // cannot be ruled out, so it explains the overdraft as well.
+    const unacknowledged = this.unacknowledged().filter((id) => contains(state, id));
+    if (involved.length === 0 && unacknowledged.length > 0) {
+      return {
+        ...where,
+        severity: "finding",
+        message: `${what}: the withdrawals ${listWithMore(unacknowledged)} were applied but their outcome was never acknowledged, so they may have been approved concurrently against the same funds`,
+      };
+    }
+    if (involved.length > 0) {
+      return {
+        ...where,
+        ops: [...where.ops, ...involved.map((w) => w.op)],
+        severity: "finding",
+        message:
+          `${what}: ${listWithMore(involved.map(describeOp))} were approved concurrently, at different branches ` +
+          `that had not seen each other's withdrawal, against the same funds; no coordination-free design ` +
+          `prevents this (deciding withdrawals at one branch does)`,
+      };
+    }
+    return {
+      ...where,
+      severity: "violation",
+      message:
+        `${what}, and no pair of concurrently approved withdrawals explains it: a branch approved a ` +
+        `withdrawal that the writes it had applied could not cover`,
+    };
+  }
+
+  /** Withdrawals in the state that have a concurrent partner also in it. */
+  private culprits(inState: (id: string) => boolean): Approved[] {
+    return this.approved.filter((w) => inState(w.writeId) && this.partnersOf(w).some((p) => inState(p.writeId)));
+  }
+
+  private partnersOf(w: Approved): Approved[] {
+    return (this.partners ??= concurrentPairs(this.approved)).get(w) ?? [];
+  }
+
+  /** Withdrawals applied (named by an apply record) whose outcome was never acknowledged. */
+  private unacknowledged(): string[] {
+    return (this.unackedWithdrawals ??= [...this.m.effects].filter(([id, e]) => e.kind === "withdraw" && !this.m.acked.has(id)).map(([id]) => id));
+  }
 }
 
 /** For each approved withdrawal, those approved at another branch without either seeing the other. */

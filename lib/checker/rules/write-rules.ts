@@ -24,7 +24,7 @@
 
 import type { Finding, RuleResult } from "../findings.js";
 import { forEachStep, isAckedWrite, isRead, type AckedWrite, type HistoryModel, type Op, type ReadOp } from "./model.js";
-import { branchView, indexOf, NEVER, prefixCompleteAt, writeTable, type BranchView } from "./apply-index.js";
+import { branchViews, indexOf, NEVER, prefixCompleteAt, writeTable, type BranchView, type WriteTable } from "./apply-index.js";
 import { IntList } from "./int-list.js";
 import { OwedWrites, ReadFrontier } from "./frontiers.js";
 import { covers, idsIn, missingRanges, type Vector } from "./vv.js";
@@ -33,8 +33,17 @@ import { describeOp, describeRead, describeWrite, listWithMore, OPS_LIMIT } from
 /** Ids to enumerate at most when confirming what a branch lacked. */
 const ENUMERATE_LIMIT = 1_000;
 
+const MW_RULE = "Monotonic Writes requires every branch to apply a session's writes in the order the session made them";
+const WFR_RULE = "Writes Follow Reads requires every branch to apply a write only after the writes its session had read";
+
 /** Findings gathered branch by branch, then put in session order: (session, step, branch). */
 type Keyed = { key: number[]; finding: Finding };
+
+/** What one part of a rule judged: how many items, and what it found. */
+interface Judged {
+  checked: number;
+  keyed: Keyed[];
+}
 
 function inOrder(keyed: Keyed[]): Finding[] {
   return keyed
@@ -52,243 +61,340 @@ function isRefusedWithdraw(op: Op): op is ReadOp {
   return isRead(op) && op.kind === "withdraw" && op.result === "fail";
 }
 
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/** (a) per branch, then (b) per session. */
 export function checkMw(m: HistoryModel): RuleResult {
-  const keyed: Keyed[] = [];
-  let checked = 0;
-  const rule = "Monotonic Writes requires every branch to apply a session's writes in the order the session made them";
-  const sessions = [...m.sessions].map(([session, list]) => {
+  const order = mwApplyOrder(m);
+  const refused = mwRefusedWithdraws(m);
+  return { rule: "MW", checked: order.checked + refused.checked, findings: inOrder(order.keyed.concat(refused.keyed)) };
+}
+
+/** A session's acknowledged writes in session order, with their write indexes. */
+interface SessionWrites {
+  session: string;
+  writes: AckedWrite[];
+  idxs: Int32Array;
+}
+
+/** Where a session's writes are judged: session si at branch bi, whose first positions are `pos`. */
+interface AtBranch {
+  si: number;
+  bi: number;
+  branch: number;
+  pos: Int32Array;
+}
+
+/** MW (a), one branch at a time: where it applied each write of each session. */
+function mwApplyOrder(m: HistoryModel): Judged {
+  const out: Judged = { checked: 0, keyed: [] };
+  const sessions = [...m.sessions].map(([session, list]): SessionWrites => {
     const writes = list.filter(isAckedWrite);
     return { session, writes, idxs: Int32Array.from(writes, (w) => m.writeIndex.get(w.writeId) ?? -1) };
   });
-  // (a) one branch at a time: where it applied each write of each session.
-  let view: BranchView | undefined;
-  for (const [bi, branch] of m.branches.entries()) {
-    view = branchView(m, branch, view);
-    const pos = view.pos;
-    for (const [si, { session, writes, idxs }] of sessions.entries()) {
-      let firstMissing: AckedWrite | undefined;
-      let latest: { w: AckedWrite; at: number } | undefined;
-      for (let step = 0; step < writes.length; step++) {
-        const w = writes[step];
-        const idx = idxs[step] ?? -1;
-        if (w === undefined) continue;
-        checked++;
-        const at = idx < 0 ? NEVER : (pos[idx] ?? NEVER);
-        if (at === NEVER) {
-          firstMissing ??= w;
-          continue;
-        }
-        const earlier = firstMissing ?? (latest !== undefined && at < latest.at ? latest.w : undefined);
-        if (earlier === undefined) {
-          latest = { w, at };
-          continue;
-        }
-        const how = firstMissing !== undefined ? "but never" : "before";
-        keyed.push({
-          key: [si, 0, bi, step],
-          finding: {
-            session,
-            branch,
-            ops: [earlier.op, w.op],
-            message:
-              `session ${session}: branch ${branch} applied ${describeWrite(m, w.writeId)} ${how} the session's ` +
-              `earlier ${describeWrite(m, earlier.writeId)}; ${rule}`,
-          },
-        });
-      }
-    }
+  for (const [bi, view] of branchViews(m)) {
+    for (const [si, s] of sessions.entries()) mwSessionAtBranch(m, s, { si, bi, branch: view.branch, pos: view.pos }, out);
   }
-  // (b) refused withdraws
+  return out;
+}
+
+/** One session at one branch: each write it applied must follow the session's earlier writes, all applied. */
+function mwSessionAtBranch(m: HistoryModel, { session, writes, idxs }: SessionWrites, where: AtBranch, out: Judged): void {
+  let firstMissing: AckedWrite | undefined;
+  let latest: { w: AckedWrite; at: number } | undefined;
+  for (let step = 0; step < writes.length; step++) {
+    const w = writes[step];
+    const idx = idxs[step] ?? -1;
+    if (w === undefined) continue;
+    out.checked++;
+    const at = idx < 0 ? NEVER : (where.pos[idx] ?? NEVER);
+    if (at === NEVER) {
+      firstMissing ??= w;
+      continue;
+    }
+    const earlier = firstMissing ?? (latest !== undefined && at < latest.at ? latest.w : undefined);
+    if (earlier === undefined) {
+      latest = { w, at };
+      continue;
+    }
+    const how = firstMissing !== undefined ? "but never" : "before";
+    out.keyed.push({ key: [where.si, 0, where.bi, step], finding: appliedOutOfOrder(m, session, where.branch, w, earlier, how) });
+  }
+}
+
+function appliedOutOfOrder(m: HistoryModel, session: string, branch: number, w: AckedWrite, earlier: AckedWrite, how: string): Finding {
+  return {
+    session,
+    branch,
+    ops: [earlier.op, w.op],
+    message:
+      `session ${session}: branch ${branch} applied ${describeWrite(m, w.writeId)} ${how} the session's ` +
+      `earlier ${describeWrite(m, earlier.writeId)}; ${MW_RULE}`,
+  };
+}
+
+/** MW (b): a refused withdraw must have been decided at a branch holding the session's earlier writes. */
+function mwRefusedWithdraws(m: HistoryModel): Judged {
+  const out: Judged = { checked: 0, keyed: [] };
   for (const [si, [session, list]] of [...m.sessions].entries()) {
     const owed = new OwedWrites();
     forEachStep(list, (d) => isAckedWrite(d) && owed.add(d), (op, step) => {
       if (!isRefusedWithdraw(op)) return;
-      checked++;
+      out.checked++;
       if (covers(op.witness, owed.vector)) return;
-      const missing = owed.missing(op.witness, OPS_LIMIT);
-      keyed.push({
-        key: [si, 1, step],
-        finding: {
-          session,
-          branch: op.branch,
-          ops: [...missing.sample.map((w) => w.op), op.op],
-          message:
-            `session ${session}: ${describeRead(op)} at a branch that had not applied the session's earlier ` +
-            `${listWithMore(missing.sample.map((w) => describeWrite(m, w.writeId)), undefined, missing.count)}; Monotonic Writes requires a branch ` +
-            `to have applied the session's earlier writes before it decides a new one`,
-        },
-      });
+      out.keyed.push({ key: [si, 1, step], finding: refusedWithoutOwnWrites(m, session, op, owed.missing(op.witness, OPS_LIMIT)) });
     });
   }
-  return { rule: "MW", checked, findings: inOrder(keyed) };
+  return out;
 }
 
-export function checkWfr(m: HistoryModel): RuleResult {
-  const keyed: Keyed[] = [];
-  let checked = 0;
-  const rule = "Writes Follow Reads requires every branch to apply a write only after the writes its session had read";
-  const whoRead = (readers: ReadFrontier, ids: string[]) => {
-    const found = new Set<ReadOp>();
-    for (const id of ids) {
-      const [origin = "", seq = "0"] = id.split(".");
-      const r = readers.firstReaderOf(origin, Number(seq));
-      if (r !== undefined) found.add(r);
-    }
-    return [...found];
+function refusedWithoutOwnWrites(m: HistoryModel, session: string, op: ReadOp, missing: { count: number; sample: AckedWrite[] }): Finding {
+  return {
+    session,
+    branch: op.branch,
+    ops: [...missing.sample.map((w) => w.op), op.op],
+    message:
+      `session ${session}: ${describeRead(op)} at a branch that had not applied the session's earlier ` +
+      `${listWithMore(missing.sample.map((w) => describeWrite(m, w.writeId)), undefined, missing.count)}; Monotonic Writes requires a branch ` +
+      `to have applied the session's earlier writes before it decides a new one`,
   };
-  const table = writeTable(m);
-  const sessionList = [...m.sessions];
+}
 
-  // Pass 1, per session: what each acknowledged write owes (its session's read
-  // set when it was invoked), in flat arrays: for each origin of the read set,
-  // the write index of its last id. Writes with no read between them share one
-  // range of the pool. Refused withdraws (b) are judged on the way.
-  const obWrites: AckedWrite[] = [];
-  const obIdx = new IntList();
-  const obSession = new IntList();
-  const obStep = new IntList();
-  const obStart = new IntList();
-  const obCount = new IntList();
-  const pool = new IntList();
-  /** Refused withdraws decided without what their session had read (named in pass 3). */
-  const refused: Array<{ si: number; step: number; op: ReadOp; lacking: string[] }> = [];
+/**
+ * In three passes: what each write owes (per session), whether each branch
+ * applied it first (per branch), and, only for the sessions that broke the
+ * rule, which of their reads saw what was missing.
+ */
+export function checkWfr(m: HistoryModel): RuleResult {
+  const sessionList = [...m.sessions];
+  const owed = wfrObligations(m, sessionList);
+  const broken = wfrBrokenAtBranches(m, owed.obligations);
+  const keyed = wfrFindings(m, sessionList, owed, broken.broken);
+  return { rule: "WFR", checked: owed.checked + broken.checked, findings: inOrder(keyed) };
+}
+
+/** A range of the pool holding one read set; the session's writes share it until the session's next read raises the set. */
+interface PoolRange {
+  /** The ReadFrontier version the range was made at. */
+  version: number;
+  start: number;
+  count: number;
+  /** The whole read set when it names an id no record has. */
+  unknown: Vector | undefined;
+}
+
+/**
+ * What each acknowledged write owes (its session's read set when it was
+ * invoked), in flat arrays, one entry per write: for each origin of the read
+ * set, the write index of its last id, in a range of one shared pool.
+ */
+class Obligations {
+  readonly writes: AckedWrite[] = [];
+  readonly idx = new IntList();
+  readonly session = new IntList();
+  readonly step = new IntList();
+  readonly start = new IntList();
+  readonly count = new IntList();
+  readonly pool = new IntList();
   /** Read sets that name an id no record has (so no branch applied it), by obligation: kept whole for the messages. */
-  const unknownIds = new Map<number, Vector>();
-  for (const [si, [, list]] of sessionList.entries()) {
-    const readers = new ReadFrontier(false);
-    let shared: { version: number; start: number; count: number; unknown: Vector | undefined } | undefined;
-    forEachStep(list, (d) => isRead(d) && readers.add(d), (op, step) => {
-      if (isAckedWrite(op)) {
-        const read = readers.vector;
-        if (shared?.version !== readers.version) {
-          shared = { version: readers.version, start: pool.length, count: 0, unknown: undefined };
-          for (const origin in read) {
-            const seq = read[origin] ?? 0;
-            if (seq <= 0) continue;
-            const i = indexOf(m, origin, seq);
-            if (i < 0) shared.unknown ??= { ...read };
-            pool.push(i);
-            shared.count++;
-          }
-        }
-        if (shared.unknown !== undefined) unknownIds.set(obWrites.length, shared.unknown);
-        obWrites.push(op);
-        obIdx.push(m.writeIndex.get(op.writeId) ?? -1);
-        obSession.push(si);
-        obStep.push(step);
-        obStart.push(shared.start);
-        obCount.push(shared.count);
-      } else if (isRefusedWithdraw(op)) {
-        checked++;
-        if (covers(op.witness, readers.vector)) return;
-        refused.push({ si, step, op, lacking: idsIn(missingRanges(op.witness, readers.vector), ENUMERATE_LIMIT) });
-      }
-    });
+  readonly unknownIds = new Map<number, Vector>();
+
+  get length(): number {
+    return this.writes.length;
   }
 
-  // Pass 2, one branch at a time: was everything each write owes applied there before it?
-  const broken: Array<{ ob: number; bi: number; branch: number; lacking: string[] }> = [];
-  const vectorOf = (ob: number): Vector => {
-    const whole = unknownIds.get(ob);
+  /** Puts read set `read` into the pool as a new range. */
+  addRange(m: HistoryModel, read: Vector, version: number): PoolRange {
+    const range: PoolRange = { version, start: this.pool.length, count: 0, unknown: undefined };
+    for (const origin in read) {
+      const seq = read[origin] ?? 0;
+      if (seq <= 0) continue;
+      const i = indexOf(m, origin, seq);
+      if (i < 0) range.unknown ??= { ...read };
+      this.pool.push(i);
+      range.count++;
+    }
+    return range;
+  }
+
+  /** Write `w` (write index `idx`, step `step` of session `si`) owes the read set in `range`. */
+  add(w: AckedWrite, idx: number, si: number, step: number, range: PoolRange): void {
+    if (range.unknown !== undefined) this.unknownIds.set(this.writes.length, range.unknown);
+    this.writes.push(w);
+    this.idx.push(idx);
+    this.session.push(si);
+    this.step.push(step);
+    this.start.push(range.start);
+    this.count.push(range.count);
+  }
+
+  /** Whether everything obligation `ob` owes was applied by position `at` (`pool`: this.pool's view, taken once). */
+  keptAt(ob: number, at: number, complete: Int32Array, pool: Int32Array): boolean {
+    const start = this.start.at(ob);
+    const end = start + this.count.at(ob);
+    for (let k = start; k < end; k++) {
+      const i = pool[k] ?? -1;
+      if (i < 0 || (complete[i] ?? NEVER) > at) return false;
+    }
+    return true;
+  }
+
+  /** The read set obligation `ob` owes, as a vector. */
+  vectorOf(ob: number, table: WriteTable): Vector {
+    const whole = this.unknownIds.get(ob);
     if (whole !== undefined) return whole;
     const v: Vector = {};
-    const start = obStart.at(ob);
-    for (let k = 0; k < obCount.at(ob); k++) {
-      const i = pool.at(start + k);
+    const start = this.start.at(ob);
+    for (let k = 0; k < this.count.at(ob); k++) {
+      const i = this.pool.at(start + k);
       const origin = table.originOf[i];
       if (origin !== undefined) v[origin] = table.seqOf[i] ?? 0;
     }
     return v;
-  };
-  const poolView = pool.view();
-  let view: BranchView | undefined;
+  }
+}
+
+/** A refused withdraw decided without what its session had read (named in pass 3). */
+interface RefusedWithdraw {
+  si: number;
+  step: number;
+  op: ReadOp;
+  lacking: string[];
+}
+
+interface Owed {
+  obligations: Obligations;
+  refused: RefusedWithdraw[];
+  checked: number;
+}
+
+/** Pass 1, per session: what each acknowledged write owes. Refused withdraws (b) are judged on the way. */
+function wfrObligations(m: HistoryModel, sessionList: Array<[string, Op[]]>): Owed {
+  const owed: Owed = { obligations: new Obligations(), refused: [], checked: 0 };
+  for (const [si, [, list]] of sessionList.entries()) {
+    const readers = new ReadFrontier(false);
+    let shared: PoolRange | undefined;
+    forEachStep(list, (d) => isRead(d) && readers.add(d), (op, step) => {
+      if (isAckedWrite(op)) {
+        if (shared?.version !== readers.version) shared = owed.obligations.addRange(m, readers.vector, readers.version);
+        owed.obligations.add(op, m.writeIndex.get(op.writeId) ?? -1, si, step, shared);
+      } else if (isRefusedWithdraw(op)) {
+        owed.checked++;
+        if (covers(op.witness, readers.vector)) return;
+        owed.refused.push({ si, step, op, lacking: idsIn(missingRanges(op.witness, readers.vector), ENUMERATE_LIMIT) });
+      }
+    });
+  }
+  return owed;
+}
+
+/** A write applied at branch `branch` (the bi-th) before `lacking`, which it owed. */
+interface BrokenWrite {
+  ob: number;
+  bi: number;
+  branch: number;
+  lacking: string[];
+}
+
+/** Pass 2, one branch at a time: was everything each write owes applied there before it? */
+function wfrBrokenAtBranches(m: HistoryModel, obligations: Obligations): { broken: BrokenWrite[]; checked: number } {
+  const table = writeTable(m);
+  const broken: BrokenWrite[] = [];
+  let checked = 0;
+  const pool = obligations.pool.view();
   let complete: Int32Array | undefined;
-  for (const [bi, branch] of m.branches.entries()) {
-    view = branchView(m, branch, view);
+  for (const [bi, view] of branchViews(m)) {
     complete = prefixCompleteAt(m, view, complete);
-    for (let ob = 0; ob < obWrites.length; ob++) {
-      const idx = obIdx.at(ob);
+    for (let ob = 0; ob < obligations.length; ob++) {
+      const idx = obligations.idx.at(ob);
       const at = idx < 0 ? NEVER : (view.pos[idx] ?? NEVER);
       if (at === NEVER) continue;
       checked++;
-      let ok = true;
-      const start = obStart.at(ob);
-      const end = start + obCount.at(ob);
-      for (let k = start; k < end; k++) {
-        const i = poolView[k] ?? -1;
-        if (i < 0 || (complete[i] ?? NEVER) > at) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok) continue;
-      const lacking = lackingBefore(m, view, complete, vectorOf(ob), at);
-      if (lacking.length > 0) broken.push({ ob, bi, branch, lacking });
+      if (obligations.keptAt(ob, at, complete, pool)) continue;
+      const lacking = lackingBefore(m, view, complete, obligations.vectorOf(ob, table), at);
+      if (lacking.length > 0) broken.push({ ob, bi, branch: view.branch, lacking });
     }
   }
+  return { broken, checked };
+}
 
-  // Pass 3, only for the sessions that broke the rule: walk them again to name who read what.
-  type Named = { step: number; lacking: string[]; describe: (readBy: ReadOp[]) => Keyed };
+/** A finding that waits for the reads that saw what was lacking: known once its session is walked again, at `step`. */
+type Named = { step: number; lacking: string[]; describe: (readBy: ReadOp[]) => Keyed };
+
+/** Pass 3, only for the sessions that broke the rule: walk them again to name who read what. */
+function wfrFindings(m: HistoryModel, sessionList: Array<[string, Op[]]>, owed: Owed, broken: BrokenWrite[]): Keyed[] {
+  const { obligations } = owed;
   const bySession = new Map<number, Named[]>();
-  const add = (si: number, x: Named) => {
-    const list = bySession.get(si);
-    if (list === undefined) bySession.set(si, [x]);
-    else list.push(x);
-  };
-  for (const x of refused) {
-    const session = sessionList[x.si]?.[0] ?? "";
-    add(x.si, {
-      step: x.step,
-      lacking: x.lacking,
-      describe: (readBy) => ({
-        key: [x.si, x.step, -1],
-        finding: {
-          session,
-          branch: x.op.branch,
-          ops: [...readBy.map((r) => r.op), x.op.op],
-          message:
-            `session ${session}: ${describeRead(x.op)} at a branch that had not applied ` +
-            `${listWithMore(x.lacking.map((id) => describeWrite(m, id)))}, which the session had read before ` +
-            `(${listWithMore(readBy.map(describeOp))} saw it); ${rule} and to decide a write only after them`,
-        },
-      }),
-    });
-  }
+  for (const x of owed.refused) append(bySession, x.si, namedRefusal(m, sessionList[x.si]?.[0] ?? "", x));
   for (const x of broken) {
-    const si = obSession.at(x.ob);
-    const session = sessionList[si]?.[0] ?? "";
-    const w = obWrites[x.ob];
+    const si = obligations.session.at(x.ob);
+    const w = obligations.writes[x.ob];
     if (w === undefined) continue;
-    add(si, {
-      step: obStep.at(x.ob),
-      lacking: x.lacking,
-      describe: (readBy) => ({
-        key: [si, obStep.at(x.ob), x.bi],
-        finding: {
-          session,
-          branch: x.branch,
-          ops: [...readBy.map((r) => r.op), w.op],
-          message:
-            `session ${session}: branch ${x.branch} applied ${describeWrite(m, w.writeId)} without first applying ` +
-            `${listWithMore(x.lacking.map((id) => describeWrite(m, id)))}, which the session had read before it wrote ` +
-            `(${listWithMore(readBy.map(describeOp))} saw it); ${rule}`,
-        },
-      }),
-    });
+    append(bySession, si, namedBrokenWrite(m, sessionList[si]?.[0] ?? "", si, obligations.step.at(x.ob), w, x));
   }
+  const keyed: Keyed[] = [];
   for (const [si, list] of bySession) {
     const atStep = new Map<number, Named[]>();
-    for (const x of list) {
-      const l = atStep.get(x.step);
-      if (l === undefined) atStep.set(x.step, [x]);
-      else l.push(x);
-    }
+    for (const x of list) append(atStep, x.step, x);
     const readers = new ReadFrontier(true);
     forEachStep(sessionList[si]?.[1] ?? [], (d) => isRead(d) && readers.add(d), (_op, step) => {
-      for (const x of atStep.get(step) ?? []) keyed.push(x.describe(whoRead(readers, x.lacking.slice(0, 5))));
+      for (const x of atStep.get(step) ?? []) keyed.push(x.describe(firstReaders(readers, x.lacking.slice(0, 5))));
     });
   }
-  return { rule: "WFR", checked, findings: inOrder(keyed) };
+  return keyed;
+}
+
+/** The reads that first saw each of `ids` (one each, without repeats). */
+function firstReaders(readers: ReadFrontier, ids: string[]): ReadOp[] {
+  const found = new Set<ReadOp>();
+  for (const id of ids) {
+    const [origin = "", seq = "0"] = id.split(".");
+    const r = readers.firstReaderOf(origin, Number(seq));
+    if (r !== undefined) found.add(r);
+  }
+  return [...found];
+}
+
+function namedRefusal(m: HistoryModel, session: string, x: RefusedWithdraw): Named {
+  return {
+    step: x.step,
+    lacking: x.lacking,
+    describe: (readBy) => ({
+      key: [x.si, x.step, -1],
+      finding: {
+        session,
+        branch: x.op.branch,
+        ops: [...readBy.map((r) => r.op), x.op.op],
+        message:
+          `session ${session}: ${describeRead(x.op)} at a branch that had not applied ` +
+          `${listWithMore(x.lacking.map((id) => describeWrite(m, id)))}, which the session had read before ` +
+          `(${listWithMore(readBy.map(describeOp))} saw it); ${WFR_RULE} and to decide a write only after them`,
+      },
+    }),
+  };
+}
+
+function namedBrokenWrite(m: HistoryModel, session: string, si: number, step: number, w: AckedWrite, x: BrokenWrite): Named {
+  return {
+    step,
+    lacking: x.lacking,
+    describe: (readBy) => ({
+      key: [si, step, x.bi],
+      finding: {
+        session,
+        branch: x.branch,
+        ops: [...readBy.map((r) => r.op), w.op],
+        message:
+          `session ${session}: branch ${x.branch} applied ${describeWrite(m, w.writeId)} without first applying ` +
+          `${listWithMore(x.lacking.map((id) => describeWrite(m, id)))}, which the session had read before it wrote ` +
+          `(${listWithMore(readBy.map(describeOp))} saw it); ${WFR_RULE}`,
+      },
+    }),
+  };
 }
 
 /**
