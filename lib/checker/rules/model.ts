@@ -245,13 +245,14 @@ export class ModelBuilder {
 
   /** The acknowledged writes by write id (the first op of each id), each id checked against the effect apply records gave it. */
   private joinAcked(ops: Op[]): IndexedMap<AckedWrite> {
-    const ackedOf: Array<AckedWrite | undefined> = [];
+    // The table's copy of each id: one string per write, however many records name it.
+    for (const op of ops) if (isAckedWrite(op)) op.writeId = this.writeIds[this.intern(op.writeId)] ?? op.writeId;
+    // Filled, not grown by assignment: a sparse array would fall back to a dictionary.
+    const ackedOf = new Array<AckedWrite | undefined>(this.writeIds.length).fill(undefined);
     const ackedOrder = new IntList();
     for (const op of ops) {
       if (!isAckedWrite(op)) continue;
-      const i = this.intern(op.writeId);
-      // The table's copy of the id: one string per write, however many records name it.
-      op.writeId = this.writeIds[i] ?? op.writeId;
+      const i = this.writeIndex.get(op.writeId) ?? -1;
       if (ackedOf[i] !== undefined) continue;
       ackedOf[i] = op;
       ackedOrder.push(i);
@@ -262,7 +263,6 @@ export class ModelBuilder {
         this.variants.set(op.writeId, [{ ...a, branch: this.firstBranchOf(i) }]);
       }
     }
-    ackedOf.length = this.writeIds.length;
     return new IndexedMap(this.writeIndex, this.writeIds, ackedOf, ackedOrder.trimmed().view());
   }
 
