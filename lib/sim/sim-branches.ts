@@ -47,6 +47,32 @@ export interface MachineStats {
   disk: { torn: number; full: number; syncFailures: number };
 }
 
+/** The machine counters that matter summed over many seeds (the soak's totals, the tests' "did it really happen"). */
+export interface MachineTotals {
+  crashes: number;
+  kills: number;
+  storageFailures: number;
+  restarts: number;
+  torn: number;
+  full: number;
+  syncFailures: number;
+  caughtUp: number;
+}
+
+export const noMachineTotals = (): MachineTotals => ({ crashes: 0, kills: 0, storageFailures: 0, restarts: 0, torn: 0, full: 0, syncFailures: 0, caughtUp: 0 });
+
+/** Adds one seed's machine counters into `into`. */
+export function addMachineTotals(into: MachineTotals, m: MachineStats): void {
+  into.crashes += m.crashes;
+  into.kills += m.kills;
+  into.storageFailures += m.storageFailures;
+  into.restarts += m.restarts;
+  into.torn += m.disk.torn;
+  into.full += m.disk.full;
+  into.syncFailures += m.disk.syncFailures;
+  into.caughtUp += m.caughtUp;
+}
+
 export interface SimBranchesDeps {
   seed: number;
   branchIds: readonly number[];

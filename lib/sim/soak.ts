@@ -11,6 +11,7 @@
 //   npm run soak -- --break-gate mr     test hook: break the gate, watch it fail
 //   npm run soak -- --break-durability ack-before-sync   (or forget-outcomes) likewise
 
+import { addMachineTotals, type MachineTotals } from "./sim-branches.js";
 import { randomInt } from "node:crypto";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
@@ -104,10 +105,9 @@ async function replay(args: SoakArgs, seed: number): Promise<number> {
   return passed(r) ? 0 : 1;
 }
 
-interface Totals {
+interface Totals extends MachineTotals {
   seeds: number; ops: number; unknown: number; lost: number; duplicated: number; reordered: number; cut: number; partitions: number;
-  overdrafts: number; crashes: number; kills: number; storageFailures: number; restarts: number; torn: number; full: number;
-  syncFailures: number; caughtUp: number;
+  overdrafts: number;
 }
 
 function add(totals: Totals, r: SimResult): void {
@@ -121,14 +121,7 @@ function add(totals: Totals, r: SimResult): void {
   totals.cut += r.stats.network.cutByPartition;
   totals.partitions += r.stats.partitions;
   totals.overdrafts += r.report.violations.filter((v) => v.rule === "overdraft").length;
-  totals.crashes += m.crashes;
-  totals.kills += m.kills;
-  totals.storageFailures += m.storageFailures;
-  totals.restarts += m.restarts;
-  totals.torn += m.disk.torn;
-  totals.full += m.disk.full;
-  totals.syncFailures += m.disk.syncFailures;
-  totals.caughtUp += m.caughtUp;
+  addMachineTotals(totals, m);
 }
 
 async function soak(args: SoakArgs): Promise<number> {

@@ -1,8 +1,8 @@
 // Whole clusters: real gRPC servers in real worker threads, driven in process.
 
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
+import { refuses } from "../helpers/ports.js";
 import t from "tap";
 import { Cluster } from "../../lib/cluster/cluster.js";
 import { BranchClients } from "../../lib/driver/branch-clients.js";
@@ -24,14 +24,6 @@ function readHistoryLines(outDir: string): HistoryRecord[] {
   return readFileSync(join(outDir, "history.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as HistoryRecord);
 }
 
-function refuses(address: string): Promise<boolean> {
-  const [host, port] = address.split(":");
-  return new Promise((resolve) => {
-    const s = connect(Number(port), host);
-    s.once("connect", () => (s.destroy(), resolve(false)));
-    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
-  });
-}
 
 function threadCount(): number {
   const m = /^Threads:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"));

@@ -4,12 +4,12 @@
 // ones; a write naming a branch outside the cluster is dropped; a stopped
 // host leaves no server listening.
 
-import { connect } from "node:net";
 import t, { type Test } from "tap";
 import { Branch } from "../../lib/core/branch.js";
 import { NO_FAULTS } from "../../lib/core/fault-plan.js";
 import type { Write } from "../../lib/core/ledger.js";
 import { Host } from "../../lib/hosting/host.js";
+import { refuses } from "../helpers/ports.js";
 
 const SECRET = "host-test-secret";
 const LINK = { batchMax: 8, inFlightMax: 2, ackTimeoutMs: 1_000 };
@@ -68,11 +68,5 @@ t.test("a write from a branch outside the cluster is dropped with one log line, 
 t.test("a stopped host leaves its replication port closed", async (t) => {
   const { a, addrA } = await twoHosts(t);
   await a.stop();
-  const port = Number(addrA.split(":")[1]);
-  const refused = await new Promise<boolean>((resolve) => {
-    const s = connect(port, "127.0.0.1");
-    s.once("connect", () => (s.destroy(), resolve(false)));
-    s.once("error", () => resolve(true));
-  });
-  t.ok(refused, `port ${port} refuses connections`);
+  t.ok(await refuses(addrA), `${addrA} refuses connections`);
 });

@@ -3,7 +3,8 @@
 // worker crash kills every branch registered, and a worker started without a
 // host configuration says so.
 
-import { createServer, connect, type Server } from "node:net";
+import { createServer, type Server } from "node:net";
+import { refuses } from "../helpers/ports.js";
 import t, { type Test } from "tap";
 import { NO_FAULTS } from "../../lib/core/fault-plan.js";
 import { hostConfigFrom, WorkerHost } from "../../lib/hosting/worker-host.js";
@@ -16,14 +17,6 @@ const CONFIG: HostConfig = {
 
 const quiet = () => undefined;
 
-function refuses(address: string): Promise<boolean> {
-  const [host, port] = address.split(":");
-  return new Promise((resolve) => {
-    const s = connect(Number(port), host);
-    s.once("connect", () => (s.destroy(), resolve(false)));
-    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
-  });
-}
 
 function workerHost(t: Test, exit: (code: number) => void = () => t.fail("the worker must not exit")): WorkerHost {
   return new WorkerHost(CONFIG, 7, exit);

@@ -5,6 +5,7 @@
 // twice and a clean checker; deliberately broken durability makes some seed
 // fail, so the invariants can fail; and the invariants name what broke.
 
+import { addMachineTotals, noMachineTotals } from "../../lib/sim/sim-branches.js";
 import t, { type Test } from "tap";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,7 +34,7 @@ function keep(seed: number, r: SimResult): string {
 
 /** Runs SEEDS seeds of a profile; each must pass; returns the machine counters summed. */
 async function allPass(t: Test, make: (seed: number) => SimOptions) {
-  const sum = { crashes: 0, storageFailures: 0, restarts: 0, torn: 0, full: 0, syncFailures: 0, acked: 0 };
+  const sum = { ...noMachineTotals(), acked: 0 };
   for (let seed = BASE; seed < BASE + SEEDS; seed++) {
     const o = make(seed);
     const r = await simulate(o);
@@ -43,13 +44,7 @@ async function allPass(t: Test, make: (seed: number) => SimOptions) {
     }
     const finals = r.history.filter((h) => h.type === "final");
     t.equal(new Set(finals.map((f) => JSON.stringify([f.balanceCents, f.applied]))).size, 1, `seed ${seed}: every branch ends with the same writes and balance`);
-    const m = r.stats.machines;
-    sum.crashes += m.crashes;
-    sum.storageFailures += m.storageFailures;
-    sum.restarts += m.restarts;
-    sum.torn += m.disk.torn;
-    sum.full += m.disk.full;
-    sum.syncFailures += m.disk.syncFailures;
+    addMachineTotals(sum, r.stats.machines);
     sum.acked += r.history.filter((h) => h.type === "complete" && h.writeId !== undefined).length;
   }
   t.comment(JSON.stringify(sum));

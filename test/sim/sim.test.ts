@@ -5,6 +5,7 @@
 // replay byte for byte; and a deliberately broken gate must make a seed fail
 // with a message that names the seed and how to replay it.
 
+import { addMachineTotals, noMachineTotals } from "../../lib/sim/sim-branches.js";
 import t from "tap";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -61,7 +62,7 @@ t.test(`${SEEDS} seeded fault schedules with all guarantees, disk faults and cra
   t.comment(`seeds ${BASE}..${BASE + SEEDS - 1} (BANK_SIM_TEST_SEED)`);
   const totals = {
     lost: 0, duplicated: 0, reordered: 0, cutByPartition: 0, gateRefusals: 0, retries: 0, unknown: 0, operations: 0,
-    powerLosses: 0, kills: 0, storageFailures: 0, restarts: 0, tornWrites: 0, fullDiskWrites: 0, failedFsyncs: 0, caughtUp: 0,
+    ...noMachineTotals(),
   };
   for (let seed = BASE; seed < BASE + SEEDS; seed++) {
     const options = configForSeed(seed);
@@ -81,15 +82,7 @@ t.test(`${SEEDS} seeded fault schedules with all guarantees, disk faults and cra
     totals.retries += r.stats.sessions.retries;
     totals.unknown += r.stats.sessions.unknown;
     totals.operations += r.stats.operations;
-    const m = r.stats.machines;
-    totals.powerLosses += m.crashes;
-    totals.kills += m.kills;
-    totals.storageFailures += m.storageFailures;
-    totals.restarts += m.restarts;
-    totals.tornWrites += m.disk.torn;
-    totals.fullDiskWrites += m.disk.full;
-    totals.failedFsyncs += m.disk.syncFailures;
-    totals.caughtUp += m.caughtUp;
+    addMachineTotals(totals, r.stats.machines);
   }
   t.comment(`totals: ${JSON.stringify(totals)}`);
   // The schedules really did hurt: every kind of fault, refusals, retries, unknown outcomes, crashes and catch-ups happened.
