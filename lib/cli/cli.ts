@@ -5,7 +5,7 @@
 // history), 3 check only: the history is incomplete (the run was cut short)
 // and what it holds has no violations, 130 interrupted.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { formatBenchTable, GRID, QUICK_GRID, runBench } from "../bench/bench.js";
 import { Command, CommanderError, Option } from "commander";
@@ -26,6 +26,29 @@ import { OutDirError } from "../run/out-dir.js";
 import { StorageError } from "../storage/storage-error.js";
 import { readScenarioText } from "./read-scenario.js";
 import { processIo, type Io } from "./stdio.js";
+
+/** The version in package.json (two levels above dist/lib/cli/). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+const HELP_AFTER = `
+Examples:
+  bank-sim run examples/mw.json                        a course scenario; outputs in out/
+  bank-sim run examples/anomalies/ryw.json --guarantees none --delay 1-2:400ms
+                                                       see Read Your Writes broken
+  bank-sim gen --branches 10 --customers 10 --events 100 | bank-sim run - --concurrent
+  bank-sim check out                                   judge a run from its history alone
+
+Exit codes:
+  0  success          1  the run or the check failed (or stdout could not be written)
+  2  bad input or usage (names the file and the place)
+  3  check: the history is incomplete (the run was cut short)
+  130  interrupted`;
 
 export { exitWhenFlushed } from "./stdio.js";
 
@@ -59,7 +82,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .exitOverride()
     // Commander's own errors ("error: unknown option ...") get the same "bank-sim: " prefix as ours.
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(text.replace(/^error: /, "bank-sim: ")) })
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    .version(packageVersion(), "-V, --version", "print bank-sim's version")
+    .addHelpText("after", HELP_AFTER);
   addRunCommand(program, io, setCode);
   addGenCommand(program, io);
   addBenchCommand(program, io, setCode);

@@ -20,12 +20,16 @@ export class LatencyStats {
 
   summary(): LatencySummary {
     const ms = (us: number) => Math.round(us) / 1000;
+    if (this.h.totalCount === 0) return { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };
+    // A percentile is the top of its bucket ("equivalent values"), which can
+    // lie above the largest value recorded: never report more than the max.
+    const max = this.h.maxValue;
     return {
       count: this.h.totalCount,
-      p50Ms: this.h.totalCount ? ms(this.h.getValueAtPercentile(50)) : 0,
-      p99Ms: this.h.totalCount ? ms(this.h.getValueAtPercentile(99)) : 0,
-      maxMs: this.h.totalCount ? ms(this.h.maxValue) : 0,
-      meanMs: this.h.totalCount ? ms(this.h.mean) : 0,
+      p50Ms: ms(Math.min(this.h.getValueAtPercentile(50), max)),
+      p99Ms: ms(Math.min(this.h.getValueAtPercentile(99), max)),
+      maxMs: ms(max),
+      meanMs: ms(this.h.mean),
     };
   }
 }
