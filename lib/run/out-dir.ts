@@ -22,6 +22,8 @@ export const LOCK = ".bank-sim.lock";
 /** What may sit in a folder a run writes, by folder. */
 const FOLDER_FILES: Record<string, RegExp> = { branches: /^branch-\d+\.log$/, store: /^branch-\d+\.wal$/ };
 const TEMP = /^\..+\.\d+\.tmp$/;
+/** bank-sim's own files that a run leaves where they are (`bench` writes out/bench.json by default). */
+const KEPT = ["bench.json"];
 
 /** The out dir cannot be used; nothing was started or removed. Exit 2. */
 export class OutDirError extends Error {
@@ -152,7 +154,8 @@ function clearEarlierRun(dir: string): void {
   const entries = readdirSync(dir).filter((e) => e !== LOCK);
   if (entries.length === 0) return;
   const foreign = entries.filter((e) => !isOurs(dir, e));
-  const marked = entries.includes(MARKER);
+  // A dir holding only bank-sim's kept files (a bench report) is bank-sim's too.
+  const marked = entries.includes(MARKER) || entries.every((e) => KEPT.includes(e));
   if (!marked || foreign.length > 0) {
     const shown = (marked ? foreign : entries).slice(0, 5).join(", ");
     const why = marked ? `holds files bank-sim did not write (${shown})` : `is not empty and was not written by bank-sim (it holds ${shown}${entries.length > 5 ? ", ..." : ""})`;
@@ -162,7 +165,7 @@ function clearEarlierRun(dir: string): void {
 }
 
 function isOurs(dir: string, entry: string): boolean {
-  if (entry === MARKER || TEMP.test(entry)) return true;
+  if (entry === MARKER || TEMP.test(entry) || KEPT.includes(entry)) return true;
   if (!(ARTIFACTS as readonly string[]).includes(entry)) return false;
   const st = lstatSync(join(dir, entry));
   const pattern = FOLDER_FILES[entry];
@@ -171,7 +174,7 @@ function isOurs(dir: string, entry: string): boolean {
 }
 
 function remove(path: string, entry: string): void {
-  if (entry === MARKER) return;
+  if (entry === MARKER || KEPT.includes(entry)) return;
   if (FOLDER_FILES[entry] && lstatSync(path).isDirectory()) {
     for (const f of readdirSync(path)) unlinkSync(join(path, f));
     rmdirSync(path);

@@ -25,6 +25,15 @@ t.test("a run's own out dir is cleared of its earlier outputs, and locked while 
   t.same(readdirSync(dir), [MARKER], "the lock is given back; the marker stays");
 });
 
+t.test("bench's report in an out dir is bank-sim's own: a run keeps it and is not refused", async (t) => {
+  const dir = earlierRun(t, { "bench.json": "{}\n" });
+  claimOutDir(dir).release();
+  t.same(readdirSync(dir).sort(), [MARKER, "bench.json"].sort());
+  const benchFirst = t.testdir({ "bench.json": "{}\n" });
+  claimOutDir(benchFirst).release();
+  t.same(readdirSync(benchFirst).sort(), [MARKER, "bench.json"].sort(), "a dir bench wrote first is usable too");
+});
+
 t.test("a dir that holds anything bank-sim did not write is refused and left as it was", async (t) => {
   const project = t.testdir({ "package.json": "{}", store: { "mine.db": "precious" }, src: { "a.ts": "" } });
   t.throws(() => claimOutDir(project), new OutDirError(`--out ${project}: the directory is not empty and was not written by bank-sim (it holds package.json, src, store); bank-sim clears only its own out dirs: choose a new or empty directory`));
