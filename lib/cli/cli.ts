@@ -14,7 +14,7 @@ import { HistoryError } from "../checker/checker.js";
 import { checkHistoryFile } from "../checker/check-file.js";
 import { ScenarioError } from "../scenario/fixture-error.js";
 import { HistoryFileError } from "../history/reader.js";
-import { DEFAULT_MAX_FIXTURE_BYTES, parseScenario, validateBranchCount } from "../scenario/fixture.js";
+import { parseScenario, validateBranchCount } from "../scenario/fixture.js";
 import { DEFAULT_MIX, generateScenario, parseMix } from "../scenario/gen.js";
 import { MAX_SCENARIO_BYTES } from "../core/limits.js";
 import { formatMoneyText } from "../core/money.js";
@@ -182,7 +182,7 @@ function exitCodeFor(err: unknown, io: Io): number {
 }
 
 async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number> {
-  const text = await readScenarioText(file, DEFAULT_MAX_FIXTURE_BYTES);
+  const text = await readScenarioText(file, MAX_SCENARIO_BYTES);
   const options: { branches?: number; strict?: boolean } = { strict: opts.strict ?? false };
   if (opts.branches !== undefined) options.branches = opts.branches;
   const scenario = parseScenario(text, file === "-" ? "<stdin>" : file, options);

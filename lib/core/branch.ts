@@ -7,7 +7,7 @@
 import { AppliedWaiters, REAL_CLOCK, WaitersFull, WaitTimeout, type Clock } from "./applied-waiters.js";
 import { gateNeed, GUARANTEE_TITLES } from "./gate.js";
 import { Ledger, PendingFull, type Write } from "./ledger.js";
-import { MAX_AMOUNT_CENTS } from "./money.js";
+import { MAX_AMOUNT_CENTS } from "./limits.js";
 import { covers, formatWriteId, type VersionVector, type WriteId } from "./version-vector.js";
 
 export type OpKind = "deposit" | "withdraw" | "query";
@@ -257,8 +257,8 @@ export class Branch {
         continue;
       }
       try {
-        const done = this.ledger.receive(w);
-        if (done.length > 0) applied = applied.concat(done);
+        const now = this.ledger.receive(w);
+        if (now.length > 0) applied = applied.concat(now);
       } catch (err) {
         if (!(err instanceof PendingFull)) throw err;
         refused ??= err;

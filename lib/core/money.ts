@@ -3,9 +3,7 @@
 // an integer number of cents at load time and all arithmetic is on integers.
 // Output converts back to plain JSON numbers (400, 10.5), never "400.0".
 
-import { MAX_AMOUNT_CENTS } from "./limits.js";
 
-export { MAX_AMOUNT_CENTS };
 
 function assertCents(cents: number): void {
   if (!Number.isSafeInteger(cents)) throw new RangeError(`money: expected integer cents, found ${cents}`);

@@ -10,12 +10,12 @@ import { FaultInjector } from "./fault-injector.js";
 import { requireSecret } from "../wire/auth.js";
 import type { Write } from "../core/ledger.js";
 import type { HostConfig, HostInfo, LinkStats } from "./worker-protocol.js";
-import { MAX_LINK_BACKLOG } from "../core/limits.js";
+import { MAX_LINK_BACKLOG, MAX_REPLICATION_MESSAGE_BYTES } from "../core/limits.js";
 import { ReplicationLink } from "./replication-link.js";
 import { guardRequests, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
 import { writeFromWire } from "../wire/write-codec.js";
 import { banksim } from "../../generated/bank.js";
-import { bindServer, MAX_REPLICATION_MESSAGE_BYTES, SERVER_OPTIONS, shutdown } from "../wire/bind.js";
+import { bindServer, SERVER_OPTIONS, shutdown } from "../wire/bind.js";
 
 const pb = banksim.v1;
 

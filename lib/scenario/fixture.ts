@@ -11,8 +11,6 @@ import { formatMoney, formatMoneyText } from "../core/money.js";
 import { parseMoney } from "./amount.js";
 import type { CustomerRun, Interface, OutputShape, Scenario, ScenarioEvent } from "./scenario.js";
 
-export { MAX_BRANCHES, MAX_EVENTS } from "../core/limits.js";
-export const DEFAULT_MAX_FIXTURE_BYTES = MAX_SCENARIO_BYTES;
 
 export interface ParseOptions {
   /** Run on branches 1..N instead of the file's branches (each with the file's balance). */
@@ -53,7 +51,7 @@ type Refuse = (path: string, expected: string, found: string) => ScenarioError;
 export function parseScenario(text: string, source: string, options: ParseOptions = {}): Scenario {
   const branchCount = options.branches === undefined ? undefined : validateBranchCount(options.branches);
   const err: Refuse = (path, expected, found) => new ScenarioError({ source, path, expected, found });
-  const doc = parseTopArray(text, source, options.maxBytes ?? DEFAULT_MAX_FIXTURE_BYTES, err);
+  const doc = parseTopArray(text, source, options.maxBytes ?? MAX_SCENARIO_BYTES, err);
   const objects = new ObjectReader(source, options.strict ?? false, err);
   doc.forEach((item: unknown, index) => objects.read(item, index));
   const first = commonStartingBalance(objects.branches, err);

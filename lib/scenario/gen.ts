@@ -5,7 +5,8 @@
 import { seededRandom } from "../core/random.js";
 import { ScenarioError, describeFound } from "./fixture-error.js";
 import { MAX_BRANCHES, MAX_EVENTS } from "../core/limits.js";
-import { MAX_AMOUNT_CENTS, formatMoney } from "../core/money.js";
+import { MAX_AMOUNT_CENTS } from "../core/limits.js";
+import { formatMoney } from "../core/money.js";
 import type { Interface, OutputShape } from "./scenario.js";
 
 export interface Mix {

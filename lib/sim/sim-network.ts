@@ -31,6 +31,19 @@ export interface NetworkStats {
   reordered: number;
 }
 
+/** The network faults that struck, summed over many seeds (the soak's totals, the tests' "did it really happen"). */
+export type NetworkTotals = Pick<NetworkStats, "lost" | "duplicated" | "reordered" | "cutByPartition">;
+
+export const noNetworkTotals = (): NetworkTotals => ({ lost: 0, duplicated: 0, reordered: 0, cutByPartition: 0 });
+
+/** Adds one seed's network faults into `into`. */
+export function addNetworkTotals(into: NetworkTotals, n: NetworkStats): void {
+  into.lost += n.lost;
+  into.duplicated += n.duplicated;
+  into.reordered += n.reordered;
+  into.cutByPartition += n.cutByPartition;
+}
+
 /** Fault rates per kind of link: between branches (replication) and between a customer and a branch. */
 export interface NetworkFaults {
   peer: LinkFaults;

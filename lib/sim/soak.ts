@@ -11,7 +11,8 @@
 //   npm run soak -- --break-gate mr     test hook: break the gate, watch it fail
 //   npm run soak -- --break-durability ack-before-sync   (or forget-outcomes) likewise
 
-import { addMachineTotals, type MachineTotals } from "./sim-branches.js";
+import { addMachineTotals, noMachineTotals, type MachineTotals } from "./sim-branches.js";
+import { addNetworkTotals, noNetworkTotals, type NetworkTotals } from "./sim-network.js";
 import { randomInt } from "node:crypto";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
@@ -105,9 +106,8 @@ async function replay(args: SoakArgs, seed: number): Promise<number> {
   return passed(r) ? 0 : 1;
 }
 
-interface Totals extends MachineTotals {
-  seeds: number; ops: number; unknown: number; lost: number; duplicated: number; reordered: number; cut: number; partitions: number;
-  overdrafts: number;
+interface Totals extends MachineTotals, NetworkTotals {
+  seeds: number; ops: number; unknown: number; partitions: number; overdrafts: number;
 }
 
 function add(totals: Totals, r: SimResult): void {
@@ -115,10 +115,7 @@ function add(totals: Totals, r: SimResult): void {
   totals.seeds++;
   totals.ops += r.stats.operations;
   totals.unknown += r.stats.sessions.unknown;
-  totals.lost += r.stats.network.lost;
-  totals.duplicated += r.stats.network.duplicated;
-  totals.reordered += r.stats.network.reordered;
-  totals.cut += r.stats.network.cutByPartition;
+  addNetworkTotals(totals, r.stats.network);
   totals.partitions += r.stats.partitions;
   totals.overdrafts += r.report.violations.filter((v) => v.rule === "overdraft").length;
   addMachineTotals(totals, m);
@@ -130,8 +127,7 @@ async function soak(args: SoakArgs): Promise<number> {
   const deadline = started + args.minutes * 60_000;
   let nextProgress = started + PROGRESS_MS;
   const totals: Totals = {
-    seeds: 0, ops: 0, unknown: 0, lost: 0, duplicated: 0, reordered: 0, cut: 0, partitions: 0, overdrafts: 0,
-    crashes: 0, kills: 0, storageFailures: 0, restarts: 0, torn: 0, full: 0, syncFailures: 0, caughtUp: 0,
+    seeds: 0, ops: 0, unknown: 0, partitions: 0, overdrafts: 0, ...noNetworkTotals(), ...noMachineTotals(),
   };
   console.log(`soak: ${args.minutes} min from seed ${start}, guarantees ${args.flags.guarantees.join(",") || "none"}${breaks(args.flags)}`);
   const progress = (now: number) => {
@@ -139,7 +135,7 @@ async function soak(args: SoakArgs): Promise<number> {
     console.log(
       `soak: ${totals.seeds} seeds in ${min.toFixed(1)} min (${Math.round(totals.seeds / min)} seeds/min); ${totals.ops} ops ` +
         `(${totals.unknown} of unknown outcome); messages lost ${totals.lost}, duplicated ${totals.duplicated}, reordered ` +
-        `${totals.reordered}, cut by partitions ${totals.cut} (${totals.partitions} partitions); ${totals.overdrafts} overdraft findings; ` +
+        `${totals.reordered}, cut by partitions ${totals.cutByPartition} (${totals.partitions} partitions); ${totals.overdrafts} overdraft findings; ` +
         `power lost ${totals.crashes}, processes killed ${totals.kills}, storage failures ${totals.storageFailures} ` +
         `(torn writes ${totals.torn}, full-disk writes ${totals.full}, failed fsyncs ${totals.syncFailures}), ` +
         `${totals.restarts} restarts, ${totals.caughtUp} writes caught up`,

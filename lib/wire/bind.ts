@@ -8,7 +8,6 @@ import * as grpc from "@grpc/grpc-js";
 import { createServer } from "node:net";
 import { KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS, MAX_REQUEST_BYTES } from "../core/limits.js";
 
-export { KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS, MAX_REPLICATION_MESSAGE_BYTES, MAX_REQUEST_BYTES } from "../core/limits.js";
 
 export const SERVER_OPTIONS: grpc.ServerOptions = {
   "grpc.so_reuseport": 0,

@@ -11,7 +11,6 @@ import { pb } from "./pb.js";
 export type PbWrite = InstanceType<typeof pb.Write>;
 type PbVector = InstanceType<typeof pb.VersionVector>;
 
-export { MAX_VECTOR_ENTRIES };
 
 /** Why a version vector from the wire is malformed (`name` says which, e.g. "write set"), or undefined if it is well formed. */
 export function wireVectorProblem(msg: PbVector | undefined, name: string): string | undefined {

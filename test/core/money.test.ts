@@ -1,6 +1,7 @@
 import t from "tap";
 import { ScenarioError } from "../../lib/scenario/fixture-error.js";
-import { MAX_AMOUNT_CENTS, formatMoney, formatMoneyText } from "../../lib/core/money.js";
+import { MAX_AMOUNT_CENTS } from "../../lib/core/limits.js";
+import { formatMoney, formatMoneyText } from "../../lib/core/money.js";
 import { parseMoney } from "../../lib/scenario/amount.js";
 
 t.test("amounts with at most two decimals become exact integer cents", async (t) => {

@@ -9,17 +9,14 @@ import fc from "fast-check";
 import { EventEmitter } from "node:events";
 import { connect } from "node:net";
 import t, { type Test } from "tap";
-import { MAX_REPLICATION_MESSAGE_BYTES, MAX_REQUEST_BYTES } from "../../lib/wire/bind.js";
 import { Cluster } from "../../lib/cluster/cluster.js";
 import { BranchClients } from "../../lib/driver/branch-clients.js";
 import { parseDelaySpec } from "../../lib/core/delay.js";
-import { MAX_DELAY_MS } from "../../lib/core/limits.js";
+import { MAX_AMOUNT_CENTS, MAX_BRANCHES, MAX_DELAY_MS, MAX_EVENTS, MAX_REPLICATION_MESSAGE_BYTES, MAX_REQUEST_BYTES, MAX_SCENARIO_BYTES, MAX_VECTOR_ENTRIES } from "../../lib/core/limits.js";
 import { seededRandom } from "../../lib/core/random.js";
-import { DEFAULT_MAX_FIXTURE_BYTES, MAX_BRANCHES, MAX_EVENTS, parseScenario } from "../../lib/scenario/fixture.js";
+import { parseScenario } from "../../lib/scenario/fixture.js";
 import * as limits from "../../lib/core/limits.js";
-import { MAX_AMOUNT_CENTS } from "../../lib/core/money.js";
 import { resolveRunConfig } from "../../lib/run/run-config.js";
-import { MAX_VECTOR_ENTRIES } from "../../lib/wire/write-codec.js";
 import { AWAIT_REQUEST, CUSTOMER_REQUEST, type MessageSchema, WRITE_BATCH, wireProblem } from "../../lib/wire/wire-guard.js";
 import { banksim } from "../../generated/bank.js";
 import { sendSecret } from "../../lib/wire/auth.js";
@@ -491,7 +488,7 @@ t.test("the wire guard passes every message the generated encoder writes, and wh
 });
 
 t.test("lib/limits.ts states the limits the code enforces", async (t) => {
-  t.equal(limits.MAX_SCENARIO_BYTES, DEFAULT_MAX_FIXTURE_BYTES);
+  t.equal(limits.MAX_SCENARIO_BYTES, MAX_SCENARIO_BYTES);
   t.equal(limits.MAX_SCENARIO_BYTES, 16 * 1024 * 1024);
   t.equal(limits.MAX_EVENTS, MAX_EVENTS);
   t.equal(limits.MAX_BRANCHES, MAX_BRANCHES);

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import t from "tap";
 import { ScenarioError } from "../../lib/scenario/fixture-error.js";
 import { findJsonErrorOffset, lineColumn } from "../../lib/scenario/fixture-json.js";
-import { DEFAULT_MAX_FIXTURE_BYTES, MAX_BRANCHES, MAX_EVENTS, formatIdRanges, parseScenario } from "../../lib/scenario/fixture.js";
+import { MAX_BRANCHES, MAX_EVENTS, MAX_SCENARIO_BYTES } from "../../lib/core/limits.js";
+import { formatIdRanges, parseScenario } from "../../lib/scenario/fixture.js";
 
 // dist/test/fixture.test.js → test/fixtures/course/
 const COURSE = new URL("../../../test/fixtures/course/", import.meta.url);
@@ -178,7 +179,7 @@ t.test("--branches N runs the scenario on branches 1..N", async (t) => {
 });
 
 t.test("size and count limits are enforced with clear messages", async (t) => {
-  t.equal(DEFAULT_MAX_FIXTURE_BYTES, 16 * 1024 * 1024);
+  t.equal(MAX_SCENARIO_BYTES, 16 * 1024 * 1024);
   t.equal(messageOf(() => parseScenario("[       ]", "x.json", { maxBytes: 8 })), "x.json: expected a file of at most 8 bytes, found 9 bytes");
   t.equal(messageOf(() => parseScenario('["éé"]', "x.json", { maxBytes: 7 })), "x.json: expected a file of at most 7 bytes, found 8 bytes");
   const many = Array.from({ length: MAX_EVENTS + 1 }, () => ({ interface: "query" }));

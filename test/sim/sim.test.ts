@@ -14,7 +14,7 @@ import { checkHistory } from "../../lib/checker/checker.js";
 import { parseHistory } from "../../lib/history/reader.js";
 import { brokenGateBranches } from "../../lib/sim/broken-gate.js";
 import { describeFailure, historyText, saveHistory } from "../../lib/sim/failure.js";
-import { SimNetwork } from "../../lib/sim/sim-network.js";
+import { addNetworkTotals, noNetworkTotals, SimNetwork } from "../../lib/sim/sim-network.js";
 import { configForSeed, passed, simulate, type SimResult } from "../../lib/sim/simulator.js";
 import { VirtualClock } from "../../lib/sim/virtual-clock.js";
 
@@ -61,7 +61,7 @@ t.test("a partition drops messages between groups, in flight too, until it heals
 t.test(`${SEEDS} seeded fault schedules with all guarantees, disk faults and crashes end converged, exactly once, durable, with no violation`, async (t) => {
   t.comment(`seeds ${BASE}..${BASE + SEEDS - 1} (BANK_SIM_TEST_SEED)`);
   const totals = {
-    lost: 0, duplicated: 0, reordered: 0, cutByPartition: 0, gateRefusals: 0, retries: 0, unknown: 0, operations: 0,
+    ...noNetworkTotals(), gateRefusals: 0, retries: 0, unknown: 0, operations: 0,
     ...noMachineTotals(),
   };
   for (let seed = BASE; seed < BASE + SEEDS; seed++) {
@@ -74,10 +74,7 @@ t.test(`${SEEDS} seeded fault schedules with all guarantees, disk faults and cra
     }
     const final = r.history.filter((h) => h.type === "final");
     t.equal(final.length, options.branches, `seed ${seed}: every branch recorded its final state`);
-    totals.lost += r.stats.network.lost;
-    totals.duplicated += r.stats.network.duplicated;
-    totals.reordered += r.stats.network.reordered;
-    totals.cutByPartition += r.stats.network.cutByPartition;
+    addNetworkTotals(totals, r.stats.network);
     totals.gateRefusals += r.stats.sessions.gateRefusals;
     totals.retries += r.stats.sessions.retries;
     totals.unknown += r.stats.sessions.unknown;
