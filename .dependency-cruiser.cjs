@@ -9,6 +9,7 @@
 //   hosting                      branches as gRPC servers in a host (over core, storage, wire)
 //   cluster, driver              the worker pool; customer sessions over gRPC (over hosting, wire)
 //   sim                          the deterministic simulator (the same core, in virtual time)
+//   serve                        one host of a served cluster as a process (over cluster, hosting)
 //   run, bench, cli              orchestration and the command line, at the top
 //
 // Anything not allowed below is forbidden; circular imports are forbidden everywhere.
@@ -69,6 +70,8 @@ module.exports = {
     { from: { path: room("driver") }, to: { dependencyTypes: npmOrNode } },
     { from: { path: room("sim") }, to: { path: rooms("core", "storage", "history", "checker", "sim") } },
     { from: { path: room("sim") }, to: { dependencyTypes: ["core"] } },
+    { from: { path: room("serve") }, to: { path: rooms("core", "storage", "wire", "hosting", "cluster", "serve") } },
+    { from: { path: room("serve") }, to: { dependencyTypes: npmOrNode } },
     { from: { path: room("run") }, to: { path: rooms("core", "storage", "wire", "history", "checker", "scenario", "hosting", "cluster", "driver", "run") } },
     { from: { path: room("run") }, to: { dependencyTypes: npmOrNode } },
     { from: { path: room("bench") }, to: { path: rooms("core", "storage", "wire", "history", "checker", "scenario", "hosting", "cluster", "driver", "run", "bench") } },

@@ -1011,6 +1011,212 @@ export namespace banksim.v1 {
             return OwnWritesRequest.deserialize(bytes);
         }
     }
+    export class AppliedLogRequest extends pb_1.Message {
+        #one_of_decls: number[][] = [];
+        constructor(data?: any[] | {
+            fromIndex?: number;
+        }) {
+            super();
+            pb_1.Message.initialize(this, Array.isArray(data) ? data : [], 0, -1, [], this.#one_of_decls);
+            if (!Array.isArray(data) && typeof data == "object") {
+                if ("fromIndex" in data && data.fromIndex != undefined) {
+                    this.fromIndex = data.fromIndex;
+                }
+            }
+        }
+        get fromIndex() {
+            return pb_1.Message.getFieldWithDefault(this, 1, 0) as number;
+        }
+        set fromIndex(value: number) {
+            pb_1.Message.setField(this, 1, value);
+        }
+        static fromObject(data: {
+            fromIndex?: number;
+        }): AppliedLogRequest {
+            const message = new AppliedLogRequest({});
+            if (data.fromIndex != null) {
+                message.fromIndex = data.fromIndex;
+            }
+            return message;
+        }
+        toObject() {
+            const data: {
+                fromIndex?: number;
+            } = {};
+            if (this.fromIndex != null) {
+                data.fromIndex = this.fromIndex;
+            }
+            return data;
+        }
+        serialize(): Uint8Array;
+        serialize(w: pb_1.BinaryWriter): void;
+        serialize(w?: pb_1.BinaryWriter): Uint8Array | void {
+            const writer = w || new pb_1.BinaryWriter();
+            if (this.fromIndex != 0)
+                writer.writeUint64(1, this.fromIndex);
+            if (!w)
+                return writer.getResultBuffer();
+        }
+        static deserialize(bytes: Uint8Array | pb_1.BinaryReader): AppliedLogRequest {
+            const reader = bytes instanceof pb_1.BinaryReader ? bytes : new pb_1.BinaryReader(bytes), message = new AppliedLogRequest();
+            while (reader.nextField()) {
+                if (reader.isEndGroup())
+                    break;
+                switch (reader.getFieldNumber()) {
+                    case 1:
+                        message.fromIndex = reader.readUint64();
+                        break;
+                    default: reader.skipField();
+                }
+            }
+            return message;
+        }
+        serializeBinary(): Uint8Array {
+            return this.serialize();
+        }
+        static override deserializeBinary(bytes: Uint8Array): AppliedLogRequest {
+            return AppliedLogRequest.deserialize(bytes);
+        }
+    }
+    export class AppliedEntry extends pb_1.Message {
+        #one_of_decls: number[][] = [];
+        constructor(data?: any[] | {
+            index?: number;
+            write?: Write;
+            wallMs?: number;
+            monoMs?: number;
+        }) {
+            super();
+            pb_1.Message.initialize(this, Array.isArray(data) ? data : [], 0, -1, [], this.#one_of_decls);
+            if (!Array.isArray(data) && typeof data == "object") {
+                if ("index" in data && data.index != undefined) {
+                    this.index = data.index;
+                }
+                if ("write" in data && data.write != undefined) {
+                    this.write = data.write;
+                }
+                if ("wallMs" in data && data.wallMs != undefined) {
+                    this.wallMs = data.wallMs;
+                }
+                if ("monoMs" in data && data.monoMs != undefined) {
+                    this.monoMs = data.monoMs;
+                }
+            }
+        }
+        get index() {
+            return pb_1.Message.getFieldWithDefault(this, 1, 0) as number;
+        }
+        set index(value: number) {
+            pb_1.Message.setField(this, 1, value);
+        }
+        get write() {
+            return pb_1.Message.getWrapperField(this, Write, 2) as Write;
+        }
+        set write(value: Write) {
+            pb_1.Message.setWrapperField(this, 2, value);
+        }
+        get hasWrite() {
+            return pb_1.Message.getField(this, 2) != null;
+        }
+        get wallMs() {
+            return pb_1.Message.getFieldWithDefault(this, 3, 0) as number;
+        }
+        set wallMs(value: number) {
+            pb_1.Message.setField(this, 3, value);
+        }
+        get monoMs() {
+            return pb_1.Message.getFieldWithDefault(this, 4, 0) as number;
+        }
+        set monoMs(value: number) {
+            pb_1.Message.setField(this, 4, value);
+        }
+        static fromObject(data: {
+            index?: number;
+            write?: ReturnType<typeof Write.prototype.toObject>;
+            wallMs?: number;
+            monoMs?: number;
+        }): AppliedEntry {
+            const message = new AppliedEntry({});
+            if (data.index != null) {
+                message.index = data.index;
+            }
+            if (data.write != null) {
+                message.write = Write.fromObject(data.write);
+            }
+            if (data.wallMs != null) {
+                message.wallMs = data.wallMs;
+            }
+            if (data.monoMs != null) {
+                message.monoMs = data.monoMs;
+            }
+            return message;
+        }
+        toObject() {
+            const data: {
+                index?: number;
+                write?: ReturnType<typeof Write.prototype.toObject>;
+                wallMs?: number;
+                monoMs?: number;
+            } = {};
+            if (this.index != null) {
+                data.index = this.index;
+            }
+            if (this.write != null) {
+                data.write = this.write.toObject();
+            }
+            if (this.wallMs != null) {
+                data.wallMs = this.wallMs;
+            }
+            if (this.monoMs != null) {
+                data.monoMs = this.monoMs;
+            }
+            return data;
+        }
+        serialize(): Uint8Array;
+        serialize(w: pb_1.BinaryWriter): void;
+        serialize(w?: pb_1.BinaryWriter): Uint8Array | void {
+            const writer = w || new pb_1.BinaryWriter();
+            if (this.index != 0)
+                writer.writeUint64(1, this.index);
+            if (this.hasWrite)
+                writer.writeMessage(2, this.write, () => this.write.serialize(writer));
+            if (this.wallMs != 0)
+                writer.writeDouble(3, this.wallMs);
+            if (this.monoMs != 0)
+                writer.writeDouble(4, this.monoMs);
+            if (!w)
+                return writer.getResultBuffer();
+        }
+        static deserialize(bytes: Uint8Array | pb_1.BinaryReader): AppliedEntry {
+            const reader = bytes instanceof pb_1.BinaryReader ? bytes : new pb_1.BinaryReader(bytes), message = new AppliedEntry();
+            while (reader.nextField()) {
+                if (reader.isEndGroup())
+                    break;
+                switch (reader.getFieldNumber()) {
+                    case 1:
+                        message.index = reader.readUint64();
+                        break;
+                    case 2:
+                        reader.readMessage(message.write, () => message.write = Write.deserialize(reader));
+                        break;
+                    case 3:
+                        message.wallMs = reader.readDouble();
+                        break;
+                    case 4:
+                        message.monoMs = reader.readDouble();
+                        break;
+                    default: reader.skipField();
+                }
+            }
+            return message;
+        }
+        serializeBinary(): Uint8Array {
+            return this.serialize();
+        }
+        static override deserializeBinary(bytes: Uint8Array): AppliedEntry {
+            return AppliedEntry.deserialize(bytes);
+        }
+    }
     export class Write extends pb_1.Message {
         #one_of_decls: number[][] = [];
         constructor(data?: any[] | {
@@ -1417,6 +1623,15 @@ export namespace banksim.v1 {
                 requestDeserialize: (bytes: Buffer) => OwnWritesRequest.deserialize(new Uint8Array(bytes)),
                 responseSerialize: (message: Write) => Buffer.from(message.serialize()),
                 responseDeserialize: (bytes: Buffer) => Write.deserialize(new Uint8Array(bytes))
+            },
+            AppliedLog: {
+                path: "/banksim.v1.Bank/AppliedLog",
+                requestStream: false,
+                responseStream: true,
+                requestSerialize: (message: AppliedLogRequest) => Buffer.from(message.serialize()),
+                requestDeserialize: (bytes: Buffer) => AppliedLogRequest.deserialize(new Uint8Array(bytes)),
+                responseSerialize: (message: AppliedEntry) => Buffer.from(message.serialize()),
+                responseDeserialize: (bytes: Buffer) => AppliedEntry.deserialize(new Uint8Array(bytes))
             }
         };
         [method: string]: grpc_1.UntypedHandleCall;
@@ -1424,6 +1639,7 @@ export namespace banksim.v1 {
         abstract AwaitApplied(call: grpc_1.ServerUnaryCall<AwaitRequest, BranchState>, callback: grpc_1.sendUnaryData<BranchState>): void;
         abstract State(call: grpc_1.ServerUnaryCall<StateRequest, BranchState>, callback: grpc_1.sendUnaryData<BranchState>): void;
         abstract OwnWrites(call: grpc_1.ServerWritableStream<OwnWritesRequest, Write>): void;
+        abstract AppliedLog(call: grpc_1.ServerWritableStream<AppliedLogRequest, AppliedEntry>): void;
     }
     export class BankClient extends grpc_1.makeGenericClientConstructor(UnimplementedBankService.definition, "Bank", {}) {
         constructor(address: string, credentials: grpc_1.ChannelCredentials, options?: Partial<grpc_1.ChannelOptions>) {
@@ -1440,6 +1656,9 @@ export namespace banksim.v1 {
         };
         OwnWrites: GrpcStreamServiceInterface<OwnWritesRequest, Write> = (message: OwnWritesRequest, metadata?: grpc_1.Metadata | grpc_1.CallOptions, options?: grpc_1.CallOptions): grpc_1.ClientReadableStream<Write> => {
             return super.OwnWrites(message, metadata, options);
+        };
+        AppliedLog: GrpcStreamServiceInterface<AppliedLogRequest, AppliedEntry> = (message: AppliedLogRequest, metadata?: grpc_1.Metadata | grpc_1.CallOptions, options?: grpc_1.CallOptions): grpc_1.ClientReadableStream<AppliedEntry> => {
+            return super.AppliedLog(message, metadata, options);
         };
     }
     export abstract class UnimplementedReplicationService {

@@ -26,6 +26,11 @@ import { OutDirError } from "../run/out-dir.js";
 import { StorageError } from "../storage/storage-error.js";
 import { readScenarioText } from "./read-scenario.js";
 import { processIo, type Io } from "./stdio.js";
+import { addClusterCommand, addServeCommand, servedCluster } from "./served-commands.js";
+import { ClusterFileError, loadClusterFile, type ClusterSpec } from "../cluster/cluster-file.js";
+import { ServeUsageError } from "../serve/serve.js";
+import { StoreLockedError } from "../serve/serve-lock.js";
+import type { Scenario } from "../scenario/scenario.js";
 
 /** The version in package.json (two levels above dist/lib/cli/). */
 function packageVersion(): string {
@@ -67,7 +72,7 @@ function intArg(name: string) {
 }
 
 type SetCode = (code: number) => void;
-type RunFlags = RawRunFlags & { branches?: number };
+type RunFlags = RawRunFlags & { branches?: number; cluster?: string; insecure?: boolean };
 type GenFlags = { branches: number; customers: number; events: number; seed: number; mix: string; balance: string };
 type BenchFlags = { quick?: boolean; case?: string; reps: number; json: string; durable: boolean };
 type CheckFlags = { json?: boolean; limit: number };
@@ -89,6 +94,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   addGenCommand(program, io);
   addBenchCommand(program, io, setCode);
   addCheckCommand(program, io, setCode);
+  addServeCommand(program, io, setCode);
+  addClusterCommand(program, io, setCode);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
@@ -116,8 +123,11 @@ function addRunCommand(program: Command, io: Io, setCode: SetCode): void {
     .option("--gate-timeout <ms>", "how long a branch holds a request at the session gate before refusing it", String(DEFAULTS.gateTimeoutMs))
     .option("--strict", "treat warnings in the scenario (duplicate event ids) as errors")
     .option("-v, --verbose", "also print every branch's log lines, prefixed with the branch")
-    .action(async (file: string, opts: RunFlags) => {
-      setCode(await runCommand(file, opts, io));
+    .option("--cluster <file>", "drive an already-running served cluster (bank-sim serve) instead of starting one; its guarantees are the default")
+    .option("--insecure", "with --cluster: plaintext gRPC (loopback only)")
+    .action(async (file: string, opts: RunFlags, cmd: Command) => {
+      if (opts.cluster !== undefined && cmd.getOptionValueSource("guarantees") === "default") delete opts.guarantees;
+      setCode(await runCommand(file, opts, io, cmd));
     });
 }
 
@@ -168,7 +178,8 @@ function exitCodeFor(err: unknown, io: Io): number {
     // Help and version exit 0; usage errors were already printed by commander.
     return err.exitCode === 0 ? 0 : 2;
   }
-  if (err instanceof ScenarioError || err instanceof UsageError || err instanceof HistoryFileError || err instanceof HistoryError || err instanceof OutDirError) {
+  if (err instanceof ClusterFileError || err instanceof ServeUsageError || err instanceof StoreLockedError ||
+    err instanceof ScenarioError || err instanceof UsageError || err instanceof HistoryFileError || err instanceof HistoryError || err instanceof OutDirError) {
     io.err(`bank-sim: ${err.message}\n(run with --help for usage)\n`);
     return 2;
   }
@@ -181,13 +192,34 @@ function exitCodeFor(err: unknown, io: Io): number {
   return 1;
 }
 
-async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number> {
+/** What a run on a served cluster cannot take, and what it must agree with (the branches, the starting balance). */
+function checkServedRun(spec: ClusterSpec, scenario: Scenario, opts: RunFlags, cmd: Command): void {
+  const inProcess = ["faults", "delay", "workers", "basePort", "host", "gateTimeout", "durable"].filter((k) => cmd.getOptionValueSource(k) === "cli");
+  if (inProcess.length > 0) {
+    const flag = inProcess[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new UsageError(`--cluster: --${flag === "durable" ? "no-durable" : flag} configures an in-process cluster; a served cluster is configured by its file (faults: kill its processes, tc netem on its links)`);
+  }
+  const want = [...spec.branches.keys()].sort((a, b) => a - b).join(",");
+  const have = [...scenario.branches].sort((a, b) => a - b).join(",");
+  if (want !== have) throw new UsageError(`--cluster: the scenario's branches (${have}) must be the cluster's (${want}); --branches ${spec.branches.size} runs it on all of them`);
+  if (scenario.initialBalanceCents !== spec.initialBalanceCents) {
+    throw new UsageError(`--cluster: the scenario starts every branch with ${formatMoneyText(scenario.initialBalanceCents)}, the cluster with ${formatMoneyText(spec.initialBalanceCents)}`);
+  }
+}
+
+async function runCommand(file: string, opts: RunFlags, io: Io, cmd?: Command): Promise<number> {
   const text = await readScenarioText(file, MAX_SCENARIO_BYTES);
+  const spec = opts.cluster !== undefined ? loadClusterFile(opts.cluster) : undefined;
+  if (opts.insecure && !spec) throw new UsageError("--insecure: only with --cluster");
+  if (spec && opts.guarantees === undefined) opts.guarantees = spec.guarantees.join(",") || "none";
   const options: { branches?: number; strict?: boolean } = { strict: opts.strict ?? false };
   if (opts.branches !== undefined) options.branches = opts.branches;
   const scenario = parseScenario(text, file === "-" ? "<stdin>" : file, options);
   for (const w of scenario.warnings) io.err(`bank-sim: warning: ${w}\n`);
   const cfg = resolveRunConfig(opts, scenario.branches);
+  if (spec && cmd) checkServedRun(spec, scenario, opts, cmd);
+  const served = spec ? servedCluster(spec, opts.insecure ?? false, io) : undefined;
+  if (spec) cfg.gateTimeoutMs = spec.gateTimeoutMs;
 
   const abort = new AbortController();
   let interrupts = 0;
@@ -203,7 +235,7 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const report = await runScenario(scenario, cfg, { log: (l) => io.err(l + "\n"), signal: abort.signal });
+    const report = await runScenario(scenario, cfg, { log: (l) => io.err(l + "\n"), signal: abort.signal }, served);
     const s = report.summary;
     const balances = [...new Set(report.finals.map((f) => f.balanceCents))].map(formatMoneyText).join(" / ");
     if (abort.signal.aborted) {

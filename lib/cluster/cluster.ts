@@ -12,6 +12,7 @@ import type { BranchState } from "../core/branch.js";
 import { NO_FAULTS, type FaultPlan } from "../core/fault-plan.js";
 import type { VersionVector } from "../core/version-vector.js";
 import type { BranchTask, HostConfig, HostInfo, LinkStats, ToMain, ToWorker } from "../hosting/worker-protocol.js";
+import type { TlsMaterial } from "../wire/tls.js";
 
 export interface ClusterOptions {
   branchIds: number[];
@@ -36,6 +37,25 @@ export interface ClusterOptions {
   secret: string;
   /** Called for every message a branch sends (logs, applied writes, ...). */
   onMessage: (msg: ToMain) => void;
+  /** A served host (bank-sim serve) sets the rest: its pool is one host of a larger cluster. */
+  served?: ServedHostOptions;
+}
+
+/** One host of a served cluster, as its cluster file places it. */
+export interface ServedHostOptions {
+  hostId: number;
+  /** The branches this host runs (ClusterOptions.branchIds is every branch of the cluster). */
+  branchIds: number[];
+  /** The port its replication server binds. */
+  hostPort: number;
+  /** The port each of its branches binds. */
+  branchPorts: ReadonlyMap<number, number>;
+  /** Every host of the cluster (this one included), as the others dial it. */
+  topology: HostInfo[];
+  /** Every other branch's customer address, for catching up. */
+  peers: ReadonlyMap<number, string>;
+  /** Mutual TLS on every port and link; absent: plaintext (--insecure). */
+  tls?: TlsMaterial;
 }
 
 
@@ -85,9 +105,10 @@ export class Cluster {
   }
 
   static async start(opts: ClusterOptions): Promise<Cluster> {
-    const workers = Math.max(1, Math.min(opts.workers, opts.branchIds.length));
+    const hosted = hostedHere(opts);
+    const workers = Math.max(1, Math.min(opts.workers, hosted.length));
     // One spare slot per worker, for a branch restarted after a crash.
-    const perWorker = Math.ceil(opts.branchIds.length / workers) + 1;
+    const perWorker = Math.ceil(hosted.length / workers) + 1;
     const pool = new Piscina({
       filename: fileURLToPath(new URL("../hosting/branch-worker.js", import.meta.url)),
       minThreads: workers,
@@ -110,8 +131,9 @@ export class Cluster {
   }
 
   /** Starts the task hosting one branch; resolves with its "ready" message. */
-  private spawn(id: number, onTopology: () => void, hostPort = 0): Promise<Ready> {
+  private spawn(id: number, onTopology: () => void, hostPort = this.opts.served?.hostPort ?? 0): Promise<Ready> {
     const opts = this.opts;
+    const served = opts.served;
     const { port1, port2 } = new MessageChannel();
     const closed = new Promise<void>((resolve) => port1.once("close", () => resolve()));
     const handle: BranchHandle = { id, control: port1, task: Promise.resolve(), closed };
@@ -144,7 +166,10 @@ export class Cluster {
         w.reject(new Error(`branch ${id} is gone`));
       }
     });
-    const task: BranchTask = {
+    const task: BranchTask = served ? {
+      // A served host always recovers from its store and catches up from its peers (on a first start both find nothing).
+      branchId: id, port: served.branchPorts.get(id) ?? 0, fixedPort: true, peers: [...served.peers], restart: true, hostPort, control: port2,
+    } : {
       branchId: id,
       port: opts.basePort > 0 ? opts.basePort + id : 0,
       peers: [...this.addresses].filter(([b]) => b !== id),
@@ -170,19 +195,20 @@ export class Cluster {
     let allTopology: () => void = () => undefined;
     const topologyDone = new Promise<void>((resolve) => (allTopology = resolve));
     const onTopology = () => {
-      if (++topologyCount === opts.branchIds.length) allTopology();
+      if (++topologyCount === hosted.length) allTopology();
     };
-    const readies = opts.branchIds.map((id) => this.spawn(id, onTopology));
+    const hosted = hostedHere(opts);
+    const readies = hosted.map((id) => this.spawn(id, onTopology));
     let count = 0;
     for (const r of readies) void r.then(() => count++);
-    const all = await withTimeout(Promise.race([Promise.all(readies), started]), opts.startTimeoutMs, () => `only ${count} of ${opts.branchIds.length} branches were ready`);
+    const all = await withTimeout(Promise.race([Promise.all(readies), started]), opts.startTimeoutMs, () => `only ${count} of ${hosted.length} branches were ready`);
     const byHost = new Map<number, HostInfo>();
     for (const r of all) {
       const h = byHost.get(r.hostId) ?? { hostId: r.hostId, address: r.hostAddress, branchIds: [] };
       h.branchIds.push(r.branchId);
       byHost.set(r.hostId, h);
     }
-    this.hosts.push(...byHost.values());
+    this.hosts.push(...(opts.served?.topology ?? byHost.values()));
     const msg: ToWorker = { type: "topology", hosts: this.hosts };
     for (const h of this.handles.values()) h.control.postMessage(msg);
     await withTimeout(Promise.race([topologyDone, started]), opts.startTimeoutMs, () => "hosts did not take the topology");
@@ -346,6 +372,11 @@ export class Cluster {
   }
 }
 
+/** The branches this pool runs: all of them, or a served host's own. */
+function hostedHere(opts: ClusterOptions): number[] {
+  return opts.served?.branchIds ?? opts.branchIds;
+}
+
 /** What every host of the cluster is configured with (the defaults of the optional options filled in). */
 function hostConfig(opts: ClusterOptions): HostConfig {
   return {
@@ -361,6 +392,8 @@ function hostConfig(opts: ClusterOptions): HostConfig {
     storeDir: opts.storeDir ?? "",
     faults: opts.faults ?? NO_FAULTS,
     secret: opts.secret,
+    ...(opts.served ? { hostId: opts.served.hostId } : {}),
+    ...(opts.served?.tls ? { tls: opts.served.tls } : {}),
   };
 }
 

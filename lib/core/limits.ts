@@ -67,3 +67,6 @@ export const MAX_WORKERS = 64;
  * fills memory.
  */
 export const MAX_HISTORY_LINE_CHARS = 64 * 1024 * 1024;
+
+/** Entries a served branch keeps in its applied log (Bank.AppliedLog); past it the oldest are dropped, and a reader asking for them is told so. */
+export const MAX_APPLIED_LOG = 2_000_000;

@@ -4,6 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { banksim } from "../../generated/bank.js";
 import { sendSecret } from "../wire/auth.js";
+import { channelCredentials, type TlsMaterial } from "../wire/tls.js";
 
 const pb = banksim.v1;
 
@@ -11,11 +12,13 @@ export class BranchClients {
   private readonly clients = new Map<number, banksim.v1.BankClient>();
   private readonly addresses: Map<number, string>;
   private readonly options: grpc.ClientOptions;
+  private readonly credentials: grpc.ChannelCredentials;
 
-  /** `secret`: the cluster's, sent with every call (its branches refuse calls without it). */
-  constructor(addresses: ReadonlyMap<number, string>, secret: string) {
+  /** `secret`: the cluster's, sent with every call (its branches refuse calls without it); `tls`: mutual TLS with a served cluster. */
+  constructor(addresses: ReadonlyMap<number, string>, secret: string, tls?: TlsMaterial) {
     this.addresses = new Map(addresses);
     this.options = sendSecret(secret);
+    this.credentials = channelCredentials(tls);
   }
 
   get(branch: number): banksim.v1.BankClient {
@@ -23,7 +26,7 @@ export class BranchClients {
     if (!c) {
       const address = this.addresses.get(branch);
       if (!address) throw new Error(`no address for branch ${branch}`);
-      c = new pb.BankClient(address, grpc.credentials.createInsecure(), this.options);
+      c = new pb.BankClient(address, this.credentials, this.options);
       this.clients.set(branch, c);
     }
     return c;

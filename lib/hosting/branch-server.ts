@@ -11,11 +11,12 @@ import * as grpc from "@grpc/grpc-js";
 import { Branch, BranchError, type BranchState, type OpKind, type OpReply } from "../core/branch.js";
 import { requireSecret } from "../wire/auth.js";
 import { SERVER_OPTIONS } from "../wire/bind.js";
+import type { AppliedJournal } from "./applied-journal.js";
 import { ALL_GUARANTEES, guaranteesToBits } from "../core/gate.js";
 import { MAX_AMOUNT_CENTS, MAX_AWAIT_MS, MAX_SESSION_CHARS } from "../core/limits.js";
 import { fromWire, toWire } from "../wire/vector-codec.js";
 import type { Write } from "../core/ledger.js";
-import { AWAIT_REQUEST, CUSTOMER_REQUEST, guardRequests, OWN_WRITES_REQUEST, STATE_REQUEST, UndecodableMessage } from "../wire/wire-guard.js";
+import { APPLIED_LOG_REQUEST, AWAIT_REQUEST, CUSTOMER_REQUEST, guardRequests, OWN_WRITES_REQUEST, STATE_REQUEST, UndecodableMessage } from "../wire/wire-guard.js";
 import { wireVectorProblem, writeToWire } from "../wire/write-codec.js";
 import { banksim } from "../../generated/bank.js";
 
@@ -69,13 +70,16 @@ interface Served {
   branch: Branch;
   log: (line: string) => void;
   ownWrites: OwnWritesSource | undefined;
+  journal: AppliedJournal | undefined;
 }
 
 /** The Bank service for `branch`, answering only calls that carry the cluster's `secret`. */
-export function createBranchServer(branch: Branch, log: (line: string) => void, secret: string, ownWrites?: OwnWritesSource): grpc.Server {
+export function createBranchServer(branch: Branch, log: (line: string) => void, secret: string, ownWrites?: OwnWritesSource, journal?: AppliedJournal): grpc.Server {
   const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: [requireSecret(secret)] });
-  const served: Served = { branch, log, ownWrites };
-  const definition = guardRequests(pb.UnimplementedBankService.definition, { MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST, OwnWrites: OWN_WRITES_REQUEST });
+  const served: Served = { branch, log, ownWrites, journal };
+  const definition = guardRequests(pb.UnimplementedBankService.definition, {
+    MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST, OwnWrites: OWN_WRITES_REQUEST, AppliedLog: APPLIED_LOG_REQUEST,
+  });
   server.addService(definition, {
     MsgDelivery: (call: grpc.ServerUnaryCall<Req | UndecodableMessage, Reply>, cb: grpc.sendUnaryData<Reply>) => msgDelivery(served, call, cb),
     AwaitApplied: (call: grpc.ServerUnaryCall<banksim.v1.AwaitRequest | UndecodableMessage, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) =>
@@ -83,6 +87,7 @@ export function createBranchServer(branch: Branch, log: (line: string) => void, 
     State: (call: grpc.ServerUnaryCall<banksim.v1.StateRequest | UndecodableMessage, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) =>
       state(served, call, cb),
     OwnWrites: (call: grpc.ServerWritableStream<banksim.v1.OwnWritesRequest | UndecodableMessage, banksim.v1.Write>) => streamOwnWrites(served, call),
+    AppliedLog: (call: grpc.ServerWritableStream<banksim.v1.AppliedLogRequest | UndecodableMessage, banksim.v1.AppliedEntry>) => streamAppliedLog(served, call),
   });
   return server;
 }
@@ -178,6 +183,28 @@ function streamOwnWrites({ branch, log, ownWrites }: Served, call: grpc.ServerWr
     log(`own-writes: ${(err as Error).message}`);
     call.emit("error", { code: grpc.status.UNKNOWN, details: clip((err as Error).message) });
   }
+}
+
+/** Streams the branch's applied log from a position (served hosts keep one). */
+function streamAppliedLog({ branch, journal }: Served, call: grpc.ServerWritableStream<banksim.v1.AppliedLogRequest | UndecodableMessage, banksim.v1.AppliedEntry>): void {
+  const r = call.request;
+  if (r instanceof UndecodableMessage) {
+    call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: clip(r.problem) });
+    return;
+  }
+  if (!journal) {
+    call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: `branch ${branch.id} keeps no applied log (only branches of bank-sim serve do)` });
+    return;
+  }
+  const from = Number(r.fromIndex);
+  if (from < journal.firstIndex) {
+    call.emit("error", { code: grpc.status.OUT_OF_RANGE, details: `branch ${branch.id}'s applied log starts at entry ${journal.firstIndex} (older ones were dropped), asked from ${from}` });
+    return;
+  }
+  for (const e of journal.from(from)) {
+    call.write(new pb.AppliedEntry({ index: e.index, write: writeToWire(e.write), wallMs: e.wallMs, monoMs: e.monoMs }));
+  }
+  call.end();
 }
 
 function replyToWire(r: OpReply): Reply {

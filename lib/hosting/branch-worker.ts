@@ -16,6 +16,7 @@ import { bitsToGuarantees, guaranteesToBits, parseGuarantees } from "../core/gat
 import { BranchStore } from "../storage/branch-store.js";
 import { formatWriteId } from "../core/version-vector.js";
 import { BranchOutbox } from "./branch-outbox.js";
+import { AppliedJournal } from "./applied-journal.js";
 import { catchUp } from "./catch-up.js";
 import { hostConfigFrom, WorkerHost, type HostLease } from "./worker-host.js";
 import type { BranchTask, HostConfig, ToMain, ToWorker } from "./worker-protocol.js";
@@ -38,7 +39,8 @@ class BrokenGateBranch extends Branch {
 }
 
 /** This thread's hosting state, configured once from the pool's workerData. */
-const worker = new WorkerHost(hostConfigFrom(workerData), threadId);
+const hostConfig = hostConfigFrom(workerData);
+const worker = new WorkerHost(hostConfig, hostConfig.hostId ?? threadId);
 // grpc-js prints its own errors on stderr, where they would interleave with
 // the CLI's messages: send them to a branch log instead.
 grpc.setLogger({ error: (...args: unknown[]) => worker.grpcError(args) });
@@ -88,11 +90,17 @@ class HostedBranch {
       opened = openStore(config, branchId, log);
       const store = opened?.store;
       const recovered: Recovered = opened?.recovered ?? { writes: [], outcomes: [] };
+      // A served branch keeps what it applies for Bank.AppliedLog, beginning with what its log gave back.
+      const journal = config.hostId !== undefined ? new AppliedJournal() : undefined;
+      journal?.add(recovered.writes);
       const branch = new (BROKEN_GATE_BITS === 0 ? Branch : BrokenGateBranch)(
         { id: branchId, branchIds: config.branchIds, initialBalanceCents: config.initialBalanceCents, gateTimeoutMs: config.gateTimeoutMs, recovered },
         {
           propagate: (w) => lease.host.broadcast(w),
-          applied: (ws) => outbox.addApplied(ws),
+          applied: (ws) => {
+            outbox.addApplied(ws);
+            journal?.add(ws);
+          },
           log,
           // Said at once, with the file and the cause: the main thread ends the run.
           failed: (reason) => outbox.post({ type: "failed", branchId, reason }),
@@ -103,13 +111,13 @@ class HostedBranch {
       store?.onFailure((err) => branch.fail(err.message));
       lease.host.addBranch(branch);
       if (BROKEN_GATE_BITS !== 0) log(`TEST HOOK BANK_SIM_TEST_BREAK_GATE: branch ${branchId}'s gate ignores ${bitsToGuarantees(BROKEN_GATE_BITS).join(",")}`);
-      const server = createBranchServer(branch, log, config.secret, store ? (after) => store.ownWritesAfter(branchId, after) : undefined);
+      const server = createBranchServer(branch, log, config.secret, store ? (after) => store.ownWritesAfter(branchId, after) : undefined, journal);
       forget = worker.onWorkerCrash(() => {
         store?.crash();
         outbox.drop();
         server.forceShutdown();
       });
-      const port = await bindServer(server, config.bindHost, task.restart ? 0 : task.port);
+      const port = await bindServer(server, config.bindHost, task.restart && !task.fixedPort ? 0 : task.port, config.tls);
       const address = `${config.bindHost}:${port}`;
       log(`branch ${branchId} listening on ${address} (host ${lease.host.hostId}, replication on ${lease.address})`);
       return new HostedBranch({ task, config, lease, outbox, opened, branch, server, address, forget });
@@ -168,7 +176,7 @@ class HostedBranch {
       lease.host.setTopology(msg.hosts, { batchMax: config.batchMax, inFlightMax: config.inFlightMax, ackTimeoutMs: config.ackTimeoutMs });
       this.post({ type: "topology-set", branchId });
       const recovered = this.p.opened?.recovered.writes ?? [];
-      if (task.restart) void catchUp(branch, recovered, task.peers, config.secret, (w) => lease.host.broadcast(w), (line) => outbox.log(line));
+      if (task.restart) void catchUp(branch, recovered, task.peers, { secret: config.secret, tls: config.tls }, (w) => lease.host.broadcast(w), (line) => outbox.log(line));
     } else if (msg.type === "epoch") {
       lease.host.setEpoch(msg.wallMs);
     } else if (msg.type === "await") {

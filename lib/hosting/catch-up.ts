@@ -4,7 +4,7 @@
 // reached this host while the branch was down). Both are idempotent.
 
 import { sendSecret } from "../wire/auth.js";
-import * as grpc from "@grpc/grpc-js";
+import { channelCredentials, type TlsMaterial } from "../wire/tls.js";
 import type { Branch } from "../core/branch.js";
 import type { Write } from "../core/ledger.js";
 import { writeFromWire } from "../wire/write-codec.js";
@@ -20,7 +20,7 @@ export async function catchUp(
   branch: Branch,
   recovered: readonly Write[],
   peers: ReadonlyArray<readonly [number, string]>,
-  secret: string,
+  auth: { secret: string; tls?: TlsMaterial | undefined },
   broadcast: (w: Write) => void,
   log: (line: string) => void,
 ): Promise<void> {
@@ -29,7 +29,7 @@ export async function catchUp(
   const applied = branch.state().applied;
   let fetched = 0;
   await Promise.all(peers.map(async ([peer, address]) => {
-    const client = new pb.BankClient(address, grpc.credentials.createInsecure(), sendSecret(secret));
+    const client = new pb.BankClient(address, channelCredentials(auth.tls), sendSecret(auth.secret));
     try {
       for (let attempt = 1; attempt <= ATTEMPTS_MAX; attempt++) {
         try {

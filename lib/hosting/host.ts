@@ -41,11 +41,13 @@ export class Host {
    * from the host id, so hosts do not draw alike).
    */
   private readonly secret: string;
+  private readonly tls: HostConfig["tls"];
 
-  constructor(hostId: number, log: (line: string) => void, config: Pick<HostConfig, "delaySpec" | "delaySeed" | "faults" | "secret">) {
+  constructor(hostId: number, log: (line: string) => void, config: Pick<HostConfig, "delaySpec" | "delaySeed" | "faults" | "secret" | "tls">) {
     this.hostId = hostId;
     this.log = log;
     this.secret = config.secret;
+    this.tls = config.tls;
     this.faults = new FaultInjector(config.faults, config.delaySpec, config.delaySeed, hostId);
   }
 
@@ -60,7 +62,7 @@ export class Host {
     server.addService(guardRequests(pb.UnimplementedReplicationService.definition, { Replicate: WRITE_BATCH }), {
       Replicate: (call: grpc.ServerDuplexStream<banksim.v1.WriteBatch | UndecodableMessage, banksim.v1.Ack>) => this.onStream(call),
     });
-    const bound = await bindServer(server, bindHost, port);
+    const bound = await bindServer(server, bindHost, port, this.tls);
     this.server = server;
     this.address = `${bindHost}:${bound}`;
     return this.address;
@@ -111,6 +113,7 @@ export class Host {
         reconnectMsMin: 10,
         reconnectMsMax: 1000,
         secret: this.secret,
+        ...(this.tls ? { tls: this.tls } : {}),
         log: this.log,
       }));
     }

@@ -9,6 +9,7 @@ import type { Write } from "../core/ledger.js";
 import { LinkSender, type LinkAction, type LinkConfig, type LinkStats } from "../core/link.js";
 import { banksim } from "../../generated/bank.js";
 import { sendSecret } from "../wire/auth.js";
+import { channelCredentials, type TlsMaterial } from "../wire/tls.js";
 import { writeToWire } from "../wire/write-codec.js";
 
 const pb = banksim.v1;
@@ -19,6 +20,8 @@ export interface LinkOptions extends LinkConfig {
   address: string;
   /** The cluster's secret, sent with the stream (the peer host refuses it otherwise). */
   secret: string;
+  /** Mutual TLS material (this host's certificate, the cluster CA); absent: plaintext. */
+  tls?: TlsMaterial;
   log: (line: string) => void;
 }
 
@@ -35,7 +38,7 @@ export class ReplicationLink {
   constructor(opts: LinkOptions) {
     this.opts = opts;
     this.sender = new LinkSender(opts);
-    this.client = new pb.ReplicationClient(opts.address, grpc.credentials.createInsecure(), sendSecret(opts.secret));
+    this.client = new pb.ReplicationClient(opts.address, channelCredentials(opts.tls), sendSecret(opts.secret));
   }
 
   get backlog(): number {

@@ -33,6 +33,10 @@ export interface HostConfig {
   faults: FaultPlan;
   /** The cluster's secret: every call to its servers carries it, and they refuse any call that does not (wire/auth.ts). */
   secret: string;
+  /** The host's id, when a served cluster's file gives it (otherwise the worker's thread id); its branches then keep an applied log (Bank.AppliedLog). */
+  hostId?: number;
+  /** PEM text of the cluster CA and this host's certificate and key: mutual TLS on every port and link (wire/tls.ts). Absent: plaintext. */
+  tls?: { ca: string; cert: string; key: string };
 }
 
 /** The piscina task that hosts one branch until told to stop. */
@@ -46,6 +50,8 @@ export interface BranchTask {
   restart: boolean;
   /** If this task starts the worker's host: the port to bind (0: any; a crashed worker's port when replacing it). */
   hostPort: number;
+  /** Bind `port` even after a restart (a served host's branches keep the ports its cluster file gives). */
+  fixedPort?: boolean;
   control: MessagePort;
 }
 

@@ -7,7 +7,7 @@
 import type { BranchState } from "../core/branch.js";
 import { toJson } from "../history/vector-json.js";
 import { HistoryWriter } from "../history/writer.js";
-import type { ToMain } from "../hosting/worker-protocol.js";
+import type { ToMain, WireWrite } from "../hosting/worker-protocol.js";
 import type { Scenario } from "../scenario/scenario.js";
 import { ApplyRecorder } from "./apply-recorder.js";
 import { BranchLogs } from "./branch-logs.js";
@@ -56,6 +56,11 @@ export class RunRecorder {
       this.fault(`branch ${msg.branchId} stopped serving: its log failed: ${msg.reason}`);
     }
   };
+
+  /** Writes a branch applied, as a served cluster's applied log gives them (Bank.AppliedLog). */
+  recordApplied(branch: number, writes: readonly WireWrite[], wallMs: number, monoMs: number): void {
+    this.applies.add(branch, writes, wallMs, monoMs);
+  }
 
   fault(line: string): void {
     this.faultEvents.push(line);

@@ -8,10 +8,12 @@
 import type { BranchState } from "../core/branch.js";
 import { Cluster, type ClusterOptions } from "../cluster/cluster.js";
 import { BranchClients } from "../driver/branch-clients.js";
+import type { ServedCluster } from "../driver/served-cluster.js";
+import { formatWriteId } from "../core/version-vector.js";
 import type { LinkStats, ToMain } from "../hosting/worker-protocol.js";
 import { courseOutput, formatJsonCompact } from "../scenario/output.js";
 import type { EventOutcome, Scenario } from "../scenario/scenario.js";
-import { clusterCrashTarget, startCrashes } from "./crash-plan.js";
+import { clusterCrashTarget, startCrashes, type CrashTarget } from "./crash-plan.js";
 import { CustomerTally, driveCustomers } from "./drive.js";
 import { Interruption } from "./interruption.js";
 import { claimOutDir, outPaths, writeOutputs } from "./out-dir.js";
@@ -48,11 +50,12 @@ export interface RunIo {
   signal?: AbortSignal;
 }
 
-export async function runScenario(scenario: Scenario, cfg: RunConfig, io: RunIo): Promise<RunReport> {
+/** `served`: drive that already-running cluster (bank-sim serve) instead of starting one. */
+export async function runScenario(scenario: Scenario, cfg: RunConfig, io: RunIo, served?: ServedCluster): Promise<RunReport> {
   const startedMs = performance.now();
   const outDir = claimOutDir(cfg.outDir);
   try {
-    const run = new ScenarioRun(scenario, cfg, io, startedMs);
+    const run = new ScenarioRun(scenario, cfg, io, startedMs, served);
     try {
       const live = await run.start();
       await run.drive(live);
@@ -68,12 +71,19 @@ export async function runScenario(scenario: Scenario, cfg: RunConfig, io: RunIo)
   }
 }
 
+/** What the steps need of a cluster: one of worker threads (Cluster), or a served one (ServedCluster). */
+type RunCluster = Pick<Cluster, "awaitApplied" | "epoch" | "workerOf">;
+
 interface Live {
-  cluster: Cluster;
+  cluster: RunCluster;
   clients: BranchClients;
 }
 
 const NO_LINK_STATS: LinkStats = { links: 0, messages: 0, writes: 0, reconnects: 0, backlog: 0, resent: 0, lost: 0, duplicated: 0, reordered: 0, partitioned: 0 };
+
+/** A served cluster's processes are crashed from outside (kill -9), never by the run. */
+const noCrash = (): Promise<never> => Promise.reject(new Error("a served cluster's hosts are not crashed by the run"));
+const NO_CRASHES: CrashTarget = { crash: noCrash, crashWorker: noCrash, restart: noCrash };
 
 /** What the steps of one run share, and the steps. */
 class ScenarioRun {
@@ -86,6 +96,7 @@ class ScenarioRun {
   private readonly times: PhaseTimes = { startupMs: 0, customersMs: 0, settleMs: 0, stopMs: 0 };
   /** Set as soon as each exists, so stop() undoes whatever started. */
   private cluster: Cluster | undefined;
+  private readonly served: ServedCluster | undefined;
   private clients: BranchClients | undefined;
   private settlement: Settlement = { finals: [], converged: false };
   private links: LinkStats = NO_LINK_STATS;
@@ -93,7 +104,8 @@ class ScenarioRun {
   /** The error is the user's: a plan this run cannot carry out (exit 2). */
   private usage = false;
 
-  constructor(scenario: Scenario, cfg: RunConfig, io: RunIo, startedMs: number) {
+  constructor(scenario: Scenario, cfg: RunConfig, io: RunIo, startedMs: number, served?: ServedCluster) {
+    this.served = served;
     this.scenario = scenario;
     this.cfg = cfg;
     this.startedMs = startedMs;
@@ -104,6 +116,7 @@ class ScenarioRun {
 
   /** Starts the cluster and connects to every branch the scenario targets, all at once rather than on the customers' critical path. */
   async start(): Promise<Live> {
+    if (this.served) return this.startServed(this.served);
     const onMessage = (msg: ToMain) => {
       if (msg.type === "failed") this.interruption.stop(new Error(`branch ${msg.branchId} stopped serving, so the run stops: its log failed: ${msg.reason}`));
       this.recorder.onMessage(msg);
@@ -123,6 +136,23 @@ class ScenarioRun {
     return { cluster, clients };
   }
 
+  /**
+   * A served cluster is already up: it must hold no writes yet (a history
+   * judges a cluster from its start), then the customers connect to it.
+   */
+  private async startServed(served: ServedCluster): Promise<Live> {
+    const states = await served.awaitApplied(new Map(), this.cfg.startTimeoutMs);
+    const busy = states.filter((s) => s.issued > 0 || s.applied.size > 0);
+    if (busy.length > 0) {
+      throw new PlanError(`--cluster: the served cluster already holds writes (branch ${busy.map((s) => `${s.branch}: ${s.issued} issued`).join(", ")}); ` +
+        "a run's history is judged from the cluster's start: restart its hosts with empty stores");
+    }
+    const clients = (this.clients = new BranchClients(served.addresses, served.secret, served.tls));
+    await clients.connect(new Set(this.scenario.customers.flatMap((r) => r.events.map((e) => e.branch))), this.cfg.startTimeoutMs);
+    this.times.startupMs = performance.now() - this.startedMs;
+    return { cluster: served, clients };
+  }
+
   /** Customers start now (fault schedules count from here): drives them while the planned crashes happen. */
   async drive({ cluster, clients }: Live): Promise<void> {
     // Only now is the placement of branches on workers known: refuse a crash plan it cannot carry out.
@@ -132,8 +162,8 @@ class ScenarioRun {
     const epochWallMs = Date.now();
     cluster.epoch(epochWallMs);
     const crashes = startCrashes(
-      this.cfg.faults.crashes,
-      clusterCrashTarget(cluster, clients, epochWallMs),
+      this.cluster ? this.cfg.faults.crashes : [],
+      this.cluster ? clusterCrashTarget(this.cluster, clients, epochWallMs) : NO_CRASHES,
       { sleep: (ms) => new Promise((r) => setTimeout(r, ms)), elapsedMs: () => performance.now() - t0 },
       (line) => this.recorder.fault(line),
     );
@@ -153,12 +183,23 @@ class ScenarioRun {
   }
 
   /** Waits until every branch has every write, checks that the replicas agree, and records their final states. */
-  async settle(cluster: Cluster): Promise<void> {
+  async settle(cluster: RunCluster): Promise<void> {
     const t1 = performance.now();
     this.settlement = await settle(cluster, this.cfg.barrierTimeoutMs, this.interruption);
     if (this.settlement.error !== undefined) this.error = this.settlement.error;
+    if (this.served) await this.recordServedApplies(this.served);
     this.recorder.recordFinals(this.settlement.finals);
     this.times.settleMs = performance.now() - t1;
+  }
+
+  /** A served branch's applies are not heard as they happen: read from each branch's applied log once it settled. */
+  private async recordServedApplies(served: ServedCluster): Promise<void> {
+    const logs = await this.interruption.race(served.appliedLogs(this.cfg.barrierTimeoutMs));
+    for (const [branch, entries] of logs) {
+      for (const e of entries) {
+        this.recorder.recordApplied(branch, [{ id: formatWriteId(e.write.id), kind: e.write.kind, amountCents: e.write.amountCents, acceptedAtMs: e.write.acceptedAtMs }], e.wallMs, e.monoMs);
+      }
+    }
   }
 
   fail(err: Error): void {
@@ -169,6 +210,7 @@ class ScenarioRun {
   /** Closes the clients and stops the cluster, then closes the logs and the history (no branch message can come after). */
   async stop(): Promise<void> {
     this.clients?.close();
+    this.served?.close();
     const t2 = performance.now();
     if (this.cluster) this.links = await this.cluster.stop();
     this.times.stopMs = performance.now() - t2;

@@ -6,6 +6,7 @@
 
 import * as grpc from "@grpc/grpc-js";
 import { createServer } from "node:net";
+import { serverCredentials, type TlsMaterial } from "./tls.js";
 import { KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS, MAX_REQUEST_BYTES } from "../core/limits.js";
 
 
@@ -16,9 +17,10 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
   "grpc.keepalive_timeout_ms": KEEPALIVE_TIMEOUT_MS,
 };
 
-export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
+/** Binds `server` to host:port, with mutual TLS when `tls` is given (plaintext otherwise). */
+export function bindServer(server: grpc.Server, host: string, port: number, tls?: TlsMaterial): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(`${host}:${port}`, serverCredentials(tls), (err, bound) => {
       if (!err) return resolve(bound);
       // grpc-js says only "No address added": ask the OS what it refused, after the fact (never before: a port can be taken in between).
       void whyCannotListen(host, port).then((why) => reject(new Error(`cannot listen on ${host}:${port}: ${why ?? err.message}`)));

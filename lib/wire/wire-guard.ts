@@ -30,6 +30,7 @@ export const CUSTOMER_REQUEST: MessageSchema = {
 export const AWAIT_REQUEST: MessageSchema = { name: "banksim.v1.AwaitRequest", fields: { 1: ["applied", VERSION_VECTOR], 2: ["timeout_ms", "varint"] } };
 export const STATE_REQUEST: MessageSchema = { name: "banksim.v1.StateRequest", fields: {} };
 export const OWN_WRITES_REQUEST: MessageSchema = { name: "banksim.v1.OwnWritesRequest", fields: { 1: ["after_seq", "varint"] } };
+export const APPLIED_LOG_REQUEST: MessageSchema = { name: "banksim.v1.AppliedLogRequest", fields: { 1: ["from_index", "varint"] } };
 const WRITE: MessageSchema = {
   name: "Write",
   fields: { 1: ["id", WRITE_ID], 2: ["interface", "varint"], 3: ["amount_cents", "varint"], 4: ["deps", VERSION_VECTOR], 5: ["accepted_at_ms", "fixed64"] },

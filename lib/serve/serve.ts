@@ -1,0 +1,89 @@
+// `bank-sim serve`: one long-running host of a served cluster. It runs the
+// branches its cluster file places on this host in one piscina worker thread,
+// with exactly the code of the in-process cluster (branch-worker.js: the
+// same WorkerHost, HostedBranch, Bank and Replication servers, links and
+// catch-up), its ports and host id taken from the file, mutual TLS on every
+// port and link, and links to every other host. The main thread only starts
+// it, prints its log lines (-v) and waits for SIGTERM/SIGINT, then stops it
+// (servers closed, links closed, logs synced, lock removed). On every start
+// each branch recovers from its log in the store and catches up from its peers.
+
+import { mkdirSync } from "node:fs";
+import { Cluster } from "../cluster/cluster.js";
+import { branchAddresses, ClusterFileError, dialHost, hostTls, isLoopback, type ClusterSpec } from "../cluster/cluster-file.js";
+import type { ToMain } from "../hosting/worker-protocol.js";
+import { lockStore } from "./serve-lock.js";
+
+export interface ServeOptions {
+  spec: ClusterSpec;
+  hostId: number;
+  /** Overrides the file's store directory. */
+  store?: string;
+  insecure: boolean;
+  verbose: boolean;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Aborted on SIGTERM/SIGINT: the host stops. */
+  signal: AbortSignal;
+}
+
+export class ServeUsageError extends Error {
+  override name = "ServeUsageError";
+}
+
+export async function serveHost(o: ServeOptions): Promise<number> {
+  const { spec } = o;
+  const host = spec.hosts.find((h) => h.id === o.hostId);
+  if (!host) throw new ServeUsageError(`--host-id: expected one of the hosts of ${spec.path} (${spec.hosts.map((h) => h.id).join(", ")}), found ${o.hostId}`);
+  if (o.insecure) {
+    const far = spec.hosts.flatMap((h) => [h.address, h.listen]).filter((a) => !isLoopback(a));
+    if (far.length > 0) throw new ServeUsageError(`--insecure: allowed only when every host is on loopback; ${spec.path} has ${far[0]}`);
+    o.err("bank-sim: warning: --insecure: this host serves plaintext gRPC (no TLS); only the cluster secret guards it. Loopback only; never on a network.\n");
+  } else if (!spec.tls) {
+    throw new ServeUsageError(`${spec.path} has no "tls": serve it with --insecure (loopback only), or make one with certificates (bank-sim cluster init)`);
+  }
+  const tls = o.insecure ? undefined : hostTls(spec, host);
+  const store = o.store ?? host.store;
+  mkdirSync(store, { recursive: true, mode: 0o700 });
+  const lock = lockStore(store);
+  let cluster: Cluster | undefined;
+  try {
+    const peers = new Map([...branchAddresses(spec)].filter(([b]) => !host.branchIds.includes(b)));
+    cluster = await Cluster.start({
+      branchIds: [...spec.branches.keys()], initialBalanceCents: spec.initialBalanceCents, workers: 1, bindHost: host.listen, basePort: 0,
+      gateTimeoutMs: spec.gateTimeoutMs, batchMax: 256, inFlightMax: 8, delaySpec: "", delaySeed: 1, startTimeoutMs: 30_000,
+      ackTimeoutMs: 1_000, storeDir: store, secret: spec.secret, onMessage: (m) => onMessage(m, o),
+      served: {
+        hostId: host.id, branchIds: host.branchIds, hostPort: host.replicationPort,
+        branchPorts: new Map(host.branchIds.map((b) => [b, spec.branches.get(b)!.port])),
+        topology: spec.hosts.map((h) => ({ hostId: h.id, address: `${dialHost(h.address)}:${h.replicationPort}`, branchIds: h.branchIds })),
+        peers,
+        ...(tls ? { tls } : {}),
+      },
+    }).catch((err: Error) => {
+      if (/cannot listen on /.test(err.message)) throw new ServeUsageError(`host ${host.id}: ${err.message}`);
+      throw err;
+    });
+    const addresses = host.branchIds.map((b) => `branch ${b} on ${cluster!.addresses.get(b)}`).join(", ");
+    o.out(`bank-sim serve: host ${host.id} ready: ${addresses}; replication on ${host.listen}:${host.replicationPort}; ${tls ? "mutual TLS" : "PLAINTEXT"}; store ${store}\n`);
+    await new Promise<void>((resolve) => {
+      if (o.signal.aborted) resolve();
+      o.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    o.err(`bank-sim serve: host ${host.id}: stopping\n`);
+    return 0;
+  } finally {
+    await cluster?.stop();
+    lock.release();
+  }
+}
+
+function onMessage(msg: ToMain, o: ServeOptions): void {
+  if (msg.type === "events" && o.verbose) for (const [, line] of msg.logs) o.err(`[branch ${msg.branchId}] ${line}\n`);
+  else if (msg.type === "failed") o.err(`bank-sim serve: branch ${msg.branchId} stopped serving: ${msg.reason}\n`);
+  else if (msg.type === "recovered" && (msg.applied.length > 0 || msg.cutBytes > 0)) {
+    o.err(`bank-sim serve: branch ${msg.branchId} recovered ${msg.applied.length} writes and ${msg.outcomes} outcomes from its log${msg.cutBytes > 0 ? `, cut ${msg.cutBytes} bytes (${msg.cutReason ?? ""})` : ""}\n`);
+  }
+}
+
+export { ClusterFileError };
