@@ -219,7 +219,11 @@ async function runCommand(file: string, opts: RunFlags, io: Io, cmd?: Command): 
   const cfg = resolveRunConfig(opts, scenario.branches);
   if (spec && cmd) checkServedRun(spec, scenario, opts, cmd);
   const served = spec ? servedCluster(spec, opts.insecure ?? false, io) : undefined;
-  if (spec) cfg.gateTimeoutMs = spec.gateTimeoutMs;
+  if (spec) {
+    cfg.gateTimeoutMs = spec.gateTimeoutMs;
+    // Hosts of a served cluster are killed and restarted from outside: customers ride that out as they do planned crashes.
+    cfg.attemptsMax = 12;
+  }
 
   const abort = new AbortController();
   let interrupts = 0;

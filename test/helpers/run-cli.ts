@@ -90,3 +90,52 @@ export function runCli(
     });
   });
 }
+
+/** A long-running bank-sim (serve), killed in the test's teardown if it still runs. */
+export interface LiveProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once stdout matches `pattern` (rejects if the process exits first or after `timeoutMs`). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Sends `signal` and resolves with how it exited. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts bin/bank-sim with `args`, behind `prefix` (e.g. ["ip", "netns", "exec", ns]) if given. */
+export function spawnCli(t: Pick<Test, "teardown">, args: string[], opts: { prefix?: string[]; cwd?: string } = {}): LiveProcess {
+  const argv = [...(opts.prefix ?? []), process.execPath, BIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  t.teardown(() => stop(child).then(() => void live.delete(child)));
+  let out = "";
+  let err = "";
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    waitFor: (pattern, timeoutMs = CLI_TIMEOUT_MS) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => (clearInterval(poll), reject(new Error(`bank-sim ${args.join(" ")}: no ${pattern} in ${timeoutMs} ms; stderr:\n${err}`))), timeoutMs);
+      const poll = setInterval(() => {
+        if (pattern.test(out)) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve();
+        }
+      }, 20);
+      void exited.then((e) => {
+        if (pattern.test(out)) return;
+        clearInterval(poll);
+        clearTimeout(timer);
+        reject(new Error(`bank-sim ${args.join(" ")} exited (${e.code ?? e.signal}) before ${pattern}; stderr:\n${err}`));
+      });
+    }),
+    stop: (signal = "SIGTERM") => {
+      if (running(child)) child.kill(signal);
+      return exited;
+    },
+  };
+}
