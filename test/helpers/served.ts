@@ -3,6 +3,7 @@
 // hosts as real `bank-sim serve` processes, each killed in the teardown.
 
 import { createServer } from "node:net";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Test } from "tap";
 import { initCluster, type InitOptions } from "../../lib/cluster/cluster-init.js";
@@ -28,8 +29,15 @@ export async function freePortRange(host: string, count: number): Promise<number
   throw new Error(`no ${count} free consecutive ports on ${host}`);
 }
 
+/** Each test's own directory (t.testdir clears it when called again, so it is called once per test). */
+const roots = new WeakMap<Test, string>();
+let made = 0;
+
 export async function initTestCluster(t: Test, o: Partial<InitOptions> & { branches: number; hosts: number }): Promise<{ dir: string; file: string }> {
-  const dir = t.testdir({});
+  let root = roots.get(t);
+  if (root === undefined) roots.set(t, (root = t.testdir({})));
+  const dir = join(root, `cluster-${++made}`);
+  mkdirSync(dir);
   const file = join(dir, "cluster.json");
   const addresses = o.addresses ?? ["127.0.0.1"];
   const basePort = o.basePort ?? await freePortRange(addresses[0]!, o.hosts + o.branches);
