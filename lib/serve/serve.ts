@@ -71,6 +71,9 @@ export async function serveHost(o: ServeOptions): Promise<number> {
       o.signal.addEventListener("abort", () => resolve(), { once: true });
     });
     o.err(`bank-sim serve: host ${host.id}: stopping\n`);
+    const links = await cluster.stop();
+    o.err(`bank-sim serve: host ${host.id} stopped: ${links.links} links, ${links.messages} replication messages (${links.writes} writes), ` +
+      `${links.resent} resent, ${links.reconnects} reconnects\n`);
     return 0;
   } finally {
     await cluster?.stop();

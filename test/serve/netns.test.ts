@@ -1,0 +1,198 @@
+// A served cluster across real network boundaries: each host a `bank-sim
+// serve` in its own network namespace, the driver (`bank-sim run --cluster`)
+// in another, all joined by veth pairs to a bridge, with real faults on the
+// links: a partition (a host's link down, then up), `kill -9` of a host and
+// its restart from its store, and, where the kernel has netem, delay, loss
+// and reordering. With every guarantee on the checker is clean and every
+// branch ends with every write. Skipped, with the reason, without root or
+// `ip netns`.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import t, { type Test } from "tap";
+import { runCli, spawnCli, type CliResult, type LiveProcess } from "../helpers/run-cli.js";
+import { initTestCluster } from "../helpers/served.js";
+import { namespacesOf, Network, netemUnavailable, netnsUnavailable } from "../helpers/netns.js";
+
+const skip = netnsUnavailable();
+const noNetem = skip ?? netemUnavailable();
+const HOSTS = 3;
+const DRIVER = HOSTS + 1;
+
+interface Served {
+  net: Network;
+  dir: string;
+  file: string;
+  hosts: LiveProcess[];
+}
+
+async function serveIn(t: Test, net: Network, file: string, id: number): Promise<LiveProcess> {
+  const p = spawnCli(t, ["serve", "--cluster", file, "--host-id", String(id)], { prefix: net.exec(id) });
+  await p.waitFor(new RegExp(`host ${id} ready`));
+  return p;
+}
+
+async function startServed(t: Test, net: Network, branches = HOSTS, guarantees = "all"): Promise<Served> {
+  const addresses = Array.from({ length: HOSTS }, (_, i) => Network.address(i + 1));
+  const { dir, file } = await initTestCluster(t, { branches, hosts: HOSTS, addresses, basePort: 7400 });
+  const json = JSON.parse(readFileSync(file, "utf8")) as { guarantees: string[] };
+  json.guarantees = guarantees === "none" ? [] : ["mw", "ryw", "mr", "wfr"];
+  writeFileSync(file, JSON.stringify(json));
+  const hosts = await Promise.all(Array.from({ length: HOSTS }, (_, i) => serveIn(t, net, file, i + 1)));
+  return { net, dir, file, hosts };
+}
+
+async function workload(t: Test, s: Served, seed: number, events = 30): Promise<string> {
+  const gen = await runCli(t, ["gen", "--branches", String(HOSTS), "--customers", "4", "--events", String(events), "--seed", String(seed), "--balance", "100"]);
+  const path = join(s.dir, `w${seed}.json`);
+  writeFileSync(path, gen.stdout);
+  return path;
+}
+
+/** Runs from the driver's namespace; resolves with the result and the out dir. */
+async function drive(t: Test, s: Served, scenario: string, extra: string[] = [], out = newOut(s)): Promise<{ run: CliResult; out: string }> {
+  const run = await runDriver(t, s.net, ["run", scenario, "--cluster", s.file, "--out", out, ...extra]);
+  return { run, out };
+}
+
+function newOut(s: Served): string {
+  return join(s.dir, `out-${Math.random().toString(36).slice(2, 8)}`);
+}
+
+/** Resolves once the run writing `out` has invoked `n` operations (faults then hit a run in full flight). */
+async function invoked(out: string, n: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let text = "";
+    try {
+      text = readFileSync(join(out, "history.jsonl"), "utf8");
+    } catch {
+      // not yet created
+    }
+    if ((text.match(/"type":"invoke"/g) ?? []).length >= n) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`the run in ${out} did not reach ${n} operations`);
+}
+
+function runDriver(t: Test, net: Network, args: string[]): Promise<CliResult> {
+  const p = spawnCli(t, args, { prefix: net.exec(DRIVER) });
+  return p.stop("SIGCONT").then((e) => ({ code: e.code, signal: e.signal, stdout: p.stdout(), stderr: p.stderr() }));
+}
+
+interface CheckJson { verdict: string; counts: { violations: number; anomalies: number } }
+
+async function checkOut(t: Test, out: string): Promise<CheckJson> {
+  const r = await runCli(t, ["check", out, "--json"]);
+  return JSON.parse(r.stdout) as CheckJson;
+}
+
+function results(out: string): { converged: boolean; summary: { operations: number; faults: { retries: number; unknownOutcomes: number } }; branches: Array<{ applied: unknown }> } {
+  return JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+}
+
+/** The resend counts the hosts print as they stop. */
+async function stopAll(t: Test, s: Served): Promise<number> {
+  let resent = 0;
+  for (const h of s.hosts) {
+    const e = await h.stop("SIGTERM");
+    t.equal(e.code, 0, `serve stops cleanly: ${h.stderr().slice(-500)}`);
+    resent += Number(/(\d+) resent/.exec(h.stderr())?.[1] ?? 0);
+  }
+  return resent;
+}
+
+function faultRow(t: Test, fault: string, injected: string, resent: number, out: string, check: CheckJson): void {
+  const r = results(out);
+  t.comment(`fault table: ${fault} | ${injected} | resends ${resent} | retries ${r.summary.faults.retries} | unknown ${r.summary.faults.unknownOutcomes} | violations ${check.counts.violations}`);
+}
+
+/** Every branch ended with the same applied set: every acknowledged write is everywhere. */
+function everyWriteEverywhere(t: Test, out: string): void {
+  const r = results(out);
+  t.ok(r.converged, "converged");
+  const sets = r.branches.map((b) => JSON.stringify(b.applied));
+  t.equal(new Set(sets).size, 1, "every branch applied the same writes");
+}
+
+t.test("served hosts in network namespaces", { skip: skip ?? false }, async (t) => {
+  const net = Network.create(t, DRIVER);
+  const tag = net.tag;
+
+  t.test("a partition: host 3's link down, then healed; links resend, nothing is lost", async (t) => {
+    const s = await startServed(t, net);
+    const scenario = await workload(t, s, 11, 150);
+    const out = newOut(s);
+    const driving = drive(t, s, scenario, ["--concurrent"], out);
+    t.teardown(() => net.setLink(3, true));
+    await invoked(out, 40);
+    net.setLink(3, false);
+    await new Promise((r) => setTimeout(r, 2_000));
+    net.setLink(3, true);
+    const { run } = await driving;
+    t.equal(run.code, 0, run.stderr);
+    const check = await checkOut(t, out);
+    t.equal(check.verdict, "ok");
+    t.equal(check.counts.violations, 0);
+    everyWriteEverywhere(t, out);
+    const resent = await stopAll(t, s);
+    faultRow(t, "partition (host 3 link down 2 s)", "1 partition", resent, out, check);
+  });
+
+  t.test("kill -9 of a host mid-run, restarted from its store", async (t) => {
+    const s = await startServed(t, net);
+    const scenario = await workload(t, s, 12, 150);
+    const out = newOut(s);
+    const driving = drive(t, s, scenario, ["--concurrent"], out);
+    await invoked(out, 40);
+    const killed = await s.hosts[1]!.stop("SIGKILL");
+    t.equal(killed.signal, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 500));
+    s.hosts[1] = await serveIn(t, net, s.file, 2);
+    t.match(s.hosts[1].stderr() + s.hosts[1].stdout(), /ready/);
+    const { run } = await driving;
+    t.ok(run.code === 0 || /did not complete/.test(run.stderr), run.stderr);
+    const check = await checkOut(t, out);
+    t.equal(check.counts.violations, 0, "no violations");
+    t.equal(check.verdict, "ok");
+    everyWriteEverywhere(t, out);
+    const resent = await stopAll(t, s);
+    faultRow(t, "kill -9 host 2, restart 0.5 s later", "1 kill", resent, out, check);
+  });
+
+  t.test("netem delay: anomalies with guarantees none, none with them on", { skip: noNetem ?? false }, async (t) => {
+    for (const guarantees of ["none", "all"]) {
+      const s = await startServed(t, net, HOSTS, guarantees);
+      for (let i = 1; i <= HOSTS; i++) net.netem(i, ["delay", "150ms", "50ms"]);
+      t.teardown(() => { for (let i = 1; i <= HOSTS; i++) net.netem(i, []); });
+      const scenario = await workload(t, s, 13, 25);
+      const { run, out } = await drive(t, s, scenario, ["--concurrent"]);
+      t.equal(run.code, 0, run.stderr);
+      const check = await checkOut(t, out);
+      if (guarantees === "none") t.ok(check.counts.anomalies > 0, `anomalies with guarantees none: ${check.counts.anomalies}`);
+      else t.equal(check.counts.anomalies + check.counts.violations, 0, "none with every guarantee on");
+      for (let i = 1; i <= HOSTS; i++) net.netem(i, []);
+      const resent = await stopAll(t, s);
+      faultRow(t, `netem delay 150±50 ms, guarantees ${guarantees}`, "every link", resent, out, check);
+    }
+  });
+
+  t.test("netem loss and reordering: links resend, nothing lost", { skip: noNetem ?? false }, async (t) => {
+    const s = await startServed(t, net);
+    for (let i = 1; i <= HOSTS; i++) net.netem(i, ["delay", "10ms", "reorder", "25%", "50%", "loss", "10%"]);
+    t.teardown(() => { for (let i = 1; i <= HOSTS; i++) net.netem(i, []); });
+    const scenario = await workload(t, s, 14, 30);
+    const { run, out } = await drive(t, s, scenario, ["--concurrent"]);
+    t.equal(run.code, 0, run.stderr);
+    const check = await checkOut(t, out);
+    t.equal(check.verdict, "ok");
+    everyWriteEverywhere(t, out);
+    const resent = await stopAll(t, s);
+    faultRow(t, "netem loss 10%, reorder 25%", "every link", resent, out, check);
+  });
+
+  t.test("the network is removed", async (t) => {
+    net.destroy();
+    t.same(namespacesOf(tag), [], "no namespace outlives the test");
+  });
+});
