@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { formatBenchTable, GRID, QUICK_GRID, runBench } from "../bench/bench.js";
+import { formatNetnsTable, runNetnsBench } from "../bench/netns-bench.js";
 import { Command, CommanderError, Option } from "commander";
 import { formatReport, reportJson } from "../checker/report.js";
 import { HistoryError } from "../checker/checker.js";
@@ -147,7 +148,7 @@ function addBenchCommand(program: Command, io: Io, setCode: SetCode): void {
   program.command("bench")
     .description("Run the benchmark grid (generated workloads, random target branches, --concurrent, --guarantees all), each run in its own process and checked, next to the raw grpc-js unary ceiling; print a table and write JSON.")
     .option("--quick", "one tiny case, one repetition: proves the benchmark runs (no timing meaning)")
-    .option("--case <name>", `run one case of the grid: ${GRID.map((c) => c.name).join(", ")}`)
+    .option("--case <name>", `run one case of the grid: ${GRID.map((c) => c.name).join(", ")}; or netns-4h (a served cluster of 4 hosts in network namespaces, 1 ms netem delay; needs root)`)
     .option("--reps <n>", "repetitions per case (medians are reported)", intArg("--reps"), 3)
     .option("--json <file>", "where to write the JSON report", "out/bench.json")
     .option("--no-durable", "run the branches in memory only (to measure what durability costs)")
@@ -293,6 +294,15 @@ function genCommand(opts: GenFlags, io: Io): void {
 
 /** bench's exit code: 1 when a case did not converge or had violations. */
 async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
+  // The served-cluster case needs root and network namespaces: it runs only when asked for by name.
+  if (opts.case === "netns-4h") {
+    const r = await runNetnsBench((l) => io.err(`bench: ${l}\n`));
+    mkdirSync(dirname(opts.json), { recursive: true });
+    writeFileSync(opts.json, JSON.stringify(r, null, 2) + "\n");
+    io.out(formatNetnsTable(r));
+    io.out(`(JSON in ${opts.json})\n`);
+    return r.rows.every((x) => x.converged && x.violations === 0) ? 0 : 1;
+  }
   let cases = opts.quick ? QUICK_GRID : GRID;
   if (opts.case !== undefined) {
     cases = [...GRID, ...QUICK_GRID].filter((c) => c.name === opts.case);
