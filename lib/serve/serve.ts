@@ -47,12 +47,20 @@ export async function serveHost(o: ServeOptions): Promise<number> {
   mkdirSync(store, { recursive: true, mode: 0o700 });
   const lock = lockStore(store);
   let cluster: Cluster | undefined;
+  // A branch that cannot store its decisions has stopped serving for good: the host stops, exit 1.
+  let failed: string | undefined;
+  const stopNow = new AbortController();
+  o.signal.addEventListener("abort", () => stopNow.abort(), { once: true });
+  const onFailed = (reason: string) => {
+    failed ??= reason;
+    stopNow.abort();
+  };
   try {
     const peers = new Map([...branchAddresses(spec)].filter(([b]) => !host.branchIds.includes(b)));
     cluster = await Cluster.start({
       branchIds: [...spec.branches.keys()], initialBalanceCents: spec.initialBalanceCents, workers: 1, bindHost: host.listen, basePort: 0,
       gateTimeoutMs: spec.gateTimeoutMs, batchMax: 256, inFlightMax: 8, delaySpec: "", delaySeed: 1, startTimeoutMs: 30_000,
-      ackTimeoutMs: 1_000, storeDir: store, secret: spec.secret, onMessage: (m) => onMessage(m, o),
+      ackTimeoutMs: 1_000, storeDir: store, secret: spec.secret, onMessage: (m) => onMessage(m, o, onFailed),
       served: {
         hostId: host.id, branchIds: host.branchIds, hostPort: host.replicationPort,
         branchPorts: new Map(host.branchIds.map((b) => [b, spec.branches.get(b)!.port])),
@@ -67,23 +75,26 @@ export async function serveHost(o: ServeOptions): Promise<number> {
     const addresses = host.branchIds.map((b) => `branch ${b} on ${cluster!.addresses.get(b)}`).join(", ");
     o.out(`bank-sim serve: host ${host.id} ready: ${addresses}; replication on ${host.listen}:${host.replicationPort}; ${tls ? "mutual TLS" : "PLAINTEXT"}; store ${store}\n`);
     await new Promise<void>((resolve) => {
-      if (o.signal.aborted) resolve();
-      o.signal.addEventListener("abort", () => resolve(), { once: true });
+      if (o.signal.aborted || stopNow.signal.aborted) resolve();
+      stopNow.signal.addEventListener("abort", () => resolve(), { once: true });
     });
-    o.err(`bank-sim serve: host ${host.id}: stopping\n`);
+    o.err(`bank-sim serve: host ${host.id}: stopping${failed ? ` because a branch failed: ${failed}` : ""}\n`);
     const links = await cluster.stop();
     o.err(`bank-sim serve: host ${host.id} stopped: ${links.links} links, ${links.messages} replication messages (${links.writes} writes), ` +
       `${links.resent} resent, ${links.reconnects} reconnects\n`);
-    return 0;
+    return failed ? 1 : 0;
   } finally {
     await cluster?.stop();
     lock.release();
   }
 }
 
-function onMessage(msg: ToMain, o: ServeOptions): void {
+function onMessage(msg: ToMain, o: ServeOptions, onFailed: (reason: string) => void): void {
   if (msg.type === "events" && o.verbose) for (const [, line] of msg.logs) o.err(`[branch ${msg.branchId}] ${line}\n`);
-  else if (msg.type === "failed") o.err(`bank-sim serve: branch ${msg.branchId} stopped serving: ${msg.reason}\n`);
+  else if (msg.type === "failed") {
+    o.err(`bank-sim serve: branch ${msg.branchId} stopped serving: ${msg.reason}\n`);
+    onFailed(`branch ${msg.branchId}: ${msg.reason}`);
+  }
   else if (msg.type === "recovered" && (msg.applied.length > 0 || msg.cutBytes > 0)) {
     o.err(`bank-sim serve: branch ${msg.branchId} recovered ${msg.applied.length} writes and ${msg.outcomes} outcomes from its log${msg.cutBytes > 0 ? `, cut ${msg.cutBytes} bytes (${msg.cutReason ?? ""})` : ""}\n`);
   }
