@@ -5,6 +5,7 @@
 
 import { Command } from "commander";
 import { parseGuarantees } from "../core/gate.js";
+import { parseDelaySpec } from "../core/delay.js";
 import { clientTls, ClusterFileError, branchAddresses, isLoopback, loadClusterFile, type ClusterSpec } from "../cluster/cluster-file.js";
 import { initCluster } from "../cluster/cluster-init.js";
 import { ServedCluster } from "../driver/served-cluster.js";
@@ -97,8 +98,16 @@ export function addServeCommand(program: Command, io: Io, setCode: SetCode): voi
     .option("--store <dir>", "where its branches keep their logs (default: the file's, or store/host-<id> beside it)")
     .option("--insecure", "plaintext gRPC, allowed only when every host is on loopback (prints a warning)")
     .option("-v, --verbose", "print every branch's log lines on stderr")
-    .action(async (o: { cluster: string; hostId: number; store?: string; insecure?: boolean; verbose?: boolean }) => {
+    .option("--delay <spec>", "hold writes arriving at this host's replicas, as run --delay does (150ms, 20..200ms, 1-2:400ms): to show anomalies where the kernel has no netem")
+    .action(async (o: { cluster: string; hostId: number; store?: string; insecure?: boolean; verbose?: boolean; delay?: string }) => {
       const spec = loadClusterFile(o.cluster);
+      if (o.delay !== undefined) {
+        try {
+          parseDelaySpec(o.delay, [...spec.branches.keys()]);
+        } catch (err) {
+          throw new UsageError(`--delay: ${(err as Error).message}`);
+        }
+      }
       const abort = new AbortController();
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals) => {
@@ -112,7 +121,7 @@ export function addServeCommand(program: Command, io: Io, setCode: SetCode): voi
       process.on("SIGTERM", onSignal);
       try {
         setCode(await serveHost({
-          spec, hostId: o.hostId, ...(o.store ? { store: o.store } : {}), insecure: o.insecure ?? false, verbose: o.verbose ?? false,
+          spec, hostId: o.hostId, ...(o.store ? { store: o.store } : {}), insecure: o.insecure ?? false, verbose: o.verbose ?? false, delaySpec: o.delay ?? "",
           out: io.out, err: io.err, signal: abort.signal,
         }));
       } finally {

@@ -21,6 +21,8 @@ export interface ServeOptions {
   store?: string;
   insecure: boolean;
   verbose: boolean;
+  /** The in-process fault shim's delay rules (run --delay's syntax) on writes arriving at this host; "" for none. */
+  delaySpec?: string;
   out: (line: string) => void;
   err: (line: string) => void;
   /** Aborted on SIGTERM/SIGINT: the host stops. */
@@ -59,7 +61,7 @@ export async function serveHost(o: ServeOptions): Promise<number> {
     const peers = new Map([...branchAddresses(spec)].filter(([b]) => !host.branchIds.includes(b)));
     cluster = await Cluster.start({
       branchIds: [...spec.branches.keys()], initialBalanceCents: spec.initialBalanceCents, workers: 1, bindHost: host.listen, basePort: 0,
-      gateTimeoutMs: spec.gateTimeoutMs, batchMax: 256, inFlightMax: 8, delaySpec: "", delaySeed: 1, startTimeoutMs: 30_000,
+      gateTimeoutMs: spec.gateTimeoutMs, batchMax: 256, inFlightMax: 8, delaySpec: o.delaySpec ?? "", delaySeed: 1, startTimeoutMs: 30_000,
       ackTimeoutMs: 1_000, storeDir: store, secret: spec.secret, onMessage: (m) => onMessage(m, o, onFailed),
       served: {
         hostId: host.id, branchIds: host.branchIds, hostPort: host.replicationPort,

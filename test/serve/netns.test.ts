@@ -177,6 +177,29 @@ t.test("served hosts in network namespaces", { skip: skip ?? false }, async (t) 
     }
   });
 
+  t.test("delay by the fault shim (serve --delay): anomalies with guarantees none, none with every guarantee on", async (t) => {
+    for (const g of ["none", "all"]) {
+      const addresses = Array.from({ length: HOSTS }, (_, i) => Network.address(i + 1));
+      const { dir, file } = await initTestCluster(t, { branches: HOSTS, hosts: HOSTS, addresses, basePort: 7400 });
+      const hosts = await Promise.all(Array.from({ length: HOSTS }, async (_, i) => {
+        const p = spawnCli(t, ["serve", "--cluster", file, "--host-id", String(i + 1), "--delay", "20..200ms"], { prefix: net.exec(i + 1) });
+        await p.waitFor(new RegExp(`host ${i + 1} ready`));
+        return p;
+      }));
+      const s: Served = { net, dir, file, hosts };
+      const scenario = await workload(t, s, 15, 25);
+      const { run, out } = await drive(t, s, scenario, ["--concurrent", "-g", g]);
+      t.equal(run.code, 0, run.stderr);
+      const check = await checkOut(t, out);
+      t.equal(check.counts.violations, 0, `guarantees ${g}: no violations`);
+      if (g === "none") t.ok(check.counts.anomalies > 0, `guarantees none: ${check.counts.anomalies} anomalies`);
+      else t.equal(check.counts.anomalies, 0, "every guarantee on: no anomalies");
+      everyWriteEverywhere(t, out);
+      const resent = await stopAll(t, s);
+      faultRow(t, `serve --delay 20..200ms, guarantees ${g}`, "every write", resent, out, check);
+    }
+  });
+
   t.test("netem loss and reordering: links resend, nothing lost", { skip: noNetem ?? false }, async (t) => {
     const s = await startServed(t, net);
     for (let i = 1; i <= HOSTS; i++) net.netem(i, ["delay", "10ms", "reorder", "25%", "50%", "loss", "10%"]);
