@@ -1,5 +1,6 @@
 // One run of a scenario on a real cluster, as a list of steps: prepare the
-// out dir, start the cluster, drive the customers while the planned crashes
+// out dir, start the cluster (or, with --cluster, reach a served one that
+// holds no writes yet), drive the customers while the planned crashes
 // happen, settle (quiescence, then the convergence check), stop, and write
 // results.json and output.json. Each step's logic is a module of its own
 // (out-dir, drive, crash-plan, settle, summary, run-recorder); this one holds

@@ -13,6 +13,9 @@ import { ROOT } from "../helpers/paths.js";
 import { runCli } from "../helpers/run-cli.js";
 import { initTestCluster, serveHost } from "../helpers/served.js";
 
+// This file's own time bound (tap's default is 120 s): a bound for a busy machine, not a speed target.
+t.setTimeout(300_000);
+
 const PYTHON = "/usr/bin/python3";
 const probe = spawnSync(PYTHON, ["-c", "import grpc, grpc_tools.protoc"], { encoding: "utf8" });
 const skip = probe.error ? `${PYTHON} is missing (apt-get install python3)` : probe.status !== 0

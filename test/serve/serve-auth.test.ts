@@ -15,6 +15,9 @@ import { banksim } from "../../generated/bank.js";
 import { runCli } from "../helpers/run-cli.js";
 import { initTestCluster, serveHost } from "../helpers/served.js";
 
+// This file's own time bound (tap's default is 120 s): half a minute idle, several times that on a busy machine.
+t.setTimeout(480_000);
+
 const pb = banksim.v1;
 
 function stateCall(t: Test, address: string, creds: grpc.ChannelCredentials, options: grpc.ClientOptions): Promise<string> {

@@ -15,6 +15,9 @@ import { ROOT } from "../helpers/paths.js";
 import { runCli } from "../helpers/run-cli.js";
 import { initTestCluster, serveHost } from "../helpers/served.js";
 
+// This file's own time bound (tap's default is 120 s): about a minute idle (four served clusters started as processes); a busy machine takes several times that.
+t.setTimeout(480_000);
+
 function served(file: string): ServedCluster {
   const spec = loadClusterFile(file);
   const hostOf = new Map([...spec.branches].map(([b, p]) => [b, p.host]));
