@@ -8,6 +8,15 @@ import type { Write } from "../core/ledger.js";
 import { formatWriteId } from "../core/version-vector.js";
 import type { ToMain, WireWrite } from "./worker-protocol.js";
 
+// Every replica on a host reports the same received write object: build its
+// wire form once (as the log frames it once), not once per replica.
+const wireForms = new WeakMap<Write, WireWrite>();
+function wireForm(w: Write): WireWrite {
+  let form = wireForms.get(w);
+  if (form === undefined) wireForms.set(w, (form = { id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs }));
+  return form;
+}
+
 export class BranchOutbox {
   private readonly branchId: number;
   private readonly port: MessagePort;
@@ -33,7 +42,7 @@ export class BranchOutbox {
       this.appliedAtMs = Date.now();
       this.appliedAtMono = performance.timeOrigin + performance.now();
     }
-    for (const w of writes) this.applied.push({ id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs });
+    for (const w of writes) this.applied.push(wireForm(w));
     this.schedule();
   }
 
