@@ -5,6 +5,8 @@
 // run it measures the raw grpc-js unary ceiling (unary-ceiling.ts) and reports
 // throughput as a ratio of it. Cases of kind "check" run no cluster: they
 // time `bank-sim check` on a synthetic history of that shape (check-bench.ts).
+// The JSON report (schemas/bench-report.schema.json) keeps every repetition,
+// when the benchmark ran and on what machine, beside the medians.
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +18,10 @@ import { generateScenario, DEFAULT_MIX } from "../scenario/gen.js";
 import type { RunSummary } from "../run/results.js";
 import { measureUnaryCeiling } from "./unary-ceiling.js";
 import { formatCheckBenchTable, runCheckBench, type CheckBenchResult } from "./check-bench.js";
+import { thisMachine, type Machine } from "./machine.js";
+
+/** The bench JSON's format version (schemas/bench-report.schema.json). */
+export const BENCH_VERSION = 1;
 
 export interface BenchCase {
   name: string;
@@ -58,7 +64,7 @@ function runOnce(c: BenchCase, rep: number, dir: string, seed: number, extraArgs
   writeFileSync(file, JSON.stringify(generateScenario({ branches: c.branches, customers: c.customers, events: c.events, seed, mix: DEFAULT_MIX })));
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "run", file, "--concurrent", "--guarantees", "all", "--out", out, ...extraArgs], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "run", file, "--concurrent", "--guarantees", "all", "--quiet", "--out", out, ...extraArgs], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
@@ -82,18 +88,32 @@ function runOnce(c: BenchCase, rep: number, dir: string, seed: number, extraArgs
   });
 }
 
+/** Medians over a case's repetitions; names as in results.json's summary. A figure no repetition had is null. */
+export interface CaseMedians {
+  wallMs: number; opsPerSec: number; ratioToCeiling: number | null;
+  latency: { p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
+  propagationLag: { p50Ms: number | null; p99Ms: number | null };
+  gateWait: { p99Ms: number | null; meanMs: number | null };
+  startupMs: number; peakRssMb: number; requestBytes: number; links: number; messagesPerWrite: number | null;
+}
+
+export interface CaseReport {
+  name: string; branches: number; customers: number; events: number; reps: number;
+  median: CaseMedians;
+  converged: boolean; violations: number;
+  /** Every repetition as it ran: its exit code, wall time, verdict and results.json summary. */
+  runs: Array<{ rep: number; exitCode: number | null; wallMs: number; converged: boolean; violations: number; anomalies: number; summary: RunSummary }>;
+}
+
 export interface BenchReport {
+  version: typeof BENCH_VERSION;
+  /** When the benchmark started and finished (ISO 8601, UTC). */
+  startedAt: string;
+  finishedAt: string;
   durable: boolean;
-  machine: { cpus: number; node: string };
-  ceiling: { callsPerSec: number; inFlight: number };
-  cases: Array<{
-    name: string; branches: number; customers: number; events: number; reps: number;
-    wallMs: number; opsPerSec: number; ratioToCeiling: number;
-    latencyP50Ms: number; latencyP99Ms: number; latencyMaxMs: number;
-    lagP50Ms: number; lagP99Ms: number; gateWaitP99Ms: number; gateWaitMeanMs: number;
-    startupMs: number; peakRssMb: number; requestBytes: number; links: number; messagesPerWrite: number;
-    converged: boolean; violations: number;
-  }>;
+  machine: Machine;
+  ceiling: { callsPerSec: number | null; inFlight: number };
+  cases: CaseReport[];
   /** The checker cases. */
   checks: CheckBenchResult[];
 }
@@ -104,7 +124,33 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 };
 
+/** The median of the figures the repetitions have, rounded to 0.01; null when none has it. */
+function pickFrom(runs: readonly CaseResult[], f: (r: CaseResult) => number | null): number | null {
+  const xs = runs.map(f).filter((x): x is number => x !== null && Number.isFinite(x));
+  return xs.length === 0 ? null : Math.round(median(xs) * 100) / 100;
+}
+
+function medians(runs: readonly CaseResult[], ceilingCallsPerSec: number): CaseMedians {
+  const pick = (f: (r: CaseResult) => number | null) => pickFrom(runs, f);
+  const opsPerSec = pick((r) => r.summary.opsPerSec) ?? 0;
+  return {
+    wallMs: pick((r) => r.wallMs) ?? 0,
+    opsPerSec,
+    ratioToCeiling: ceilingCallsPerSec > 0 ? Math.round((opsPerSec / ceilingCallsPerSec) * 1000) / 1000 : null,
+    latency: { p50Ms: pick((r) => r.summary.latency.p50Ms), p99Ms: pick((r) => r.summary.latency.p99Ms), maxMs: pick((r) => r.summary.latency.maxMs) },
+    propagationLag: { p50Ms: pick((r) => r.summary.propagationLag.p50Ms), p99Ms: pick((r) => r.summary.propagationLag.p99Ms) },
+    gateWait: { p99Ms: pick((r) => r.summary.gateWait.p99Ms), meanMs: pick((r) => r.summary.gateWait.meanMs) },
+    startupMs: pick((r) => r.summary.startupMs) ?? 0,
+    peakRssMb: pick((r) => r.summary.peakRssMb) ?? 0,
+    requestBytes: pick((r) => r.summary.requestBytes) ?? 0,
+    links: pick((r) => r.summary.links.links) ?? 0,
+    messagesPerWrite: pick((r) => (r.summary.writes ? r.summary.links.messages / r.summary.writes : null)),
+  };
+}
+
 export async function runBench(opts: { cases: readonly BenchCase[]; reps: number; ceilingCalls: number; durable: boolean; log: (line: string) => void }): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const machine = thisMachine();
   const dir = mkdtempSync(join(tmpdir(), "bank-sim-bench-"));
   try {
     const runCases = opts.cases.filter((c) => c.kind !== "check");
@@ -120,27 +166,15 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
         opts.log(`${c.name}: run ${rep} of ${opts.reps}...`);
         runs.push(await runOnce(c, rep, dir, rep, opts.durable ? [] : ["--no-durable"]));
       }
-      const pick = (f: (r: CaseResult) => number) => Math.round(median(runs.map(f)) * 100) / 100;
-      const opsPerSec = pick((r) => r.summary.opsPerSec);
       cases.push({
         name: c.name, branches: c.branches, customers: c.customers, events: c.events, reps: opts.reps,
-        wallMs: pick((r) => r.wallMs),
-        opsPerSec,
-        ratioToCeiling: Math.round((opsPerSec / ceiling.callsPerSec) * 1000) / 1000,
-        latencyP50Ms: pick((r) => r.summary.latency.p50Ms),
-        latencyP99Ms: pick((r) => r.summary.latency.p99Ms),
-        latencyMaxMs: pick((r) => r.summary.latency.maxMs),
-        lagP50Ms: pick((r) => r.summary.propagationLag.p50Ms),
-        lagP99Ms: pick((r) => r.summary.propagationLag.p99Ms),
-        gateWaitP99Ms: pick((r) => r.summary.gateWait.p99Ms),
-        gateWaitMeanMs: pick((r) => r.summary.gateWait.meanMs),
-        startupMs: pick((r) => r.summary.startupMs),
-        peakRssMb: pick((r) => r.summary.peakRssMb),
-        requestBytes: pick((r) => r.summary.requestBytes),
-        links: pick((r) => r.summary.links.links),
-        messagesPerWrite: pick((r) => (r.summary.writes ? r.summary.links.messages / r.summary.writes : 0)),
+        median: medians(runs, ceiling.callsPerSec),
         converged: runs.every((r) => r.converged && r.exitCode === 0),
         violations: runs.reduce((n, r) => n + r.violations, 0),
+        runs: runs.map((r) => ({
+          rep: r.rep, exitCode: r.exitCode, wallMs: Math.round(r.wallMs * 1000) / 1000, converged: r.converged,
+          violations: r.violations, anomalies: r.anomalies, summary: r.summary,
+        })),
       });
     }
     const checks: CheckBenchResult[] = [];
@@ -148,7 +182,10 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
       const history = { branches: c.branches, sessions: c.customers, operations: c.customers * c.events, seed: 1 };
       checks.push(await runCheckBench({ name: c.name, history }, dir, opts.reps, opts.log));
     }
-    return { durable: opts.durable, machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version }, ceiling: { callsPerSec: Math.round(ceiling.callsPerSec), inFlight: 64 }, cases, checks };
+    return {
+      version: BENCH_VERSION, startedAt, finishedAt: new Date().toISOString(), durable: opts.durable, machine,
+      ceiling: { callsPerSec: runCases.length > 0 ? Math.round(ceiling.callsPerSec) : null, inFlight: 64 }, cases, checks,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -156,10 +193,11 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
 
 export function formatBenchTable(r: BenchReport): string {
   const head = ["case", "wall s", "ops/s", "× ceiling", "lat p50/p99/max ms", "lag p50/p99 ms", "gate p99 ms", "start ms", "RSS MB", "req B", "links", "msg/write", "ok"];
-  const rows = r.cases.map((c) => [
-    c.name, (c.wallMs / 1000).toFixed(2), c.opsPerSec.toFixed(0), c.ratioToCeiling.toFixed(2),
-    `${c.latencyP50Ms}/${c.latencyP99Ms}/${c.latencyMaxMs}`, `${c.lagP50Ms}/${c.lagP99Ms}`, String(c.gateWaitP99Ms),
-    c.startupMs.toFixed(0), c.peakRssMb.toFixed(0), c.requestBytes.toFixed(0), String(c.links), c.messagesPerWrite.toFixed(2),
+  const f = (x: number | null, digits?: number) => (x === null ? "-" : digits === undefined ? String(x) : x.toFixed(digits));
+  const rows = r.cases.map(({ median: m, ...c }) => [
+    c.name, (m.wallMs / 1000).toFixed(2), m.opsPerSec.toFixed(0), f(m.ratioToCeiling, 2),
+    `${f(m.latency.p50Ms)}/${f(m.latency.p99Ms)}/${f(m.latency.maxMs)}`, `${f(m.propagationLag.p50Ms)}/${f(m.propagationLag.p99Ms)}`, f(m.gateWait.p99Ms),
+    m.startupMs.toFixed(0), m.peakRssMb.toFixed(0), m.requestBytes.toFixed(0), String(m.links), f(m.messagesPerWrite, 2),
     c.converged && c.violations === 0 ? "yes" : `NO (${c.violations} violations)`,
   ]);
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
