@@ -82,7 +82,7 @@ const LAST_LINE_HINT = " (the last line: was the run cut short while writing it?
  * JSON is held until the next line is seen, to tell a run cut short while
  * writing its last line from damage in the middle of the file.
  */
-export async function* readHistoryRecords(pathOrDir: string): AsyncGenerator<LocatedRecord> {
+export async function* readHistoryRecords(pathOrDir: string, onBytes?: (bytes: number) => void): AsyncGenerator<LocatedRecord> {
   const file = await resolveHistoryPath(pathOrDir);
   const decoder = new StringDecoder("utf8");
   let carry = "";
@@ -109,6 +109,7 @@ export async function* readHistoryRecords(pathOrDir: string): AsyncGenerator<Loc
   const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      onBytes?.(chunk.length);
       const text = carry + decoder.write(chunk);
       let start = 0;
       for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {

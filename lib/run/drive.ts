@@ -25,11 +25,18 @@ export class CustomerTally {
   readonly gateWait = new LatencyStats();
   /** Sampled request sizes, filled by the sessions. */
   readonly sizes = new RequestSizes();
+  private readonly onRecord: () => void;
+
+  /** `onRecord`: told of every operation that completes (progress). */
+  constructor(onRecord: () => void = () => undefined) {
+    this.onRecord = onRecord;
+  }
 
   record(o: EventOutcome): void {
     this.latency.record(o.latencyMs);
     this.gateWait.record(o.gateWaitMs);
     this.outcomes.push(o);
+    this.onRecord();
   }
 }
 
