@@ -74,7 +74,7 @@ function heldLine(report: Pick<RunReport, "outcomes" | "summary">, guarantees: r
   const l = held.longest;
   const why = l.guarantees.length === 0 ? "" : ` for ${upper(l.guarantees)}`;
   if (held.requests === 1) return `1 request held ${ms(l.gateWaitMs)} ms at branch ${l.branch}${why} (event ${l.event} of customer ${l.customer})`;
-  const holds = report.outcomes.filter((o) => o.gateWaitMs >= HELD_MS);
+  const holds = report.outcomes.filter((o) => o.gateWaitMs > HELD_MS);
   const byGuarantee = new Map<string, number>();
   for (const o of holds) for (const g of o.asking) byGuarantee.set(g, (byGuarantee.get(g) ?? 0) + 1);
   const split = [...byGuarantee].map(([g, n]) => `${g.toUpperCase()} ${n}`).join(", ");

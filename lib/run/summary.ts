@@ -61,7 +61,7 @@ export function heldAtGate(outcomes: readonly EventOutcome[]): HeldAtGate {
   let totalMs = 0;
   let longest: EventOutcome | undefined;
   for (const o of outcomes) {
-    if (o.gateWaitMs < HELD_MS) continue;
+    if (o.gateWaitMs <= HELD_MS) continue;
     requests++;
     totalMs += o.gateWaitMs;
     if (longest === undefined || o.gateWaitMs > longest.gateWaitMs) longest = o;
