@@ -14,6 +14,9 @@ import { ROOT } from "../helpers/paths.js";
 
 const NPM_TIMEOUT_MS = 300_000;
 
+// Packing and two installs take minutes on a loaded machine: more than the suite's 120 s per file.
+t.setTimeout(900_000);
+
 /** The environment without what an enclosing `npm test` sets for its scripts (keeping its cache). */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

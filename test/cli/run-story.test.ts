@@ -47,13 +47,18 @@ t.test("with RYW on the summary says which request the gate held, how long, wher
   t.match(log, /replica 2 applied 1\.1 \(balance=10000c\)/, "the branch log records the replica's apply");
 });
 
-t.test("the MW example's branch 3 log records the write it held and what it waited for", async (t) => {
+t.test("the MW example's branch 3 log shows the balance MW off lets it hold, and the write MW on makes it hold back", async (t) => {
   const dir = t.testdir({});
-  const r = await runCli(t, ["run", join(EXAMPLES, "anomalies", "mw.json"), "--guarantees", "mw", "--delay", "1-2:2s,1-3:4s", "--out", "out", "--quiet"], { cwd: dir });
-  t.equal(r.code, 0, r.stderr);
-  const log = readFileSync(join(dir, "out", "branches", "branch-3.log"), "utf8");
-  t.match(log, /replica 3 holds 2\.1 until 1\.1 arrives/);
-  t.match(log, /replica 3 applied 1\.1, 2\.1 \(balance=15000c\)/);
+  const run = (g: string, out: string) => runCli(t, ["run", join(EXAMPLES, "anomalies", "mw.json"), "--guarantees", g, "--delay", "1-2:2s,1-3:4s", "--out", out, "--quiet"], { cwd: dir });
+  const [off, on] = await Promise.all([run("none", "off"), run("mw", "on")]);
+  t.equal(off.code, 0, off.stderr);
+  t.equal(on.code, 0, on.stderr);
+  const offLog = readFileSync(join(dir, "off", "branches", "branch-3.log"), "utf8");
+  t.match(offLog, /replica 3 applied 2\.1 \(balance=5000c\)[^]*replica 3 applied 1\.1 \(balance=15000c\)/, "MW off: branch 3 shows 50, the second deposit without the first");
+  const onLog = readFileSync(join(dir, "on", "branches", "branch-3.log"), "utf8");
+  t.match(onLog, /replica 3 holds 2\.1 until 1\.1 arrives/);
+  t.match(onLog, /replica 3 applied 1\.1, 2\.1 \(balance=15000c\)/);
+  t.notMatch(onLog, /balance=5000c/, "MW on: never 50");
 });
 
 const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
