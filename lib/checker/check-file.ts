@@ -3,8 +3,7 @@
 // what the rules need, never the file. Errors name the file, and the line
 // when one record is to blame.
 
-import { stat } from "node:fs/promises";
-import { readHistoryRecords, resolveHistoryPath } from "../history/reader.js";
+import { readHistoryRecords, resolveHistoryPath, type ReadProgress } from "../history/reader.js";
 import { HistoryChecker, HistoryError, type CheckReport } from "./checker.js";
 
 /** Told how much of the file has been read (in MB), for a progress bar. */
@@ -16,19 +15,21 @@ export interface CheckProgress {
 export async function checkHistoryFile(pathOrDir: string, progress?: CheckProgress): Promise<CheckReport> {
   const file = await resolveHistoryPath(pathOrDir);
   const checker = new HistoryChecker();
-  let onBytes: ((n: number) => void) | undefined;
+  let reading: ReadProgress | undefined;
   if (progress !== undefined) {
     const mb = 1024 * 1024;
-    progress.phase(`checking ${file}`, Math.ceil((await stat(file)).size / mb), "MB read");
     let read = 0;
-    onBytes = (n) => {
-      const before = Math.floor(read / mb);
-      read += n;
-      if (Math.floor(read / mb) > before) progress.advance(Math.floor(read / mb) - before);
+    reading = {
+      size: (bytes) => progress.phase(`checking ${file}`, Math.ceil(bytes / mb), "MB read"),
+      read: (n) => {
+        const before = Math.floor(read / mb);
+        read += n;
+        if (Math.floor(read / mb) > before) progress.advance(Math.floor(read / mb) - before);
+      },
     };
   }
   try {
-    for await (const { record, line } of readHistoryRecords(file, onBytes)) checker.add(record, line);
+    for await (const { record, line } of readHistoryRecords(file, reading)) checker.add(record, line);
     progress?.phase("judging the history", 1, "report");
     return checker.report();
   } catch (err) {
