@@ -7,6 +7,8 @@
 // reported as a multiple of it. Cases of kind "startup" compare a run with no
 // operations with the limit's start-up (the floor); kind "check" runs no
 // cluster: it times `bank-sim check` on a synthetic history (check-bench.ts).
+// The JSON report (schemas/bench-report.schema.json) keeps every repetition,
+// when the benchmark ran and on what machine, beside the medians.
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +20,10 @@ import { generateScenario, DEFAULT_MIX } from "../scenario/gen.js";
 import type { RunSummary } from "../run/results.js";
 import type { BareLimitResult } from "./bare-limit.js";
 import { formatCheckBenchTable, runCheckBench, type CheckBenchResult } from "./check-bench.js";
+import { thisMachine, type Machine } from "./machine.js";
+
+/** The bench JSON's format version (schemas/bench-report.schema.json). */
+export const BENCH_VERSION = 1;
 
 export interface BenchCase {
   name: string;
@@ -72,6 +78,7 @@ interface RunOnce extends Usage {
   summary: RunSummary;
   converged: boolean;
   violations: number;
+  anomalies: number;
 }
 
 /** The bank-sim measured: this one, or another build's bin/bank-sim (BANK_SIM_BENCH_BIN), to compare two builds side by side. */
@@ -119,7 +126,7 @@ async function runOnce(c: BenchCase, events: number, dir: string, seed: number, 
   const mode = c.kind === "sequential" ? [] : ["--concurrent"];
   const memory = durable && !c.inMemory ? [] : ["--no-durable"];
   try {
-    const u = await timed([BIN, "run", file, ...mode, "--guarantees", "all", "--out", out, ...memory], join(dir, "usage.json"));
+    const u = await timed([BIN, "run", file, ...mode, "--guarantees", "all", "--quiet", "--out", out, ...memory], join(dir, "usage.json"));
     let results: { summary: RunSummary; converged: boolean };
     try {
       results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as typeof results;
@@ -127,7 +134,7 @@ async function runOnce(c: BenchCase, events: number, dir: string, seed: number, 
       throw new Error(`bench ${c.name}: the run exited ${u.code} and left no readable results: ${(err as Error).message}\n${u.stderr}`);
     }
     const report = await checkHistoryFile(out);
-    return { wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, exitCode: u.code, summary: results.summary, converged: results.converged, violations: report.counts.violations };
+    return { wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, exitCode: u.code, summary: results.summary, converged: results.converged, violations: report.counts.violations, anomalies: report.counts.anomalies };
   } finally {
     rmSync(out, { recursive: true, force: true });
     rmSync(file, { force: true });
@@ -142,22 +149,40 @@ async function bareOnce(c: BenchCase, dir: string): Promise<Usage & { result: Ba
   return { wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, result: JSON.parse(u.stdout) as BareLimitResult };
 }
 
+/** Medians over a case's repetitions; names as in results.json's summary. A figure no repetition had is null. */
+export interface CaseMedians {
+  wallMs: number; cpuMs: number; opsPerSec: number;
+  /** The bare-call limit's process, same calls, and bank-sim's wall time as a multiple of it. */
+  bareWallMs: number; bareCpuMs: number; timesBare: number | null;
+  /** CPU per operation, whole process (null with no operations); and beyond a run with no operations (marginal cases, else null). */
+  cpuMsPerOp: number | null; marginalCpuMsPerOp: number | null;
+  latency: { p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
+  propagationLag: { p50Ms: number | null; p99Ms: number | null };
+  gateWait: { p99Ms: number | null; meanMs: number | null };
+  startupMs: number; peakRssMb: number; requestBytes: number;
+}
+
+/** One repetition as it ran: the run, and the bare-call limit beside it. */
+export interface CaseRun {
+  rep: number; exitCode: number | null; wallMs: number; cpuMs: number; peakRssMb: number;
+  bareWallMs: number; bareCpuMs: number; emptyCpuMs: number | null;
+  converged: boolean; violations: number; anomalies: number; summary: RunSummary;
+}
+
 export interface CaseReport {
   name: string; kind: string; branches: number; customers: number; events: number; reps: number; durable: boolean;
-  /** Medians over the repetitions. */
-  wallMs: number; cpuMs: number; opsPerSec: number;
-  /** The bare-call limit's process, same calls (medians), and bank-sim's wall time as a multiple of it. */
-  bareWallMs: number; bareCpuMs: number; timesBare: number;
-  /** CPU per operation, whole process; and beyond a run with no operations (marginal cases). */
-  cpuMsPerOp: number; marginalCpuMsPerOp?: number;
-  latencyP50Ms: number; latencyP99Ms: number;
-  startupMs: number; peakRssMb: number; requestBytes: number;
+  median: CaseMedians;
   converged: boolean; violations: number;
+  runs: CaseRun[];
 }
 
 export interface BenchReport {
+  version: typeof BENCH_VERSION;
+  /** When the benchmark started and finished (ISO 8601, UTC). */
+  startedAt: string;
+  finishedAt: string;
   durable: boolean;
-  machine: { cpus: number; node: string };
+  machine: Machine;
   cases: CaseReport[];
   checks: CheckBenchResult[];
 }
@@ -169,37 +194,57 @@ const median = (xs: number[]) => {
 };
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-async function benchCase(c: BenchCase, reps: number, durable: boolean, dir: string, log: (line: string) => void): Promise<CaseReport> {
-  const runs: RunOnce[] = [];
-  const bare: Array<Usage & { result: BareLimitResult }> = [];
-  const empty: RunOnce[] = [];
+/** The median of the figures the repetitions have, rounded to 0.01; null when none has it. */
+function pick<T>(xs: readonly T[], f: (x: T) => number | null): number | null {
+  const ys = xs.map(f).filter((y): y is number => y !== null && Number.isFinite(y));
+  return ys.length === 0 ? null : r2(median(ys));
+}
+
+function medians(c: BenchCase, runs: readonly CaseRun[]): CaseMedians {
   const ops = c.customers * c.events;
+  const wallMs = pick(runs, (r) => r.wallMs) ?? 0;
+  const cpuMs = pick(runs, (r) => r.cpuMs) ?? 0;
+  const bareWallMs = pick(runs, (r) => r.bareWallMs) ?? 0;
+  const l = (f: (s: RunSummary) => number | null) => pick(runs, (r) => f(r.summary));
+  return {
+    wallMs, cpuMs, opsPerSec: l((s) => s.opsPerSec) ?? 0,
+    bareWallMs, bareCpuMs: pick(runs, (r) => r.bareCpuMs) ?? 0, timesBare: bareWallMs > 0 ? r2(wallMs / bareWallMs) : null,
+    cpuMsPerOp: ops ? r2(cpuMs / ops) : null,
+    marginalCpuMsPerOp: c.marginal && ops ? pick(runs, (r) => (r.emptyCpuMs === null ? null : (r.cpuMs - r.emptyCpuMs) / ops)) : null,
+    latency: { p50Ms: l((s) => s.latency.p50Ms), p99Ms: l((s) => s.latency.p99Ms), maxMs: l((s) => s.latency.maxMs) },
+    propagationLag: { p50Ms: l((s) => s.propagationLag.p50Ms), p99Ms: l((s) => s.propagationLag.p99Ms) },
+    gateWait: { p99Ms: l((s) => s.gateWait.p99Ms), meanMs: l((s) => s.gateWait.meanMs) },
+    startupMs: l((s) => s.startupMs) ?? 0, peakRssMb: pick(runs, (r) => r.peakRssMb) ?? 0, requestBytes: l((s) => s.requestBytes) ?? 0,
+  };
+}
+
+async function benchCase(c: BenchCase, reps: number, durable: boolean, dir: string, log: (line: string) => void): Promise<CaseReport> {
+  const runs: CaseRun[] = [];
   for (let rep = 1; rep <= reps; rep++) {
     log(`${c.name}: repetition ${rep} of ${reps}...`);
     // Interleaved: the limit, then the run, then (marginal) the run with no operations.
-    bare.push(await bareOnce(c, dir));
-    runs.push(await runOnce(c, c.events, dir, rep, durable));
-    if (c.marginal) empty.push(await runOnce(c, 0, dir, rep, durable));
+    const bare = await bareOnce(c, dir);
+    const run = await runOnce(c, c.events, dir, rep, durable);
+    const empty = c.marginal ? await runOnce(c, 0, dir, rep, durable) : null;
+    runs.push({
+      rep, exitCode: run.exitCode, wallMs: r2(run.wallMs), cpuMs: r2(run.cpuMs), peakRssMb: r2(run.peakRssMb),
+      bareWallMs: r2(bare.wallMs), bareCpuMs: r2(bare.cpuMs), emptyCpuMs: empty ? r2(empty.cpuMs) : null,
+      converged: run.converged && run.exitCode === 0 && (empty === null || (empty.converged && empty.exitCode === 0)),
+      violations: run.violations + (empty?.violations ?? 0), anomalies: run.anomalies, summary: run.summary,
+    });
   }
-  const pick = <T>(xs: T[], f: (x: T) => number) => r2(median(xs.map(f)));
-  const wallMs = pick(runs, (r) => r.wallMs);
-  const bareWallMs = pick(bare, (b) => b.wallMs);
-  const cpuMs = pick(runs, (r) => r.cpuMs);
-  const out: CaseReport = {
+  return {
     name: c.name, kind: c.kind ?? "run", branches: c.branches, customers: c.customers, events: c.events, reps, durable: durable && !c.inMemory,
-    wallMs, cpuMs, opsPerSec: pick(runs, (r) => r.summary.opsPerSec),
-    bareWallMs, bareCpuMs: pick(bare, (b) => b.cpuMs), timesBare: r2(wallMs / bareWallMs),
-    cpuMsPerOp: ops ? r2(cpuMs / ops) : 0,
-    latencyP50Ms: pick(runs, (r) => r.summary.latency.p50Ms), latencyP99Ms: pick(runs, (r) => r.summary.latency.p99Ms),
-    startupMs: pick(runs, (r) => r.summary.startupMs), peakRssMb: pick(runs, (r) => r.peakRssMb), requestBytes: pick(runs, (r) => r.summary.requestBytes),
-    converged: [...runs, ...empty].every((r) => r.converged && r.exitCode === 0),
-    violations: [...runs, ...empty].reduce((n, r) => n + r.violations, 0),
+    median: medians(c, runs),
+    converged: runs.every((r) => r.converged),
+    violations: runs.reduce((n, r) => n + r.violations, 0),
+    runs,
   };
-  if (c.marginal && ops) out.marginalCpuMsPerOp = r2(median(runs.map((r, i) => (r.cpuMs - (empty[i]?.cpuMs ?? 0)) / ops)));
-  return out;
 }
 
 export async function runBench(opts: { cases: readonly BenchCase[]; reps: number; durable: boolean; log: (line: string) => void }): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const machine = thisMachine();
   const dir = mkdtempSync(join(tmpdir(), "bank-sim-bench-"));
   try {
     const cases: CaseReport[] = [];
@@ -209,7 +254,7 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
       const history = { branches: c.branches, sessions: c.customers, operations: c.customers * c.events, seed: 1 };
       checks.push(await runCheckBench({ name: c.name, history }, dir, opts.reps, opts.log));
     }
-    return { durable: opts.durable, machine: { cpus: availableParallelism(), node: process.version }, cases, checks };
+    return { version: BENCH_VERSION, startedAt, finishedAt: new Date().toISOString(), durable: opts.durable, machine, cases, checks };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -221,6 +266,7 @@ function table(head: string[], rows: string[][]): string[] {
   return [line(head), line(head.map(() => "---")), ...rows.map(line)];
 }
 
+const f2 = (x: number | null) => (x === null ? "-" : x.toFixed(2));
 const ok = (c: CaseReport) => (c.converged && c.violations === 0 ? "clean" : `NO (${c.violations} violations)`);
 
 export function formatBenchTable(r: BenchReport): string {
@@ -230,17 +276,17 @@ export function formatBenchTable(r: BenchReport): string {
   if (runs.length > 0) {
     out.push(...table(
       ["case", "mode", "wall s", "bare-call limit s", "× limit", "ops/s", "CPU-ms/op", "CPU-ms/op beyond start-up", "lat p50/p99 ms", "start ms", "RSS MB", "req B", "history"],
-      runs.map((c) => [
-        c.name, c.kind === "sequential" ? `sequential${c.durable ? "" : ", mem"}` : "concurrent", (c.wallMs / 1000).toFixed(2), (c.bareWallMs / 1000).toFixed(2), c.timesBare.toFixed(2),
-        c.opsPerSec.toFixed(0), c.cpuMsPerOp.toFixed(2), c.marginalCpuMsPerOp === undefined ? "" : c.marginalCpuMsPerOp.toFixed(2),
-        `${c.latencyP50Ms}/${c.latencyP99Ms}`, c.startupMs.toFixed(0), c.peakRssMb.toFixed(0), c.requestBytes.toFixed(0), ok(c),
+      runs.map(({ median: m, ...c }) => [
+        c.name, c.kind === "sequential" ? `sequential${c.durable ? "" : ", mem"}` : "concurrent", (m.wallMs / 1000).toFixed(2), (m.bareWallMs / 1000).toFixed(2), f2(m.timesBare),
+        m.opsPerSec.toFixed(0), f2(m.cpuMsPerOp), m.marginalCpuMsPerOp === null ? "" : f2(m.marginalCpuMsPerOp),
+        `${m.latency.p50Ms ?? "-"}/${m.latency.p99Ms ?? "-"}`, m.startupMs.toFixed(0), m.peakRssMb.toFixed(0), m.requestBytes.toFixed(0), ok({ median: m, ...c }),
       ]),
     ), "");
   }
   if (starts.length > 0) {
     out.push(...table(
       ["case", "servers", "bank-sim CPU s", "floor CPU s", "× floor", "bank-sim wall s", "floor wall s"],
-      starts.map((c) => [c.name, String(c.branches), (c.cpuMs / 1000).toFixed(2), (c.bareCpuMs / 1000).toFixed(2), (c.cpuMs / c.bareCpuMs).toFixed(2), (c.wallMs / 1000).toFixed(2), (c.bareWallMs / 1000).toFixed(2)]),
+      starts.map(({ name, branches, median: m }) => [name, String(branches), (m.cpuMs / 1000).toFixed(2), (m.bareCpuMs / 1000).toFixed(2), (m.cpuMs / m.bareCpuMs).toFixed(2), (m.wallMs / 1000).toFixed(2), (m.bareWallMs / 1000).toFixed(2)]),
     ), "");
   }
   if (r.checks.length > 0) out.push(formatCheckBenchTable(r.checks));
