@@ -67,7 +67,7 @@ async function timedRun(args: string[], out: string, prefix: string[], label: st
   const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { summary: RunSummary; converged: boolean };
   const report = await checkHistoryFile(out);
   return {
-    cluster: label, wallMs, opsPerSec: results.summary.opsPerSec, latencyP50Ms: results.summary.latency.p50Ms, latencyP99Ms: results.summary.latency.p99Ms,
+    cluster: label, wallMs, opsPerSec: results.summary.opsPerSec, latencyP50Ms: results.summary.latency.p50Ms ?? 0, latencyP99Ms: results.summary.latency.p99Ms ?? 0,
     violations: report.counts.violations, converged: results.converged,
   };
 }

@@ -68,5 +68,8 @@ export const MAX_WORKERS = 64;
  */
 export const MAX_HISTORY_LINE_CHARS = 64 * 1024 * 1024;
 
+/** Write ids a branch log line names before "and N more" (replica applies, held writes). */
+export const LOG_WRITE_IDS_MAX = 8;
+
 /** Entries a served branch keeps in its applied log (Bank.AppliedLog); past it the oldest are dropped, and a reader asking for them is told so. */
 export const MAX_APPLIED_LOG = 2_000_000;
