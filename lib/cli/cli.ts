@@ -26,6 +26,8 @@ import { OutDirError } from "../run/out-dir.js";
 import { StorageError } from "../storage/storage-error.js";
 import { readScenarioText } from "./read-scenario.js";
 import { processIo, type Io } from "./stdio.js";
+import { writeReport } from "../report/write-report.js";
+import { pathToFileURL } from "node:url";
 
 /** The version in package.json (two levels above dist/lib/cli/). */
 function packageVersion(): string {
@@ -43,6 +45,7 @@ Examples:
                                                        see Read Your Writes broken
   bank-sim gen --branches 10 --customers 10 --events 100 | bank-sim run - --concurrent
   bank-sim check out                                   judge a run from its history alone
+  bank-sim report out                                  write out/report.html: the run as a diagram, anomalies marked
 
 Exit codes:
   0  success          1  the run or the check failed (or stdout could not be written)
@@ -67,10 +70,11 @@ function intArg(name: string) {
 }
 
 type SetCode = (code: number) => void;
-type RunFlags = RawRunFlags & { branches?: number };
+type RunFlags = RawRunFlags & { branches?: number; report?: boolean };
 type GenFlags = { branches: number; customers: number; events: number; seed: number; mix: string; balance: string };
 type BenchFlags = { quick?: boolean; case?: string; reps: number; json: string; durable: boolean };
 type CheckFlags = { json?: boolean; limit: number };
+type ReportFlags = Record<string, never>;
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code = 0;
@@ -89,6 +93,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   addGenCommand(program, io);
   addBenchCommand(program, io, setCode);
   addCheckCommand(program, io, setCode);
+  addReportCommand(program, io);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
@@ -116,6 +121,7 @@ function addRunCommand(program: Command, io: Io, setCode: SetCode): void {
     .option("--gate-timeout <ms>", "how long a branch holds a request at the session gate before refusing it", String(DEFAULTS.gateTimeoutMs))
     .option("--strict", "treat warnings in the scenario (duplicate event ids) as errors")
     .option("-v, --verbose", "also print every branch's log lines, prefixed with the branch")
+    .option("--report", "also write <out>/report.html, the run's space-time diagram with the checker's findings (as `bank-sim report <out>`)")
     .action(async (file: string, opts: RunFlags) => {
       setCode(await runCommand(file, opts, io));
     });
@@ -160,6 +166,21 @@ violations. Anomalies of guarantees that were off never fail the check.`)
     .action(async (path: string, opts: CheckFlags) => {
       setCode(await checkCommand(path, opts, io));
     });
+}
+
+function addReportCommand(program: Command, io: Io): void {
+  program.command("report")
+    .description("Write <out dir>/report.html: one self-contained page (no network) with the run's space-time diagram, the checker's findings on it, and plots of latency, gate wait, propagation lag and throughput.")
+    .argument("<out dir>", "out directory of a run (or its history.jsonl)")
+    .action(async (path: string, _opts: ReportFlags) => {
+      await reportCommand(path, io);
+    });
+}
+
+async function reportCommand(path: string, io: Io): Promise<void> {
+  const r = await writeReport(path);
+  const c = r.model.counts;
+  io.out(`bank-sim: wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB; ${r.model.ops.length} operations, ${c.violations} violations, ${c.anomalies} anomalies, ${c.findings} findings); open ${pathToFileURL(r.path).href}\n`);
 }
 
 function exitCodeFor(err: unknown, io: Io): number {
@@ -225,6 +246,7 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
         `in ${(s.wallMs / 1000).toFixed(2)} s; converged, balance ${balances} everywhere; ` +
         `wrote ${cfg.outDir}/output.json\n`,
     );
+    if (opts.report) await reportCommand(cfg.outDir, io);
     return 0;
   } finally {
     process.off("SIGINT", onSignal);
