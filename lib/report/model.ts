@@ -60,17 +60,12 @@ export class ReportModelBuilder {
       case "apply":
         this.applies.push({ branch: r.branch, mono: r.monoMs, writes: r.writes });
         return;
+      case "buffer":
+        this.buffers.push({ branch: r.branch, mono: r.monoMs, ids: r.writes });
+        return;
       case "final":
         return;
-      default:
-        this.addOther(r as unknown as { type: string });
     }
-  }
-
-  /** Records of later versions of the format (buffer records) are read when they are known. */
-  private addOther(r: { type: string; branch?: unknown; writes?: unknown; monoMs?: unknown }): void {
-    if (r.type !== "buffer" || typeof r.branch !== "number" || typeof r.monoMs !== "number" || !Array.isArray(r.writes)) return;
-    this.buffers.push({ branch: r.branch, mono: r.monoMs, ids: r.writes.filter((w): w is string => typeof w === "string") });
   }
 
   finish(check: CheckReport): ReportModel {
