@@ -254,10 +254,12 @@ function draw(model: ReportModel, view: View, opsByNo: Map<number, DiagramOp>, w
   const gOps = svg("g", { class: "requests" }, clip);
   const gNotes = svg("g", { class: "notes" });
   const selectedOps = new Set(model.findings[view.selected]?.ops ?? []);
+  const flaggedApplies = appliesNamed(model, ops, writesByOp);
+  const labels = new LabelRows();
   for (const o of ops) {
     const w = writesByOp.get(o.op);
-    if (w !== undefined && arrows < MAX_ARROWS) arrows += drawPropagation(gProp, w, laneY, x, MAX_ARROWS - arrows);
-    drawOp(gOps, o, laneY, x, selectedOps.has(o.op), ops.length <= 60);
+    if (w !== undefined && arrows < MAX_ARROWS) arrows += drawPropagation(gProp, w, laneY, x, MAX_ARROWS - arrows, flaggedApplies.get(w.id));
+    drawOp(gOps, o, laneY, x, selectedOps.has(o.op), ops.length <= 60 ? labels : undefined);
   }
   drawFindingNotes(gNotes, model, ops, laneY, x, view.selected, width);
   root.appendChild(gNotes);
@@ -274,6 +276,39 @@ function draw(model: ReportModel, view: View, opsByNo: Map<number, DiagramOp>, w
   ($("lanes-prev") as HTMLButtonElement).disabled = view.lanePage === 0;
   ($("lanes-next") as HTMLButtonElement).disabled = view.lanePage >= pages - 1;
   void opsByNo;
+}
+
+/**
+ * Per write, the findings that name it at a branch (MW and WFR are about the
+ * order a branch applied writes in): its apply there is ringed and numbered.
+ */
+function appliesNamed(model: ReportModel, ops: DiagramOp[], writesByOp: Map<number, DiagramWrite>): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const o of ops) {
+    for (const i of o.findings) {
+      const f = model.findings[i];
+      const w = writesByOp.get(o.op);
+      if (f?.branch === undefined || w === undefined || !w.applied.some(([b]) => b === f.branch)) continue;
+      let at = out.get(w.id);
+      if (at === undefined) out.set(w.id, (at = new Map()));
+      if (!at.has(f.branch)) at.set(f.branch, i);
+    }
+  }
+  return out;
+}
+
+/** Operation labels on a lane move to a second or third row rather than overlap. */
+class LabelRows {
+  private readonly ends = new Map<string, number[]>();
+
+  place(lane: string, x: number, width: number): number {
+    const rows = this.ends.get(lane) ?? [];
+    let row = rows.findIndex((end) => end < x);
+    if (row === -1) row = rows.length < 3 ? rows.length : 0;
+    rows[row] = x + width;
+    this.ends.set(lane, rows);
+    return row;
+  }
 }
 
 function defs(root: SVGSVGElement): void {
@@ -328,7 +363,7 @@ function describeOp(o: DiagramOp): string {
     (gate >= 0.05 ? `, held ${fmtMs(gate)} at the gate` : "") + (o.attempts > 1 ? `, ${o.attempts} attempts` : "");
 }
 
-function drawOp(g: Element, o: DiagramOp, laneY: Map<string, number>, x: (t: number) => number, selected: boolean, labels: boolean): void {
+function drawOp(g: Element, o: DiagramOp, laneY: Map<string, number>, x: (t: number) => number, selected: boolean, labels: LabelRows | undefined): void {
   const ys = laneY.get(`s:${o.session}`);
   const yb = laneY.get(`b:${o.branch}`);
   if (ys === undefined || yb === undefined) return;
@@ -345,14 +380,15 @@ function drawOp(g: Element, o: DiagramOp, laneY: Map<string, number>, x: (t: num
   if (o.status !== "open") svg("line", { x1: x(g1), y1: yb + dy, x2: x(o.endMs), y2: ys, class: "reply", "marker-end": `url(#${marker})` }, group);
   const mark = o.status === "fail" ? "✕" : o.status === "info" ? "?" : o.status === "open" ? "…" : o.result === "fail" ? "declined" : "";
   if (mark !== "") svg("text", { x: x(o.endMs) + 4, y: ys - 5, class: "mark" }, group).textContent = mark;
-  if (labels) {
+  if (labels !== undefined) {
     const text = o.kind === "query" ? `#${o.op} query${o.balanceCents !== undefined ? ` → ${money(o.balanceCents)}` : ""}` : `#${o.op} ${o.kind} ${money(o.amountCents)}${o.writeId ? ` (${o.writeId})` : ""}`;
-    svg("text", { x: x(g0) + 4, y: yb + (yb > ys ? -12 : 20), class: "op-label" }, group).textContent = text;
+    const row = labels.place(`b:${o.branch}`, x(g0) + 4, text.length * 6.2);
+    svg("text", { x: x(g0) + 4, y: yb + (yb > ys ? -12 - row * 12 : 20 + row * 12), class: "op-label" }, group).textContent = text;
   }
 }
 
 /** Arrows from the write's origin to each replica shown; returns how many were drawn. */
-function drawPropagation(g: Element, w: DiagramWrite, laneY: Map<string, number>, x: (t: number) => number, budget: number): number {
+function drawPropagation(g: Element, w: DiagramWrite, laneY: Map<string, number>, x: (t: number) => number, budget: number, named?: Map<number, number>): number {
   const yo = laneY.get(`b:${w.origin}`);
   if (yo === undefined) return 0;
   const group = svg("g", { class: "write", "data-write": w.id }, g);
@@ -366,6 +402,11 @@ function drawPropagation(g: Element, w: DiagramWrite, laneY: Map<string, number>
     if (b !== w.origin) {
       svg("line", { x1: x(w.acceptedMs), y1: yo, x2: x(t), y2: y, class: "prop", "marker-end": "url(#arrow-prop)" }, group);
       n++;
+    }
+    const finding = named?.get(b);
+    if (finding !== undefined) {
+      svg("circle", { cx: x(t), cy: y, r: 8, class: "applied-flagged", "data-finding": finding }, group);
+      svg("text", { x: x(t) - 10, y: y - 9, class: "applied-flagged-text", "text-anchor": "end" }, group).textContent = `${finding + 1}`;
     }
     svg("circle", { cx: x(t), cy: y, r: 3.5, class: "applied", "data-branch": b }, group);
     const label = svg("text", { x: x(t) + 5, y: y + 13, class: "write-label" }, group);
