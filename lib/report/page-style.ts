@@ -42,6 +42,7 @@ button { font: inherit; padding: 2px 8px; }
 .buffered { fill: #fff; stroke: #d84315; stroke-width: 1.6; }
 .buffer-wait { stroke: #d84315; stroke-width: 3; stroke-opacity: 0.45; }
 .write-label { font-size: 10px; fill: #5c6bc0; }
+.spread { fill: #7b8fb0; fill-opacity: 0.55; }
 .applied-flagged { fill: none; stroke: var(--anomaly); stroke-width: 3; stroke-opacity: 0.8; }
 .applied-flagged-text { font-size: 11px; font-weight: 700; fill: var(--anomaly); }
 .finding-note .badge { fill: var(--anomaly); }

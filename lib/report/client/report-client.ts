@@ -6,7 +6,9 @@
 //
 // Big runs stay light: only the operations in the time window are drawn, at
 // most MAX_OPS of them (the window pages forward and back); branch lanes are
-// paged (MAX_LANES at a time), and propagation arrows go only to lanes shown.
+// paged (MAX_SESSION_LANES and MAX_BRANCH_LANES at a time), propagation
+// arrows go only to lanes shown (the rest are summed up as one bar), and the
+// findings list grows by FINDINGS_PAGE entries on demand.
 
 import type uPlotType from "uplot";
 import type { DiagramOp, DiagramWrite, Histogram, ReportModel } from "../model-types.js";
@@ -14,8 +16,10 @@ import type { DiagramOp, DiagramWrite, Histogram, ReportModel } from "../model-t
 declare const uPlot: typeof uPlotType;
 
 const MAX_OPS = 400;
-const MAX_LANES = 40;
+const MAX_SESSION_LANES = 20;
+const MAX_BRANCH_LANES = 30;
 const MAX_ARROWS = 4000;
+const FINDINGS_PAGE = 100;
 const LEFT = 96;
 const AXIS_H = 30;
 /** Rows above the lanes for the findings' explanations. */
@@ -167,7 +171,22 @@ function renderFindings(model: ReportModel, select: (i: number) => void): void {
     list.appendChild(el("li", { class: "none" }, "The checker found nothing to report: every rule held."));
     return;
   }
-  model.findings.forEach((f, i) => {
+  let shown = 0;
+  const more = el("button", { id: "findings-more" });
+  const page = () => {
+    const end = Math.min(model.findings.length, shown + FINDINGS_PAGE);
+    for (; shown < end; shown++) list.appendChild(findingItem(model, shown, select));
+    more.textContent = `show ${Math.min(FINDINGS_PAGE, model.findings.length - shown)} more of ${model.findings.length - shown} left`;
+    if (shown >= model.findings.length) more.remove();
+  };
+  more.addEventListener("click", page);
+  list.after(more);
+  page();
+}
+
+function findingItem(model: ReportModel, i: number, select: (i: number) => void): HTMLLIElement {
+  const f = model.findings[i]!;
+  {
     const li = el("li", { class: `finding sev-${f.severity}`, "data-index": String(i), "data-rule": f.rule });
     li.appendChild(el("span", { class: "badge" }, String(i + 1)));
     li.appendChild(el("b", {}, `${f.rule} ${f.severity}`));
@@ -175,8 +194,8 @@ function renderFindings(model: ReportModel, select: (i: number) => void): void {
     li.appendChild(el("span", { class: "explanation" }, f.message));
     if (f.ops.length > 0) li.appendChild(el("span", { class: "ops" }, ` [ops ${f.ops.map((o) => `#${o}`).join(", ")}]`));
     li.addEventListener("click", () => select(i));
-    list.appendChild(li);
-  });
+    return li;
+  }
 }
 
 /** The operations the filters let through, in the time window. */
@@ -188,35 +207,51 @@ function visibleOps(model: ReportModel, view: View, flagged: DiagramOp[]): Diagr
   );
 }
 
-function lanesFor(model: ReportModel, view: View, ops: DiagramOp[], top: number): { lanes: Lane[]; pages: number; branchCount: number; laneH: number } {
-  const sessions = view.session !== "" ? [view.session] : view.onlyFlagged || view.branch !== "" ? unique(ops.map((o) => o.session)) : model.sessions;
+/** Which lanes the window shows: every session and branch when few, else those its operations touch, paged. */
+function laneKeys(model: ReportModel, view: View, ops: DiagramOp[]): { sessions: string[]; branches: number[]; pages: number; branchCount: number } {
+  const touchedSessions = new Set(ops.map((o) => o.session));
+  const sessions =
+    view.session !== "" ? [view.session]
+    : view.onlyFlagged || view.branch !== "" || model.sessions.length > MAX_SESSION_LANES ? model.sessions.filter((s) => touchedSessions.has(s))
+    : model.sessions;
   let branches: number[];
   if (view.branch !== "") branches = [Number(view.branch)];
-  else if (view.session !== "" || view.onlyFlagged) {
+  else if (view.session !== "" || view.onlyFlagged || model.branches.length > MAX_BRANCH_LANES) {
     const touched = new Set(ops.map((o) => o.branch));
     for (const o of ops) for (const i of o.findings) {
       const b = model.findings[i]?.branch;
       if (b !== undefined) touched.add(b);
     }
-    branches = model.branches.filter((b) => touched.has(b) || model.branches.length <= MAX_LANES);
+    branches = model.branches.filter((b) => touched.has(b));
   } else branches = model.branches;
-  const shownSessions = sessions.length > MAX_LANES ? sessions.filter((s) => ops.some((o) => o.session === s)).slice(0, MAX_LANES) : sessions;
-  const pages = Math.max(1, Math.ceil(branches.length / MAX_LANES));
+  const sPages = Math.max(1, Math.ceil(sessions.length / MAX_SESSION_LANES));
+  const bPages = Math.max(1, Math.ceil(branches.length / MAX_BRANCH_LANES));
+  const pages = Math.max(sPages, bPages);
   view.lanePage = Math.min(view.lanePage, pages - 1);
-  const pageBranches = branches.slice(view.lanePage * MAX_LANES, (view.lanePage + 1) * MAX_LANES);
-  const laneH = laneHeight(shownSessions.length + pageBranches.length);
+  const sp = Math.min(view.lanePage, sPages - 1);
+  const bp = Math.min(view.lanePage, bPages - 1);
+  return {
+    sessions: sessions.slice(sp * MAX_SESSION_LANES, (sp + 1) * MAX_SESSION_LANES),
+    branches: branches.slice(bp * MAX_BRANCH_LANES, (bp + 1) * MAX_BRANCH_LANES),
+    pages,
+    branchCount: branches.length,
+  };
+}
+
+function placeLanes(sessions: string[], branches: number[], top: number): { lanes: Lane[]; laneH: number } {
+  const laneH = laneHeight(sessions.length + branches.length);
   const lanes: Lane[] = [];
   let y = top + laneH / 2;
-  for (const s of shownSessions) {
+  for (const s of sessions) {
     lanes.push({ key: `s:${s}`, label: `session ${s}`, y, kind: "session" });
     y += laneH;
   }
   y += laneH / 2;
-  for (const b of pageBranches) {
+  for (const b of branches) {
     lanes.push({ key: `b:${b}`, label: `branch ${b}`, y, kind: "branch" });
     y += laneH;
   }
-  return { lanes, pages, branchCount: branches.length, laneH };
+  return { lanes, laneH };
 }
 
 function unique<T>(xs: T[]): T[] {
@@ -226,11 +261,16 @@ function unique<T>(xs: T[]): T[] {
 function draw(model: ReportModel, view: View, opsByNo: Map<number, DiagramOp>, writesByOp: Map<number, DiagramWrite>, flagged: DiagramOp[]): void {
   const host = $("diagram");
   const width = Math.max(640, host.clientWidth || 1000);
-  const all = visibleOps(model, view, flagged);
+  const inWindow = visibleOps(model, view, flagged);
+  const keys = laneKeys(model, view, inWindow);
+  const sessionSet = new Set(keys.sessions);
+  const branchSet = new Set(keys.branches);
+  const all = inWindow.filter((o) => sessionSet.has(o.session) && branchSet.has(o.branch));
   const ops = all.slice(0, MAX_OPS);
+  const { pages, branchCount } = keys;
   const noteCount = Math.min(MAX_NOTES, new Set(ops.flatMap((o) => o.findings)).size);
   const top = AXIS_H + noteCount * NOTE_ROW + (noteCount > 0 ? 10 : 0);
-  const { lanes, pages, branchCount, laneH } = lanesFor(model, view, all, top);
+  const { lanes, laneH } = placeLanes(keys.sessions, keys.branches, top);
   const laneY = new Map(lanes.map((l) => [l.key, l.y]));
   const height = (lanes.at(-1)?.y ?? top) + laneH / 2 + 8;
   const plotW = width - LEFT - 20;
@@ -258,7 +298,7 @@ function draw(model: ReportModel, view: View, opsByNo: Map<number, DiagramOp>, w
   const labels = new LabelRows();
   for (const o of ops) {
     const w = writesByOp.get(o.op);
-    if (w !== undefined && arrows < MAX_ARROWS) arrows += drawPropagation(gProp, w, laneY, x, MAX_ARROWS - arrows, flaggedApplies.get(w.id));
+    if (w !== undefined && arrows < MAX_ARROWS) arrows += drawPropagation(gProp, w, laneY, x, MAX_ARROWS - arrows, flaggedApplies.get(w.id), ops.length <= 60 && lanes.length <= 14);
     drawOp(gOps, o, laneY, x, selectedOps.has(o.op), ops.length <= 60 ? labels : undefined);
   }
   drawFindingNotes(gNotes, model, ops, laneY, x, view.selected, width);
@@ -268,7 +308,8 @@ function draw(model: ReportModel, view: View, opsByNo: Map<number, DiagramOp>, w
   const notes: string[] = [];
   notes.push(`${ops.length} operation${ops.length === 1 ? "" : "s"} shown`);
   if (all.length > ops.length) notes.push(`the first ${ops.length} of ${all.length} in this window: zoom in, or page with ◀ ▶`);
-  if (pages > 1) notes.push(`branch lanes ${view.lanePage * MAX_LANES + 1}–${Math.min(branchCount, (view.lanePage + 1) * MAX_LANES)} of ${branchCount}`);
+  if (inWindow.length > all.length) notes.push(`${inWindow.length - all.length} more in this window are on other lanes (lanes ▲ ▼, or pick a session or branch)`);
+  if (pages > 1) notes.push(`lane page ${view.lanePage + 1} of ${pages} (${keys.branches.length} of ${branchCount} branches, ${keys.sessions.length} sessions)`);
   if (arrows >= MAX_ARROWS) notes.push(`propagation arrows capped at ${MAX_ARROWS}`);
   notes.push(`window ${fmtMs(Math.max(0, view.t0))} – ${fmtMs(view.t1)}`);
   $("shown").textContent = notes.join("; ");
@@ -388,7 +429,7 @@ function drawOp(g: Element, o: DiagramOp, laneY: Map<string, number>, x: (t: num
 }
 
 /** Arrows from the write's origin to each replica shown; returns how many were drawn. */
-function drawPropagation(g: Element, w: DiagramWrite, laneY: Map<string, number>, x: (t: number) => number, budget: number, named?: Map<number, number>): number {
+function drawPropagation(g: Element, w: DiagramWrite, laneY: Map<string, number>, x: (t: number) => number, budget: number, named: Map<number, number> | undefined, labels: boolean): number {
   const yo = laneY.get(`b:${w.origin}`);
   if (yo === undefined) return 0;
   const group = svg("g", { class: "write", "data-write": w.id }, g);
@@ -409,8 +450,15 @@ function drawPropagation(g: Element, w: DiagramWrite, laneY: Map<string, number>
       svg("text", { x: x(t) - 10, y: y - 9, class: "applied-flagged-text", "text-anchor": "end" }, group).textContent = `${finding + 1}`;
     }
     svg("circle", { cx: x(t), cy: y, r: 3.5, class: "applied", "data-branch": b }, group);
-    const label = svg("text", { x: x(t) + 5, y: y + 13, class: "write-label" }, group);
-    label.textContent = w.id;
+    if (labels) svg("text", { x: x(t) + 5, y: y + 13, class: "write-label" }, group).textContent = w.id;
+  }
+  if (hidden > 0) {
+    // Replicas on lanes not shown: one bar on the origin's lane, from the first of their applies to the last.
+    const times = w.applied.filter(([b]) => !laneY.has(`b:${b}`)).map(([, t]) => t);
+    const from = Math.min(...times);
+    const to = Math.max(...times);
+    const spread = svg("rect", { x: x(from), y: yo + 5, width: Math.max(2, x(to) - x(from)), height: 3, class: "spread" }, group);
+    svg("title", {}, spread).textContent = `write ${w.id}: applied at ${hidden} replica(s) not shown, from ${fmtMs(from)} to ${fmtMs(to)}`;
   }
   for (const [b, t] of w.buffered) {
     const y = laneY.get(`b:${b}`);
@@ -440,11 +488,11 @@ function drawFindingNotes(g: Element, model: ReportModel, ops: DiagramOp[], lane
       const ox = Math.min(Math.max(x(last.endMs), LEFT), width - 20);
       if (ys !== undefined) svg("line", { x1: ox, x2: ox, y1: y, y2: laneY.get(`s:${last.session}`) ?? ys, class: "leader" }, note);
       const room = width - ox - 30;
-      const anchorEnd = room < 320;
+      const anchorEnd = room < 320 && ox - LEFT > room;
       const cx = anchorEnd ? ox - 10 : ox + 10;
       svg("circle", { cx, cy: y, r: 8, class: "badge" }, note);
       svg("text", { x: cx, y: y + 4, "text-anchor": "middle", class: "badge-text" }, note).textContent = String(i + 1);
-      const chars = Math.max(30, Math.floor((anchorEnd ? ox - LEFT + 60 : room) / 7.4));
+      const chars = Math.max(20, Math.floor((anchorEnd ? cx - 20 : room) / 7.4));
       const text = svg("text", { x: anchorEnd ? cx - 12 : cx + 12, y: y + 4, class: "note-text", "text-anchor": anchorEnd ? "end" : "start" }, note);
       text.textContent = `${f.rule} ${f.severity}: ${shorten(f.message, chars)}`;
       svg("title", {}, note).textContent = f.message;
