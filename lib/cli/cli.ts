@@ -27,6 +27,7 @@ import { StorageError } from "../storage/storage-error.js";
 import { readScenarioText } from "./read-scenario.js";
 import { processIo, type Io } from "./stdio.js";
 import { writeReport } from "../report/write-report.js";
+import { openInBrowser } from "./open-page.js";
 import { pathToFileURL } from "node:url";
 
 /** The version in package.json (two levels above dist/lib/cli/). */
@@ -180,7 +181,9 @@ function addReportCommand(program: Command, io: Io): void {
 async function reportCommand(path: string, io: Io): Promise<void> {
   const r = await writeReport(path);
   const c = r.model.counts;
-  io.out(`bank-sim: wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB; ${r.model.ops.length} operations, ${c.violations} violations, ${c.anomalies} anomalies, ${c.findings} findings); open ${pathToFileURL(r.path).href}\n`);
+  const url = pathToFileURL(r.path).href;
+  const opened = openInBrowser(url);
+  io.out(`bank-sim: wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB; ${r.model.ops.length} operations, ${c.violations} violations, ${c.anomalies} anomalies, ${c.findings} findings); ${opened ? "opening" : "open"} ${url}\n`);
 }
 
 function exitCodeFor(err: unknown, io: Io): number {

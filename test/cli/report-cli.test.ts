@@ -11,6 +11,7 @@ import type { ReportModel } from "../../lib/report/model-types.js";
 import { HistoryBuilder } from "../helpers/history-builder.js";
 import { EXAMPLES } from "../helpers/paths.js";
 import { runCli } from "../helpers/run-cli.js";
+import { openInBrowser } from "../../lib/cli/open-page.js";
 
 const HINT = "(run with --help for usage)";
 
@@ -70,4 +71,12 @@ t.test("bad input is refused, naming the place", async (t) => {
   const usage = await runCli(t, ["report"]);
   t.equal(usage.code, 2);
   t.match(usage.stderr, /missing required argument/);
+});
+
+t.test("the page is opened in a browser only for a user at a desktop terminal", async (t) => {
+  const url = "file:///nowhere/report.html";
+  t.equal(openInBrowser(url, { DISPLAY: ":0" }, false), false, "not a terminal (a pipe, a test, a script)");
+  t.equal(openInBrowser(url, { DISPLAY: ":0", CI: "true" }, true), false, "CI");
+  t.equal(openInBrowser(url, { DISPLAY: ":0", BANK_SIM_NO_OPEN: "1" }, true), false, "asked not to");
+  if (process.platform === "linux") t.equal(openInBrowser(url, {}, true), false, "no desktop");
 });
