@@ -26,7 +26,6 @@ import { OutDirError } from "../run/out-dir.js";
 import { StorageError } from "../storage/storage-error.js";
 import { readScenarioText } from "./read-scenario.js";
 import { processIo, type Io } from "./stdio.js";
-import { writeReport } from "../report/write-report.js";
 import { openInBrowser } from "./open-page.js";
 import { pathToFileURL } from "node:url";
 
@@ -179,6 +178,8 @@ function addReportCommand(program: Command, io: Io): void {
 }
 
 async function reportCommand(path: string, io: Io): Promise<void> {
+  // Loaded only when asked for: every other command starts without the report's modules.
+  const { writeReport } = await import("../report/write-report.js");
   const r = await writeReport(path);
   const c = r.model.counts;
   const url = pathToFileURL(r.path).href;
