@@ -8,12 +8,12 @@ header { padding: 10px 18px; background: #263238; color: #eee; }
 header h1 { font-size: 18px; margin: 0 0 4px; }
 .summary { margin: 2px 0; font-size: 13px; }
 .verdict-ok { color: #a5d6a7; } .verdict-failed { color: #ef9a9a; } .verdict-incomplete { color: #ffe082; }
-main { display: grid; grid-template-columns: minmax(0, 1fr) 380px; gap: 14px; padding: 12px 18px; }
+main { display: grid; grid-template-columns: minmax(0, 1fr) 360px; gap: 14px; padding: 12px 18px; }
 #plots { grid-column: 1 / span 2; }
 h2 { font-size: 15px; margin: 6px 0; }
-.controls { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-bottom: 4px; }
-.controls .sep { flex: 1; }
-button { font: inherit; padding: 2px 8px; }
+.controls { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-bottom: 4px; }
+.controls .sep { width: 8px; }
+button { font: inherit; padding: 1px 6px; }
 .shown { margin: 2px 0 6px; color: #555; font-size: 12px; }
 #diagram { background: #fff; border: 1px solid #ddd; overflow-x: hidden; min-height: 120px; }
 #diagram svg { display: block; }

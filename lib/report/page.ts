@@ -75,7 +75,7 @@ ${summaryLine(model)}
 <div class="controls">
 <label>Session <select id="filter-session"><option value="">all</option></select></label>
 <label>Branch <select id="filter-branch"><option value="">all</option></select></label>
-<label><input type="checkbox" id="only-anomalies"> only operations the checker names</label>
+<label><input type="checkbox" id="only-anomalies"> only what the checker names</label>
 <span class="sep"></span>
 <button id="zoom-in" title="zoom in (or scroll on the diagram)">zoom +</button>
 <button id="zoom-out" title="zoom out">zoom −</button>

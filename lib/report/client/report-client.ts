@@ -492,7 +492,7 @@ function drawFindingNotes(g: Element, model: ReportModel, ops: DiagramOp[], lane
       const cx = anchorEnd ? ox - 10 : ox + 10;
       svg("circle", { cx, cy: y, r: 8, class: "badge" }, note);
       svg("text", { x: cx, y: y + 4, "text-anchor": "middle", class: "badge-text" }, note).textContent = String(i + 1);
-      const chars = Math.max(20, Math.floor((anchorEnd ? cx - 20 : room) / 7.4));
+      const chars = Math.max(20, Math.floor((anchorEnd ? cx - 20 : room) / 8.2));
       const text = svg("text", { x: anchorEnd ? cx - 12 : cx + 12, y: y + 4, class: "note-text", "text-anchor": anchorEnd ? "end" : "start" }, note);
       text.textContent = `${f.rule} ${f.severity}: ${shorten(f.message, chars)}`;
       svg("title", {}, note).textContent = f.message;
