@@ -1,8 +1,10 @@
-// The report in a real browser (Debian's Chromium via playwright-core): each
-// anomaly example, run with its guarantee off and the delay its README gives,
-// renders with the anomaly highlighted on the operations the checker names
-// and the checker's explanation beside them; the filters change what is
-// shown; zoom changes the window; nothing is logged to the console. A
+// The report of an anomaly example in a real browser (Debian's Chromium via
+// playwright-core), for test/report/report-browser-*.test.ts, one file per
+// example so that each stays within tap's per-file timeout on a loaded
+// machine: the example, run with its guarantee off and the delay its README
+// gives, renders with the anomaly highlighted on the operations the checker
+// names and the checker's explanation beside them; the filters change what
+// is shown; zoom changes the window; nothing is logged to the console. A
 // screenshot of each is kept in test-artifacts/report/<name>.png (gitignored).
 // Skipped, with the reason, where Chromium is absent.
 
@@ -12,13 +14,13 @@ import { pathToFileURL } from "node:url";
 import t, { type Test } from "tap";
 import type { Page } from "playwright-core";
 import type { ReportModel } from "../../lib/report/model-types.js";
-import { chromiumMissing, openBrowser } from "../helpers/browser.js";
-import { EXAMPLES, ROOT } from "../helpers/paths.js";
-import { runCli } from "../helpers/run-cli.js";
+import { chromiumMissing, openBrowser } from "./browser.js";
+import { EXAMPLES, ROOT } from "./paths.js";
+import { runCli } from "./run-cli.js";
 
 export const ARTIFACTS = join(ROOT, "test-artifacts", "report");
 
-interface Example {
+export interface Example {
   name: string;
   file: string;
   args: string[];
@@ -27,7 +29,7 @@ interface Example {
   anomaly?: string;
 }
 
-const EXAMPLE_RUNS: Example[] = [
+export const EXAMPLE_RUNS: Example[] = [
   { name: "ryw-off", file: "ryw.json", args: ["--guarantees", "none", "--delay", "1-2:400ms"], slow: ["--guarantees", "none", "--delay", "1-2:2s"], anomaly: "RYW" },
   { name: "mr-off", file: "mr.json", args: ["--guarantees", "none", "--delay", "1-2:400ms", "--concurrent"], slow: ["--guarantees", "none", "--delay", "1-2:2s", "--concurrent"], anomaly: "MR" },
   { name: "mw-off", file: "mw.json", args: ["--guarantees", "none", "--delay", "1-2:200ms,1-3:500ms"], slow: ["--guarantees", "none", "--delay", "1-2:2s,1-3:4s"], anomaly: "MW" },
@@ -36,13 +38,18 @@ const EXAMPLE_RUNS: Example[] = [
   { name: "mw-on", file: "mw.json", args: ["--guarantees", "mw", "--delay", "1-2:200ms,1-3:500ms"], slow: ["--guarantees", "mw", "--delay", "1-2:200ms,1-3:4s"] },
 ];
 
-const missing = chromiumMissing();
-if (missing !== undefined) {
-  t.comment(`skipping the report's browser tests: ${missing}`);
-  t.pass(`skipped: ${missing}`);
-} else {
+/** The browser test of one example, by name (skipped, with the reason, without Chromium). */
+export function reportExampleTest(name: string): void {
+  const ex = EXAMPLE_RUNS.find((e) => e.name === name);
+  if (ex === undefined) throw new Error(`no example run ${name}`);
+  const missing = chromiumMissing();
+  if (missing !== undefined) {
+    t.comment(`skipping the report's browser test: ${missing}`);
+    t.pass(`skipped: ${missing}`);
+    return;
+  }
   mkdirSync(ARTIFACTS, { recursive: true });
-  for (const ex of EXAMPLE_RUNS) t.test(`report of ${ex.name} (${ex.file} ${ex.args.join(" ")})`, (t) => reportOf(t, ex));
+  t.test(`report of ${ex.name} (${ex.file} ${ex.args.join(" ")})`, (t) => reportOf(t, ex));
 }
 
 /** Runs the example with --report; if the machine was too slow for what it shows to happen, once more with certain delays. */
