@@ -35,6 +35,8 @@ import { ClusterFileError, loadClusterFile, type ClusterSpec } from "../cluster/
 import { ServeUsageError } from "../serve/serve.js";
 import { StoreLockedError } from "../serve/serve-lock.js";
 import type { Scenario } from "../scenario/scenario.js";
+import { openInBrowser } from "./open-page.js";
+import { pathToFileURL } from "node:url";
 
 /** The version in package.json (two levels above dist/lib/cli/). */
 function packageVersion(): string {
@@ -52,6 +54,7 @@ Examples:
                                                        see Read Your Writes broken
   bank-sim gen --branches 10 --customers 10 --events 100 | bank-sim run - --concurrent
   bank-sim check out                                   judge a run from its history alone
+  bank-sim report out                                  write out/report.html: the run as a diagram, anomalies marked
 
 Exit codes:
   0  success          1  the run or the check failed (or stdout could not be written)
@@ -76,10 +79,11 @@ function intArg(name: string) {
 }
 
 type SetCode = (code: number) => void;
-type RunFlags = RawRunFlags & { branches?: number; quiet?: boolean; cluster?: string; insecure?: boolean };
+type RunFlags = RawRunFlags & { branches?: number; quiet?: boolean; report?: boolean; cluster?: string; insecure?: boolean };
 type GenFlags = { branches: number; customers: number; events: number; seed: number; mix: string; balance: string };
 type BenchFlags = { quick?: boolean; case?: string; reps: number; json: string; durable: boolean };
 type CheckFlags = { json?: boolean; limit: number; quiet?: boolean };
+type ReportFlags = Record<string, never>;
 
 /** After a run, the checker reads the history for the summary only up to this many operations (beyond, `bank-sim check` does it). */
 const STORY_CHECK_MAX_OPS = 100_000;
@@ -108,6 +112,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   addCheckCommand(program, io, setCode);
   addServeCommand(program, io, setCode);
   addClusterCommand(program, io, setCode);
+  addReportCommand(program, io);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
@@ -136,6 +141,7 @@ function addRunCommand(program: Command, io: Io, setCode: SetCode): void {
     .option("--strict", "treat warnings in the scenario (duplicate event ids) as errors")
     .option("-v, --verbose", "also print every branch's log lines, prefixed with the branch")
     .option("-q, --quiet", "print only the one-line summary: no progress, no account of what happened")
+    .option("--report", "also write <out>/report.html, the run's space-time diagram with the checker's findings (as `bank-sim report <out>`)")
     .option("--cluster <file>", "drive an already-running served cluster (bank-sim serve) instead of starting one; its guarantees are the default")
     .option("--insecure", "with --cluster: plaintext gRPC (loopback only)")
     .action(async (file: string, opts: RunFlags, cmd: Command) => {
@@ -184,6 +190,25 @@ violations. Anomalies of guarantees that were off never fail the check.`)
     .action(async (path: string, opts: CheckFlags) => {
       setCode(await checkCommand(path, opts, io));
     });
+}
+
+function addReportCommand(program: Command, io: Io): void {
+  program.command("report")
+    .description("Write <out dir>/report.html: one self-contained page (no network) with the run's space-time diagram, the checker's findings on it, and plots of latency, gate wait, propagation lag and throughput.")
+    .argument("<out dir>", "out directory of a run (or its history.jsonl)")
+    .action(async (path: string, _opts: ReportFlags) => {
+      await reportCommand(path, io);
+    });
+}
+
+async function reportCommand(path: string, io: Io): Promise<void> {
+  // Loaded only when asked for: every other command starts without the report's modules.
+  const { writeReport } = await import("../report/write-report.js");
+  const r = await writeReport(path);
+  const c = r.model.counts;
+  const url = pathToFileURL(r.path).href;
+  const opened = openInBrowser(url);
+  io.out(`bank-sim: wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB; ${r.model.ops.length} operations, ${c.violations} violations, ${c.anomalies} anomalies, ${c.findings} findings); ${opened ? "opening" : "open"} ${url}\n`);
 }
 
 function exitCodeFor(err: unknown, io: Io): number {
@@ -279,6 +304,7 @@ async function runCommand(file: string, opts: RunFlags, io: Io, cmd?: Command): 
         `wrote ${cfg.outDir}/output.json\n`,
     );
     if (opts.quiet !== true) io.out((await storyOfRun(report, cfg.guarantees, cfg.outDir, progress)).join("\n") + "\n");
+    if (opts.report) await reportCommand(cfg.outDir, io);
     return 0;
   } finally {
     progress.stop();

@@ -88,6 +88,8 @@ export interface BranchHooks {
   propagate(write: Write): void;
   /** Writes this branch applied (its own once durable), in order, its own included. */
   applied(writes: readonly Write[]): void;
+  /** Writes from peers this branch took but holds, waiting for their dependencies (recorded in the history for the report). */
+  buffered?(writes: readonly Write[]): void;
   log(line: string): void;
   /** The branch failed for good (its log could not store a decision): the host must say so and stop the run. */
   failed?(reason: string): void;
@@ -252,6 +254,7 @@ export class Branch {
    */
   receive(writes: readonly Write[]): Promise<void> {
     let applied: Write[] = [];
+    const held: Write[] = [];
     let refused: PendingFull | undefined;
     for (const w of writes) {
       if (!this.known.has(w.id.branch)) {
@@ -259,15 +262,19 @@ export class Branch {
         continue;
       }
       try {
-        const wasHeld = this.ledger.holds(w.id);
+        const heldBefore = this.ledger.holds(w.id);
         const now = this.ledger.receive(w);
         if (now.length > 0) applied = applied.concat(now);
-        else if (!wasHeld && this.ledger.holds(w.id)) this.hooks.log(this.holdLine(w));
+        if (!heldBefore && this.ledger.holds(w.id)) {
+          this.hooks.log(this.holdLine(w));
+          held.push(w);
+        }
       } catch (err) {
         if (!(err instanceof PendingFull)) throw err;
         refused ??= err;
       }
     }
+    if (held.length > 0) this.hooks.buffered?.(held);
     let done = this.durable;
     if (applied.length > 0) {
       this.hooks.log(this.appliedLine(applied));

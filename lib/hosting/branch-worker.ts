@@ -101,6 +101,7 @@ class HostedBranch {
             outbox.addApplied(ws);
             journal?.add(ws);
           },
+          buffered: (ws) => outbox.addBuffered(ws),
           log,
           // Said at once, with the file and the cause: the main thread ends the run.
           failed: (reason) => outbox.post({ type: "failed", branchId, reason }),
