@@ -137,11 +137,6 @@ export class Ledger {
     return this.drain();
   }
 
-  /** Whether the write is held here, received but waiting for its dependencies (or its origin's earlier writes). */
-  holds(id: WriteId): boolean {
-    return this.pending.get(id.branch)?.has(id.seq) ?? false;
-  }
-
   /** Applies every pending write whose turn has come, until none is ready. */
   private drain(): Write[] {
     const done: Write[] = [];
