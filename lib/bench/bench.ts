@@ -35,6 +35,8 @@ export interface BenchCase {
   marginal?: boolean;
   /** Always in memory (--no-durable), whatever the bench's flag. */
   inMemory?: boolean;
+  /** Also run it with a tenth of the events, to report peak RSS at 10% against 100% of the operations (memory that grows per operation). */
+  growth?: boolean;
 }
 
 export const GRID: readonly BenchCase[] = [
@@ -51,7 +53,7 @@ export const GRID: readonly BenchCase[] = [
 
 /** Cases that run only when named with --case (minutes each). */
 export const LONG_CASES: readonly BenchCase[] = [
-  { name: "long-b10-c64-e1563", branches: 10, customers: 64, events: 1563, marginal: true },
+  { name: "long-b10-c64-e1563", branches: 10, customers: 64, events: 1563, marginal: true, growth: true },
 ];
 
 export const QUICK_GRID: readonly BenchCase[] = [
@@ -72,6 +74,9 @@ interface RunOnce extends Usage {
   summary: RunSummary;
   converged: boolean;
   violations: number;
+  /** `bank-sim check`'s work on the run's history (in this process): wall and CPU. */
+  checkWallMs: number;
+  checkCpuMs: number;
 }
 
 /** The bank-sim measured: this one, or another build's bin/bank-sim (BANK_SIM_BENCH_BIN), to compare two builds side by side. */
@@ -126,8 +131,14 @@ async function runOnce(c: BenchCase, events: number, dir: string, seed: number, 
     } catch (err) {
       throw new Error(`bench ${c.name}: the run exited ${u.code} and left no readable results: ${(err as Error).message}\n${u.stderr}`);
     }
+    const checkStart = performance.now();
+    const checkCpu = process.cpuUsage();
     const report = await checkHistoryFile(out);
-    return { wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, exitCode: u.code, summary: results.summary, converged: results.converged, violations: report.counts.violations };
+    const cpu = process.cpuUsage(checkCpu);
+    return {
+      wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, exitCode: u.code, summary: results.summary, converged: results.converged, violations: report.counts.violations,
+      checkWallMs: performance.now() - checkStart, checkCpuMs: (cpu.user + cpu.system) / 1000,
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
     rmSync(file, { force: true });
@@ -153,6 +164,10 @@ export interface CaseReport {
   latencyP50Ms: number; latencyP99Ms: number;
   startupMs: number; peakRssMb: number; requestBytes: number;
   converged: boolean; violations: number;
+  /** Growth cases: peak RSS of the same case run with a tenth of the events, and what each operation beyond those added (medians). */
+  growth?: { opsAtTenth: number; peakRssMbAtTenth: number; peakRssMb: number; kbPerOp: number };
+  /** Checking the run's history (`bank-sim check`'s work, in the bench's process), medians. */
+  checkWallMs: number; checkCpuMs: number;
 }
 
 export interface BenchReport {
@@ -173,13 +188,16 @@ async function benchCase(c: BenchCase, reps: number, durable: boolean, dir: stri
   const runs: RunOnce[] = [];
   const bare: Array<Usage & { result: BareLimitResult }> = [];
   const empty: RunOnce[] = [];
+  const tenth: RunOnce[] = [];
   const ops = c.customers * c.events;
+  const tenthEvents = Math.max(1, Math.round(c.events / 10));
   for (let rep = 1; rep <= reps; rep++) {
     log(`${c.name}: repetition ${rep} of ${reps}...`);
     // Interleaved: the limit, then the run, then (marginal) the run with no operations.
     bare.push(await bareOnce(c, dir));
     runs.push(await runOnce(c, c.events, dir, rep, durable));
     if (c.marginal) empty.push(await runOnce(c, 0, dir, rep, durable));
+    if (c.growth) tenth.push(await runOnce(c, tenthEvents, dir, rep, durable));
   }
   const pick = <T>(xs: T[], f: (x: T) => number) => r2(median(xs.map(f)));
   const wallMs = pick(runs, (r) => r.wallMs);
@@ -192,9 +210,15 @@ async function benchCase(c: BenchCase, reps: number, durable: boolean, dir: stri
     cpuMsPerOp: ops ? r2(cpuMs / ops) : 0,
     latencyP50Ms: pick(runs, (r) => r.summary.latency.p50Ms), latencyP99Ms: pick(runs, (r) => r.summary.latency.p99Ms),
     startupMs: pick(runs, (r) => r.summary.startupMs), peakRssMb: pick(runs, (r) => r.peakRssMb), requestBytes: pick(runs, (r) => r.summary.requestBytes),
-    converged: [...runs, ...empty].every((r) => r.converged && r.exitCode === 0),
-    violations: [...runs, ...empty].reduce((n, r) => n + r.violations, 0),
+    converged: [...runs, ...empty, ...tenth].every((r) => r.converged && r.exitCode === 0),
+    violations: [...runs, ...empty, ...tenth].reduce((n, r) => n + r.violations, 0),
+    checkWallMs: pick(runs, (r) => r.checkWallMs), checkCpuMs: pick(runs, (r) => r.checkCpuMs),
   };
+  if (c.growth) {
+    const opsAtTenth = c.customers * tenthEvents;
+    const peakRssMbAtTenth = pick(tenth, (r) => r.peakRssMb);
+    out.growth = { opsAtTenth, peakRssMbAtTenth, peakRssMb: out.peakRssMb, kbPerOp: r2(((out.peakRssMb - peakRssMbAtTenth) * 1024) / Math.max(1, ops - opsAtTenth)) };
+  }
   if (c.marginal && ops) out.marginalCpuMsPerOp = r2(median(runs.map((r, i) => (r.cpuMs - (empty[i]?.cpuMs ?? 0)) / ops)));
   return out;
 }
@@ -241,6 +265,16 @@ export function formatBenchTable(r: BenchReport): string {
     out.push(...table(
       ["case", "servers", "bank-sim CPU s", "floor CPU s", "× floor", "bank-sim wall s", "floor wall s"],
       starts.map((c) => [c.name, String(c.branches), (c.cpuMs / 1000).toFixed(2), (c.bareCpuMs / 1000).toFixed(2), (c.cpuMs / c.bareCpuMs).toFixed(2), (c.wallMs / 1000).toFixed(2), (c.bareWallMs / 1000).toFixed(2)]),
+    ), "");
+  }
+  const grown = runs.filter((c) => c.growth !== undefined);
+  if (grown.length > 0) {
+    out.push(...table(
+      ["case", "ops at 10%", "peak RSS MB at 10%", "ops", "peak RSS MB", "RSS growth KB/op", "check of its history wall s / CPU s"],
+      grown.map((c) => [
+        c.name, String(c.growth?.opsAtTenth), c.growth?.peakRssMbAtTenth.toFixed(0) ?? "", String(c.customers * c.events), c.peakRssMb.toFixed(0),
+        c.growth?.kbPerOp.toFixed(2) ?? "", `${(c.checkWallMs / 1000).toFixed(1)} / ${(c.checkCpuMs / 1000).toFixed(1)}`,
+      ]),
     ), "");
   }
   if (r.checks.length > 0) out.push(formatCheckBenchTable(r.checks));

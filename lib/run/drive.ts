@@ -18,18 +18,50 @@ export interface CustomerSession {
   perform(kind: OpKind, amountCents: number, branch: number): Promise<SessionOpOutcome>;
 }
 
-/** What the customers' operations came to, in the order they completed. */
-export class CustomerTally {
-  readonly outcomes: EventOutcome[] = [];
+/** How many operations completed, and how. */
+export interface OperationCounts {
+  operations: number;
+  /** Attempts beyond each operation's first. */
+  retries: number;
+  failed: number;
+  unknown: number;
+  /** The error of the first operation that ended failed or unknown. */
+  firstIncomplete: string | undefined;
+}
+
+/**
+ * What the customers' operations came to: counts and latency histograms,
+ * kept in constant memory; each outcome, in the order they completed, goes
+ * to `onOutcome` (results.json's events and output.json's answers), not
+ * into a list.
+ */
+export class CustomerTally implements OperationCounts {
   readonly latency = new LatencyStats();
   readonly gateWait = new LatencyStats();
   /** Sampled request sizes, filled by the sessions. */
   readonly sizes = new RequestSizes();
+  operations = 0;
+  retries = 0;
+  failed = 0;
+  unknown = 0;
+  firstIncomplete: string | undefined;
+  private readonly onOutcome: (o: EventOutcome) => void;
+
+  constructor(onOutcome: (o: EventOutcome) => void = () => undefined) {
+    this.onOutcome = onOutcome;
+  }
 
   record(o: EventOutcome): void {
     this.latency.record(o.latencyMs);
     this.gateWait.record(o.gateWaitMs);
-    this.outcomes.push(o);
+    this.operations++;
+    this.retries += o.attempts - 1;
+    if (o.status !== "ok") {
+      if (o.status === "failed") this.failed++;
+      else this.unknown++;
+      if (this.failed + this.unknown === 1) this.firstIncomplete = o.error ?? "";
+    }
+    this.onOutcome(o);
   }
 }
 

@@ -34,17 +34,26 @@ export interface RunSummary {
   faults: { events: string[]; retries: number; unknownOutcomes: number; failedOperations: number };
 }
 
-export function buildResults(r: {
+/** What results.json is made of: everything but its events (those are shaped one by one, eventEntry). */
+export interface ResultsFacts {
   scenario: Scenario;
   cfg: RunConfig;
-  outcomes: readonly EventOutcome[];
   finals: readonly BranchState[];
   converged: boolean;
   ok: boolean;
   error: string | undefined;
   summary: RunSummary;
-}): unknown {
-  const round = (x: number) => Math.round(x * 1000) / 1000;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The whole of results.json at once (for a list of outcomes in hand; a run streams its events instead, results-file.ts). */
+export function buildResults(r: ResultsFacts & { outcomes: readonly EventOutcome[] }): unknown {
+  return { ...resultsHead(r), events: r.outcomes.map(eventEntry) };
+}
+
+/** results.json without its events; `events`, its last key, is an empty list here. */
+export function resultsHead(r: ResultsFacts): Record<string, unknown> {
   return {
     ok: r.ok,
     ...(r.error === undefined ? {} : { error: r.error }),
@@ -66,23 +75,28 @@ export function buildResults(r: {
     converged: r.converged,
     finalBalances: Object.fromEntries(r.finals.map((s) => [String(s.branch), formatMoney(s.balanceCents)])),
     branches: r.finals.map((s) => ({ branch: s.branch, balance: formatMoney(s.balanceCents), applied: toJson(s.applied), issued: s.issued })),
-    events: r.outcomes.map((o) => ({
-      customer: o.customerId,
-      object: o.objectIndex,
-      event: o.event.id,
-      path: o.event.path,
-      interface: o.event.interface,
-      branch: o.event.branch,
-      ...(o.servedBy === undefined ? {} : { servedBy: o.servedBy }),
-      ...(o.event.interface === "query" ? {} : { amount: formatMoney(o.event.amountCents) }),
-      status: o.status,
-      ...(o.result === undefined ? {} : { result: o.result }),
-      ...(o.balanceCents === undefined ? {} : { balance: formatMoney(o.balanceCents) }),
-      ...(o.writeId === undefined ? {} : { writeId: o.writeId }),
-      latencyMs: round(o.latencyMs),
-      gateWaitMs: round(o.gateWaitMs),
-      attempts: o.attempts,
-      ...(o.error === undefined ? {} : { error: o.error }),
-    })),
+    events: [],
+  };
+}
+
+/** One event's entry in results.json's events. */
+export function eventEntry(o: EventOutcome): Record<string, unknown> {
+  return {
+    customer: o.customerId,
+    object: o.objectIndex,
+    event: o.event.id,
+    path: o.event.path,
+    interface: o.event.interface,
+    branch: o.event.branch,
+    ...(o.servedBy === undefined ? {} : { servedBy: o.servedBy }),
+    ...(o.event.interface === "query" ? {} : { amount: formatMoney(o.event.amountCents) }),
+    status: o.status,
+    ...(o.result === undefined ? {} : { result: o.result }),
+    ...(o.balanceCents === undefined ? {} : { balance: formatMoney(o.balanceCents) }),
+    ...(o.writeId === undefined ? {} : { writeId: o.writeId }),
+    latencyMs: round(o.latencyMs),
+    gateWaitMs: round(o.gateWaitMs),
+    attempts: o.attempts,
+    ...(o.error === undefined ? {} : { error: o.error }),
   };
 }
