@@ -7,6 +7,8 @@
 // reported as a multiple of it. Cases of kind "startup" compare a run with no
 // operations with the limit's start-up (the floor); kind "check" runs no
 // cluster: it times `bank-sim check` on a synthetic history (check-bench.ts).
+// The JSON report (schemas/bench-report.schema.json) keeps every repetition,
+// when the benchmark ran and on what machine, beside the medians.
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +20,10 @@ import { generateScenario, DEFAULT_MIX } from "../scenario/gen.js";
 import type { RunSummary } from "../run/results.js";
 import type { BareLimitResult } from "./bare-limit.js";
 import { formatCheckBenchTable, runCheckBench, type CheckBenchResult } from "./check-bench.js";
+import { thisMachine, type Machine } from "./machine.js";
+
+/** The bench JSON's format version (schemas/bench-report.schema.json). */
+export const BENCH_VERSION = 1;
 
 export interface BenchCase {
   name: string;
@@ -74,9 +80,10 @@ interface RunOnce extends Usage {
   summary: RunSummary;
   converged: boolean;
   violations: number;
-  /** `bank-sim check`'s work on the run's history (in this process): wall and CPU. */
+  /** Checking the run's history (`bank-sim check`'s work, in this process): wall and CPU. */
   checkWallMs: number;
   checkCpuMs: number;
+  anomalies: number;
 }
 
 /** The bank-sim measured: this one, or another build's bin/bank-sim (BANK_SIM_BENCH_BIN), to compare two builds side by side. */
@@ -124,7 +131,7 @@ async function runOnce(c: BenchCase, events: number, dir: string, seed: number, 
   const mode = c.kind === "sequential" ? [] : ["--concurrent"];
   const memory = durable && !c.inMemory ? [] : ["--no-durable"];
   try {
-    const u = await timed([BIN, "run", file, ...mode, "--guarantees", "all", "--out", out, ...memory], join(dir, "usage.json"));
+    const u = await timed([BIN, "run", file, ...mode, "--guarantees", "all", "--quiet", "--out", out, ...memory], join(dir, "usage.json"));
     let results: { summary: RunSummary; converged: boolean };
     try {
       results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as typeof results;
@@ -136,8 +143,8 @@ async function runOnce(c: BenchCase, events: number, dir: string, seed: number, 
     const report = await checkHistoryFile(out);
     const cpu = process.cpuUsage(checkCpu);
     return {
-      wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, exitCode: u.code, summary: results.summary, converged: results.converged, violations: report.counts.violations,
-      checkWallMs: performance.now() - checkStart, checkCpuMs: (cpu.user + cpu.system) / 1000,
+      wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, exitCode: u.code, summary: results.summary, converged: results.converged,
+      violations: report.counts.violations, anomalies: report.counts.anomalies, checkWallMs: performance.now() - checkStart, checkCpuMs: (cpu.user + cpu.system) / 1000,
     };
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -153,26 +160,47 @@ async function bareOnce(c: BenchCase, dir: string): Promise<Usage & { result: Ba
   return { wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, result: JSON.parse(u.stdout) as BareLimitResult };
 }
 
+/** Medians over a case's repetitions; names as in results.json's summary. A figure no repetition had is null. */
+export interface CaseMedians {
+  wallMs: number; cpuMs: number; opsPerSec: number;
+  /** The bare-call limit's process, same calls, and bank-sim's wall time as a multiple of it. */
+  bareWallMs: number; bareCpuMs: number; timesBare: number | null;
+  /** CPU per operation, whole process (null with no operations); and beyond a run with no operations (marginal cases, else null). */
+  cpuMsPerOp: number | null; marginalCpuMsPerOp: number | null;
+  latency: { p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
+  propagationLag: { p50Ms: number | null; p99Ms: number | null };
+  gateWait: { p99Ms: number | null; meanMs: number | null };
+  startupMs: number; peakRssMb: number; requestBytes: number;
+  /** Checking the run's history (`bank-sim check`'s work, in the bench's process). */
+  checkWallMs: number; checkCpuMs: number;
+  /** Growth cases: peak RSS of the same case with a tenth of the events, and the RSS each operation beyond those added; else null. */
+  growth: { opsAtTenth: number; peakRssMbAtTenth: number; kbPerOp: number } | null;
+}
+
+/** One repetition as it ran: the run, and the bare-call limit beside it. */
+export interface CaseRun {
+  rep: number; exitCode: number | null; wallMs: number; cpuMs: number; peakRssMb: number;
+  bareWallMs: number; bareCpuMs: number; emptyCpuMs: number | null;
+  /** Peak RSS of the run with a tenth of the events beside it (growth cases), else null. */
+  tenthPeakRssMb: number | null;
+  checkWallMs: number; checkCpuMs: number;
+  converged: boolean; violations: number; anomalies: number; summary: RunSummary;
+}
+
 export interface CaseReport {
   name: string; kind: string; branches: number; customers: number; events: number; reps: number; durable: boolean;
-  /** Medians over the repetitions. */
-  wallMs: number; cpuMs: number; opsPerSec: number;
-  /** The bare-call limit's process, same calls (medians), and bank-sim's wall time as a multiple of it. */
-  bareWallMs: number; bareCpuMs: number; timesBare: number;
-  /** CPU per operation, whole process; and beyond a run with no operations (marginal cases). */
-  cpuMsPerOp: number; marginalCpuMsPerOp?: number;
-  latencyP50Ms: number; latencyP99Ms: number;
-  startupMs: number; peakRssMb: number; requestBytes: number;
+  median: CaseMedians;
   converged: boolean; violations: number;
-  /** Growth cases: peak RSS of the same case run with a tenth of the events, and what each operation beyond those added (medians). */
-  growth?: { opsAtTenth: number; peakRssMbAtTenth: number; peakRssMb: number; kbPerOp: number };
-  /** Checking the run's history (`bank-sim check`'s work, in the bench's process), medians. */
-  checkWallMs: number; checkCpuMs: number;
+  runs: CaseRun[];
 }
 
 export interface BenchReport {
+  version: typeof BENCH_VERSION;
+  /** When the benchmark started and finished (ISO 8601, UTC). */
+  startedAt: string;
+  finishedAt: string;
   durable: boolean;
-  machine: { cpus: number; node: string };
+  machine: Machine;
   cases: CaseReport[];
   checks: CheckBenchResult[];
 }
@@ -184,46 +212,73 @@ const median = (xs: number[]) => {
 };
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-async function benchCase(c: BenchCase, reps: number, durable: boolean, dir: string, log: (line: string) => void): Promise<CaseReport> {
-  const runs: RunOnce[] = [];
-  const bare: Array<Usage & { result: BareLimitResult }> = [];
-  const empty: RunOnce[] = [];
-  const tenth: RunOnce[] = [];
+/** The median of the figures the repetitions have, rounded to 0.01; null when none has it. */
+function pick<T>(xs: readonly T[], f: (x: T) => number | null): number | null {
+  const ys = xs.map(f).filter((y): y is number => y !== null && Number.isFinite(y));
+  return ys.length === 0 ? null : r2(median(ys));
+}
+
+function medians(c: BenchCase, runs: readonly CaseRun[]): CaseMedians {
   const ops = c.customers * c.events;
-  const tenthEvents = Math.max(1, Math.round(c.events / 10));
+  const wallMs = pick(runs, (r) => r.wallMs) ?? 0;
+  const cpuMs = pick(runs, (r) => r.cpuMs) ?? 0;
+  const bareWallMs = pick(runs, (r) => r.bareWallMs) ?? 0;
+  const l = (f: (s: RunSummary) => number | null) => pick(runs, (r) => f(r.summary));
+  return {
+    wallMs, cpuMs, opsPerSec: l((s) => s.opsPerSec) ?? 0,
+    bareWallMs, bareCpuMs: pick(runs, (r) => r.bareCpuMs) ?? 0, timesBare: bareWallMs > 0 ? r2(wallMs / bareWallMs) : null,
+    cpuMsPerOp: ops ? r2(cpuMs / ops) : null,
+    marginalCpuMsPerOp: c.marginal && ops ? pick(runs, (r) => (r.emptyCpuMs === null ? null : (r.cpuMs - r.emptyCpuMs) / ops)) : null,
+    latency: { p50Ms: l((s) => s.latency.p50Ms), p99Ms: l((s) => s.latency.p99Ms), maxMs: l((s) => s.latency.maxMs) },
+    propagationLag: { p50Ms: l((s) => s.propagationLag.p50Ms), p99Ms: l((s) => s.propagationLag.p99Ms) },
+    gateWait: { p99Ms: l((s) => s.gateWait.p99Ms), meanMs: l((s) => s.gateWait.meanMs) },
+    startupMs: l((s) => s.startupMs) ?? 0, peakRssMb: pick(runs, (r) => r.peakRssMb) ?? 0, requestBytes: l((s) => s.requestBytes) ?? 0,
+    checkWallMs: pick(runs, (r) => r.checkWallMs) ?? 0, checkCpuMs: pick(runs, (r) => r.checkCpuMs) ?? 0,
+    growth: growthOf(c, runs),
+  };
+}
+
+/** What the operations beyond a tenth of them added to peak RSS (medians), for a growth case. */
+function growthOf(c: BenchCase, runs: readonly CaseRun[]): CaseMedians["growth"] {
+  if (!c.growth) return null;
+  const ops = c.customers * c.events;
+  const opsAtTenth = c.customers * tenthOf(c.events);
+  const peakRssMbAtTenth = pick(runs, (r) => r.tenthPeakRssMb) ?? 0;
+  const kbPerOp = pick(runs, (r) => (r.tenthPeakRssMb === null || ops <= opsAtTenth ? null : ((r.peakRssMb - r.tenthPeakRssMb) * 1024) / (ops - opsAtTenth))) ?? 0;
+  return { opsAtTenth, peakRssMbAtTenth, kbPerOp };
+}
+
+const tenthOf = (events: number) => Math.max(1, Math.round(events / 10));
+
+async function benchCase(c: BenchCase, reps: number, durable: boolean, dir: string, log: (line: string) => void): Promise<CaseReport> {
+  const runs: CaseRun[] = [];
   for (let rep = 1; rep <= reps; rep++) {
     log(`${c.name}: repetition ${rep} of ${reps}...`);
-    // Interleaved: the limit, then the run, then (marginal) the run with no operations.
-    bare.push(await bareOnce(c, dir));
-    runs.push(await runOnce(c, c.events, dir, rep, durable));
-    if (c.marginal) empty.push(await runOnce(c, 0, dir, rep, durable));
-    if (c.growth) tenth.push(await runOnce(c, tenthEvents, dir, rep, durable));
+    // Interleaved: the limit, then the run, then (marginal) the run with no operations, then (growth) the run with a tenth of the events.
+    const bare = await bareOnce(c, dir);
+    const run = await runOnce(c, c.events, dir, rep, durable);
+    const empty = c.marginal ? await runOnce(c, 0, dir, rep, durable) : null;
+    const tenth = c.growth ? await runOnce(c, tenthOf(c.events), dir, rep, durable) : null;
+    runs.push({
+      rep, exitCode: run.exitCode, wallMs: r2(run.wallMs), cpuMs: r2(run.cpuMs), peakRssMb: r2(run.peakRssMb),
+      bareWallMs: r2(bare.wallMs), bareCpuMs: r2(bare.cpuMs), emptyCpuMs: empty ? r2(empty.cpuMs) : null,
+      tenthPeakRssMb: tenth ? r2(tenth.peakRssMb) : null, checkWallMs: r2(run.checkWallMs), checkCpuMs: r2(run.checkCpuMs),
+      converged: run.converged && run.exitCode === 0 && [empty, tenth].every((x) => x === null || (x.converged && x.exitCode === 0)),
+      violations: run.violations + (empty?.violations ?? 0) + (tenth?.violations ?? 0), anomalies: run.anomalies, summary: run.summary,
+    });
   }
-  const pick = <T>(xs: T[], f: (x: T) => number) => r2(median(xs.map(f)));
-  const wallMs = pick(runs, (r) => r.wallMs);
-  const bareWallMs = pick(bare, (b) => b.wallMs);
-  const cpuMs = pick(runs, (r) => r.cpuMs);
-  const out: CaseReport = {
+  return {
     name: c.name, kind: c.kind ?? "run", branches: c.branches, customers: c.customers, events: c.events, reps, durable: durable && !c.inMemory,
-    wallMs, cpuMs, opsPerSec: pick(runs, (r) => r.summary.opsPerSec),
-    bareWallMs, bareCpuMs: pick(bare, (b) => b.cpuMs), timesBare: r2(wallMs / bareWallMs),
-    cpuMsPerOp: ops ? r2(cpuMs / ops) : 0,
-    latencyP50Ms: pick(runs, (r) => r.summary.latency.p50Ms), latencyP99Ms: pick(runs, (r) => r.summary.latency.p99Ms),
-    startupMs: pick(runs, (r) => r.summary.startupMs), peakRssMb: pick(runs, (r) => r.peakRssMb), requestBytes: pick(runs, (r) => r.summary.requestBytes),
-    converged: [...runs, ...empty, ...tenth].every((r) => r.converged && r.exitCode === 0),
-    violations: [...runs, ...empty, ...tenth].reduce((n, r) => n + r.violations, 0),
-    checkWallMs: pick(runs, (r) => r.checkWallMs), checkCpuMs: pick(runs, (r) => r.checkCpuMs),
+    median: medians(c, runs),
+    converged: runs.every((r) => r.converged),
+    violations: runs.reduce((n, r) => n + r.violations, 0),
+    runs,
   };
-  if (c.growth) {
-    const opsAtTenth = c.customers * tenthEvents;
-    const peakRssMbAtTenth = pick(tenth, (r) => r.peakRssMb);
-    out.growth = { opsAtTenth, peakRssMbAtTenth, peakRssMb: out.peakRssMb, kbPerOp: r2(((out.peakRssMb - peakRssMbAtTenth) * 1024) / Math.max(1, ops - opsAtTenth)) };
-  }
-  if (c.marginal && ops) out.marginalCpuMsPerOp = r2(median(runs.map((r, i) => (r.cpuMs - (empty[i]?.cpuMs ?? 0)) / ops)));
-  return out;
 }
 
 export async function runBench(opts: { cases: readonly BenchCase[]; reps: number; durable: boolean; log: (line: string) => void }): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const machine = thisMachine();
   const dir = mkdtempSync(join(tmpdir(), "bank-sim-bench-"));
   try {
     const cases: CaseReport[] = [];
@@ -233,7 +288,7 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
       const history = { branches: c.branches, sessions: c.customers, operations: c.customers * c.events, seed: 1 };
       checks.push(await runCheckBench({ name: c.name, history }, dir, opts.reps, opts.log));
     }
-    return { durable: opts.durable, machine: { cpus: availableParallelism(), node: process.version }, cases, checks };
+    return { version: BENCH_VERSION, startedAt, finishedAt: new Date().toISOString(), durable: opts.durable, machine, cases, checks };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -245,6 +300,7 @@ function table(head: string[], rows: string[][]): string[] {
   return [line(head), line(head.map(() => "---")), ...rows.map(line)];
 }
 
+const f2 = (x: number | null) => (x === null ? "-" : x.toFixed(2));
 const ok = (c: CaseReport) => (c.converged && c.violations === 0 ? "clean" : `NO (${c.violations} violations)`);
 
 export function formatBenchTable(r: BenchReport): string {
@@ -254,26 +310,26 @@ export function formatBenchTable(r: BenchReport): string {
   if (runs.length > 0) {
     out.push(...table(
       ["case", "mode", "wall s", "bare-call limit s", "× limit", "ops/s", "CPU-ms/op", "CPU-ms/op beyond start-up", "lat p50/p99 ms", "start ms", "RSS MB", "req B", "history"],
-      runs.map((c) => [
-        c.name, c.kind === "sequential" ? `sequential${c.durable ? "" : ", mem"}` : "concurrent", (c.wallMs / 1000).toFixed(2), (c.bareWallMs / 1000).toFixed(2), c.timesBare.toFixed(2),
-        c.opsPerSec.toFixed(0), c.cpuMsPerOp.toFixed(2), c.marginalCpuMsPerOp === undefined ? "" : c.marginalCpuMsPerOp.toFixed(2),
-        `${c.latencyP50Ms}/${c.latencyP99Ms}`, c.startupMs.toFixed(0), c.peakRssMb.toFixed(0), c.requestBytes.toFixed(0), ok(c),
+      runs.map(({ median: m, ...c }) => [
+        c.name, c.kind === "sequential" ? `sequential${c.durable ? "" : ", mem"}` : "concurrent", (m.wallMs / 1000).toFixed(2), (m.bareWallMs / 1000).toFixed(2), f2(m.timesBare),
+        m.opsPerSec.toFixed(0), f2(m.cpuMsPerOp), m.marginalCpuMsPerOp === null ? "" : f2(m.marginalCpuMsPerOp),
+        `${m.latency.p50Ms ?? "-"}/${m.latency.p99Ms ?? "-"}`, m.startupMs.toFixed(0), m.peakRssMb.toFixed(0), m.requestBytes.toFixed(0), ok({ median: m, ...c }),
       ]),
     ), "");
   }
   if (starts.length > 0) {
     out.push(...table(
       ["case", "servers", "bank-sim CPU s", "floor CPU s", "× floor", "bank-sim wall s", "floor wall s"],
-      starts.map((c) => [c.name, String(c.branches), (c.cpuMs / 1000).toFixed(2), (c.bareCpuMs / 1000).toFixed(2), (c.cpuMs / c.bareCpuMs).toFixed(2), (c.wallMs / 1000).toFixed(2), (c.bareWallMs / 1000).toFixed(2)]),
+      starts.map(({ name, branches, median: m }) => [name, String(branches), (m.cpuMs / 1000).toFixed(2), (m.bareCpuMs / 1000).toFixed(2), (m.cpuMs / m.bareCpuMs).toFixed(2), (m.wallMs / 1000).toFixed(2), (m.bareWallMs / 1000).toFixed(2)]),
     ), "");
   }
-  const grown = runs.filter((c) => c.growth !== undefined);
+  const grown = runs.filter((c) => c.median.growth !== null);
   if (grown.length > 0) {
     out.push(...table(
       ["case", "ops at 10%", "peak RSS MB at 10%", "ops", "peak RSS MB", "RSS growth KB/op", "check of its history wall s / CPU s"],
-      grown.map((c) => [
-        c.name, String(c.growth?.opsAtTenth), c.growth?.peakRssMbAtTenth.toFixed(0) ?? "", String(c.customers * c.events), c.peakRssMb.toFixed(0),
-        c.growth?.kbPerOp.toFixed(2) ?? "", `${(c.checkWallMs / 1000).toFixed(1)} / ${(c.checkCpuMs / 1000).toFixed(1)}`,
+      grown.map(({ name, customers, events, median: m }) => [
+        name, String(m.growth?.opsAtTenth), m.growth?.peakRssMbAtTenth.toFixed(0) ?? "", String(customers * events), m.peakRssMb.toFixed(0),
+        m.growth?.kbPerOp.toFixed(2) ?? "", `${(m.checkWallMs / 1000).toFixed(1)} / ${(m.checkCpuMs / 1000).toFixed(1)}`,
       ]),
     ), "");
   }

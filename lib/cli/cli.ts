@@ -6,7 +6,7 @@
 // and what it holds has no violations, 130 interrupted.
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { formatBenchTable, GRID, LONG_CASES, QUICK_GRID, runBench } from "../bench/bench.js";
 import { Command, CommanderError, Option } from "commander";
 import { formatReport, reportJson } from "../checker/report.js";
@@ -25,7 +25,12 @@ import { runScenario } from "../run/run.js";
 import { OutDirError } from "../run/out-dir.js";
 import { StorageError } from "../storage/storage-error.js";
 import { readScenarioText } from "./read-scenario.js";
+import { progressOn, type Progress } from "./progress.js";
+import { runStory } from "./run-story.js";
+import type { CheckReport } from "../checker/checker.js";
 import { processIo, type Io } from "./stdio.js";
+import { openInBrowser } from "./open-page.js";
+import { pathToFileURL } from "node:url";
 
 /** The version in package.json (two levels above dist/lib/cli/). */
 function packageVersion(): string {
@@ -43,6 +48,7 @@ Examples:
                                                        see Read Your Writes broken
   bank-sim gen --branches 10 --customers 10 --events 100 | bank-sim run - --concurrent
   bank-sim check out                                   judge a run from its history alone
+  bank-sim report out                                  write out/report.html: the run as a diagram, anomalies marked
 
 Exit codes:
   0  success          1  the run or the check failed (or stdout could not be written)
@@ -67,10 +73,19 @@ function intArg(name: string) {
 }
 
 type SetCode = (code: number) => void;
-type RunFlags = RawRunFlags & { branches?: number };
+type RunFlags = RawRunFlags & { branches?: number; quiet?: boolean; report?: boolean };
 type GenFlags = { branches: number; customers: number; events: number; seed: number; mix: string; balance: string };
 type BenchFlags = { quick?: boolean; case?: string; reps: number; json: string; durable: boolean };
-type CheckFlags = { json?: boolean; limit: number };
+type CheckFlags = { json?: boolean; limit: number; quiet?: boolean };
+type ReportFlags = Record<string, never>;
+
+/** After a run, the checker reads the history for the summary only up to this many operations (beyond, `bank-sim check` does it). */
+const STORY_CHECK_MAX_OPS = 100_000;
+
+/** Progress on stderr: only on a terminal, never with --quiet, nor with -v (whose lines would tear the bar). */
+function progressFor(io: Io, opts: { quiet?: boolean; verbose?: boolean }): Progress {
+  return progressOn(io.progressStream ?? (process.stderr as NodeJS.WriteStream), io.progressStream !== undefined && opts.quiet !== true && opts.verbose !== true);
+}
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code = 0;
@@ -89,6 +104,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   addGenCommand(program, io);
   addBenchCommand(program, io, setCode);
   addCheckCommand(program, io, setCode);
+  addReportCommand(program, io);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
@@ -116,6 +132,8 @@ function addRunCommand(program: Command, io: Io, setCode: SetCode): void {
     .option("--gate-timeout <ms>", "how long a branch holds a request at the session gate before refusing it", String(DEFAULTS.gateTimeoutMs))
     .option("--strict", "treat warnings in the scenario (duplicate event ids) as errors")
     .option("-v, --verbose", "also print every branch's log lines, prefixed with the branch")
+    .option("-q, --quiet", "print only the one-line summary: no progress, no account of what happened")
+    .option("--report", "also write <out>/report.html, the run's space-time diagram with the checker's findings (as `bank-sim report <out>`)")
     .action(async (file: string, opts: RunFlags) => {
       setCode(await runCommand(file, opts, io));
     });
@@ -152,6 +170,7 @@ function addCheckCommand(program: Command, io: Io, setCode: SetCode): void {
     .argument("<history>", "out directory of a run, or its history.jsonl")
     .option("--json", "print the report as JSON")
     .option("--limit <n>", "entries shown per rule in the text report", intArg("--limit"), 20)
+    .option("-q, --quiet", "no progress on stderr while a big history is read")
     .addHelpText("after", `
 Exit codes: 0 no violations; 1 violations (of guarantees that were on, or of
 invariants that always hold); 2 a malformed history or bad usage; 3 the
@@ -160,6 +179,25 @@ violations. Anomalies of guarantees that were off never fail the check.`)
     .action(async (path: string, opts: CheckFlags) => {
       setCode(await checkCommand(path, opts, io));
     });
+}
+
+function addReportCommand(program: Command, io: Io): void {
+  program.command("report")
+    .description("Write <out dir>/report.html: one self-contained page (no network) with the run's space-time diagram, the checker's findings on it, and plots of latency, gate wait, propagation lag and throughput.")
+    .argument("<out dir>", "out directory of a run (or its history.jsonl)")
+    .action(async (path: string, _opts: ReportFlags) => {
+      await reportCommand(path, io);
+    });
+}
+
+async function reportCommand(path: string, io: Io): Promise<void> {
+  // Loaded only when asked for: every other command starts without the report's modules.
+  const { writeReport } = await import("../report/write-report.js");
+  const r = await writeReport(path);
+  const c = r.model.counts;
+  const url = pathToFileURL(r.path).href;
+  const opened = openInBrowser(url);
+  io.out(`bank-sim: wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB; ${r.model.ops.length} operations, ${c.violations} violations, ${c.anomalies} anomalies, ${c.findings} findings); ${opened ? "opening" : "open"} ${url}\n`);
 }
 
 function exitCodeFor(err: unknown, io: Io): number {
@@ -202,8 +240,10 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const progress = progressFor(io, opts);
   try {
-    const report = await runScenario(scenario, cfg, { log: (l) => io.err(l + "\n"), signal: abort.signal });
+    const report = await runScenario(scenario, cfg, { log: (l) => io.err(l + "\n"), signal: abort.signal, progress });
+    progress.stop();
     const s = report.summary;
     const balances = [...new Set(report.finals.map((f) => f.balanceCents))].map(formatMoneyText).join(" / ");
     if (abort.signal.aborted) {
@@ -217,6 +257,7 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
     if (!report.ok) {
       const written = !report.error?.includes(`cannot write ${cfg.outDir}/results.json`);
       io.err(`bank-sim: run failed: ${report.error}\n${written ? `(see ${cfg.outDir}/results.json and ${cfg.outDir}/branches/)\n` : ""}`);
+      if (opts.quiet !== true) io.err(runStory(report, undefined, cfg.guarantees, cfg.outDir).join("\n") + "\n");
       return 1;
     }
     io.out(
@@ -225,11 +266,32 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
         `in ${(s.wallMs / 1000).toFixed(2)} s; converged, balance ${balances} everywhere; ` +
         `wrote ${cfg.outDir}/output.json\n`,
     );
+    if (opts.quiet !== true) io.out((await storyOfRun(report, cfg.guarantees, cfg.outDir, progress)).join("\n") + "\n");
+    if (opts.report) await reportCommand(cfg.outDir, io);
     return 0;
   } finally {
+    progress.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** The learner's account of a run that succeeded, with what the checker finds in its history (small histories only). */
+async function storyOfRun(report: Parameters<typeof runStory>[0], guarantees: readonly string[], outDir: string, progress: Progress): Promise<string[]> {
+  let check: CheckReport | undefined;
+  let skipped: string | undefined;
+  if (report.summary.operations > STORY_CHECK_MAX_OPS) {
+    skipped = `the history is too big to check here (${report.summary.operations} operations): bank-sim check ${outDir} judges it`;
+  } else {
+    try {
+      check = await checkHistoryFile(join(outDir, "history.jsonl"), progress);
+    } catch (err) {
+      skipped = `the checker could not read the history: ${(err as Error).message}`;
+    } finally {
+      progress.stop();
+    }
+  }
+  return runStory(report, check, guarantees, outDir, skipped);
 }
 
 function genCommand(opts: GenFlags, io: Io): void {
@@ -277,7 +339,13 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
 const CHECK_EXIT = { ok: 0, failed: 1, incomplete: 3 } as const;
 
 async function checkCommand(path: string, opts: CheckFlags, io: Io): Promise<number> {
-  const report = await checkHistoryFile(path);
+  const progress = progressFor(io, opts);
+  let report: CheckReport;
+  try {
+    report = await checkHistoryFile(path, progress);
+  } finally {
+    progress.stop();
+  }
   io.out(opts.json ? JSON.stringify(reportJson(report), null, 2) + "\n" : formatReport(report, { limitPerRule: opts.limit }));
   return CHECK_EXIT[report.verdict];
 }

@@ -7,8 +7,8 @@
 import { AppliedWaiters, REAL_CLOCK, WaitersFull, WaitTimeout, type Clock } from "./applied-waiters.js";
 import { gateNeed, GUARANTEE_TITLES } from "./gate.js";
 import { Ledger, PendingFull, type Write } from "./ledger.js";
-import { MAX_AMOUNT_CENTS } from "./limits.js";
-import { covers, formatWriteId, type VersionVector, type WriteId } from "./version-vector.js";
+import { LOG_WRITE_IDS_MAX, MAX_AMOUNT_CENTS } from "./limits.js";
+import { covers, formatWriteId, missingIds, type VersionVector, type WriteId } from "./version-vector.js";
 
 export type OpKind = "deposit" | "withdraw" | "query";
 
@@ -88,6 +88,8 @@ export interface BranchHooks {
   propagate(write: Write): void;
   /** Writes this branch applied (its own once durable), in order, its own included. */
   applied(writes: readonly Write[]): void;
+  /** Writes from peers this branch took but holds, waiting for their dependencies (recorded in the history for the report). */
+  buffered?(writes: readonly Write[]): void;
   log(line: string): void;
   /** The branch failed for good (its log could not store a decision): the host must say so and stop the run. */
   failed?(reason: string): void;
@@ -181,7 +183,9 @@ export class Branch {
     this.validate(op);
     const need = gateNeed(op.kind, op.guarantees, op.writeSet, op.readSet);
     const started = this.clock.now();
-    if (!this.ledger.covers(need.required)) {
+    // A request served at once waited nothing (not the clock's noise between two readings).
+    const held = !this.ledger.covers(need.required);
+    if (held) {
       try {
         await this.waiters.wait(need.required, this.config.gateTimeoutMs);
       } catch (err) {
@@ -193,7 +197,7 @@ export class Branch {
         throw err;
       }
     }
-    const gateWaitMs = this.clock.now() - started;
+    const gateWaitMs = held ? this.clock.now() - started : 0;
     if (this.stopping) throw new BranchError("stopping", `branch ${this.id} is shutting down`);
     if (op.kind === "query") {
       const reply = this.reply(op, "success", this.ledger.balanceCents, undefined, gateWaitMs);
@@ -250,6 +254,7 @@ export class Branch {
    */
   receive(writes: readonly Write[]): Promise<void> {
     let applied: Write[] = [];
+    const held: Write[] = [];
     let refused: PendingFull | undefined;
     for (const w of writes) {
       if (!this.known.has(w.id.branch)) {
@@ -257,15 +262,22 @@ export class Branch {
         continue;
       }
       try {
+        const heldBefore = this.ledger.holds(w.id);
         const now = this.ledger.receive(w);
         if (now.length > 0) applied = applied.concat(now);
+        if (!heldBefore && this.ledger.holds(w.id)) {
+          this.hooks.log(this.holdLine(w));
+          held.push(w);
+        }
       } catch (err) {
         if (!(err instanceof PendingFull)) throw err;
         refused ??= err;
       }
     }
+    if (held.length > 0) this.hooks.buffered?.(held);
     let done = this.durable;
     if (applied.length > 0) {
+      this.hooks.log(this.appliedLine(applied));
       done = this.persist(applied.map((write) => ({ kind: "write", write })), false);
       this.waiters.notify();
       const taken = applied;
@@ -276,6 +288,22 @@ export class Branch {
     this.hooks.log(refused.message);
     const why = refused;
     return done.then(() => Promise.reject(why));
+  }
+
+  /** "replica 3 holds 2.1 until 1.1 arrives": what a buffered write waits for (an earlier write of its origin, or its dependencies). */
+  private holdLine(w: Write): string {
+    const need: VersionVector = new Map(w.deps);
+    if (w.id.seq > 1) need.set(w.id.branch, Math.max(need.get(w.id.branch) ?? 0, w.id.seq - 1));
+    const missing = missingIds(this.ledger.appliedVector as VersionVector, need, LOG_WRITE_IDS_MAX);
+    const verb = missing.length === 1 ? "arrives" : "arrive";
+    return `replica ${this.id} holds ${formatWriteId(w.id)} until ${missing.join(", ")} ${verb}`;
+  }
+
+  /** "replica 3 applied 1.1, 2.1 (balance=15000c)": writes from peers, in the order applied. */
+  private appliedLine(applied: readonly Write[]): string {
+    const ids = applied.slice(0, LOG_WRITE_IDS_MAX).map((w) => formatWriteId(w.id));
+    const more = applied.length > LOG_WRITE_IDS_MAX ? ` and ${applied.length - LOG_WRITE_IDS_MAX} more` : "";
+    return `replica ${this.id} applied ${ids.join(", ")}${more} (balance=${this.ledger.balanceCents}c)`;
   }
 
   /** Resolves with the state once every write in `need` is applied here. */

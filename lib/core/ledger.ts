@@ -106,6 +106,11 @@ export class Ledger {
     return { result: "success", balanceCents: this.balance, write };
   }
 
+  /** Whether the write waits here for its dependencies or an earlier write of its origin. */
+  holds(id: WriteId): boolean {
+    return this.pending.get(id.branch)?.has(id.seq) === true;
+  }
+
   /**
    * Takes a write from a peer. Returns the writes that became applied, in the
    * order they were applied (possibly none, possibly several buffered ones).

@@ -67,3 +67,6 @@ export const MAX_WORKERS = 64;
  * fills memory.
  */
 export const MAX_HISTORY_LINE_CHARS = 64 * 1024 * 1024;
+
+/** Write ids a branch log line names before "and N more" (replica applies, held writes). */
+export const LOG_WRITE_IDS_MAX = 8;

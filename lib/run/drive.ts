@@ -11,11 +11,12 @@ import { RequestSizes, type SessionOpOutcome } from "../driver/customer.js";
 import type { CustomerRun, EventOutcome, Scenario } from "../scenario/scenario.js";
 import type { Interruption } from "./interruption.js";
 import { LatencyStats } from "./latency-stats.js";
+import { NotableOutcomes } from "./notable.js";
 import type { RunConfig } from "./run-config.js";
 
 /** What driving needs of a customer's session. */
 export interface CustomerSession {
-  perform(kind: OpKind, amountCents: number, branch: number): Promise<SessionOpOutcome>;
+  perform(kind: OpKind, amountCents: number, branch: number, event?: number): Promise<SessionOpOutcome>;
 }
 
 /** How many operations completed, and how. */
@@ -40,6 +41,8 @@ export class CustomerTally implements OperationCounts {
   readonly gateWait = new LatencyStats();
   /** Sampled request sizes, filled by the sessions. */
   readonly sizes = new RequestSizes();
+  /** The operations the run's account names, and the gate's holds. */
+  readonly notable = new NotableOutcomes();
   operations = 0;
   retries = 0;
   failed = 0;
@@ -47,6 +50,7 @@ export class CustomerTally implements OperationCounts {
   firstIncomplete: string | undefined;
   private readonly onOutcome: (o: EventOutcome) => void;
 
+  /** `onOutcome`: told of every operation as it completes (results.json, output.json, progress). */
   constructor(onOutcome: (o: EventOutcome) => void = () => undefined) {
     this.onOutcome = onOutcome;
   }
@@ -61,6 +65,7 @@ export class CustomerTally implements OperationCounts {
       else this.unknown++;
       if (this.failed + this.unknown === 1) this.firstIncomplete = o.error ?? "";
     }
+    this.notable.add(o);
     this.onOutcome(o);
   }
 }
@@ -88,7 +93,7 @@ export async function driveCustomers(
       // With the guard, one branch decides every withdraw, so no two branches
       // approve debits against the same funds without seeing each other.
       const target = cfg.overdraftGuard === "home" && event.interface === "withdraw" ? home : event.branch;
-      const o = await session.perform(event.interface, event.amountCents, target);
+      const o = await session.perform(event.interface, event.amountCents, target, event.id);
       if (o.writeId) addWrite(acked, parseWriteId(o.writeId));
       deps.tally.record({ customerId: run.customerId, objectIndex: run.objectIndex, eventIndex, event, ...o, ...(target === event.branch ? {} : { servedBy: target }) });
     }

@@ -12,6 +12,7 @@ import type { LinkStats, ToMain } from "../hosting/worker-protocol.js";
 import { courseOutputOf, formatJsonCompact } from "../scenario/output.js";
 import type { EventOutcome, Scenario } from "../scenario/scenario.js";
 import { CourseAnswers } from "./course-answers.js";
+import type { NotableOutcomes } from "./notable.js";
 import { ResultsFile } from "./results-file.js";
 import { clusterCrashTarget, startCrashes } from "./crash-plan.js";
 import { CustomerTally, driveCustomers } from "./drive.js";
@@ -38,6 +39,8 @@ export interface RunReport {
   error?: string;
   /** The failure is a usage error: the run could not do what was asked (a crash plan this placement cannot carry out). */
   usage: boolean;
+  /** The operations the run's account names (the first few of each kind, with counts). */
+  notable: NotableOutcomes;
   finals: BranchState[];
   converged: boolean;
   summary: RunSummary;
@@ -48,9 +51,19 @@ export interface RunIo {
   log: (line: string) => void;
   /** Ctrl-C: the run stops driving and waiting, and stops the cluster. */
   signal?: AbortSignal;
+  /** Told how far each step has come (the CLI draws it on a terminal). */
+  progress?: RunProgress;
   /** Told of each operation as it completes (the run itself keeps none: they go to results.json as they come). */
   onOutcome?: (o: EventOutcome) => void;
 }
+
+/** What a run tells of its progress: a phase of `total` units, then each unit done. */
+export interface RunProgress {
+  phase(label: string, total: number, unit: string): void;
+  advance(by?: number): void;
+}
+
+const NO_PROGRESS: RunProgress = { phase: () => undefined, advance: () => undefined };
 
 export async function runScenario(scenario: Scenario, cfg: RunConfig, io: RunIo): Promise<RunReport> {
   const startedMs = performance.now();
@@ -93,6 +106,7 @@ class ScenarioRun {
   private readonly results: ResultsFile;
   /** What output.json needs of each event. */
   private readonly answers: CourseAnswers;
+  private readonly progress: RunProgress;
   private readonly times: PhaseTimes = { startupMs: 0, customersMs: 0, settleMs: 0, stopMs: 0 };
   /** Set as soon as each exists, so stop() undoes whatever started. */
   private cluster: Cluster | undefined;
@@ -108,6 +122,7 @@ class ScenarioRun {
     this.cfg = cfg;
     this.startedMs = startedMs;
     this.interruption = new Interruption(io.signal);
+    const progress = (this.progress = io.progress ?? NO_PROGRESS);
     const onStorageError = (err: StorageError) => this.interruption.stop(new Error(`cannot write ${err.message}; the run stops`));
     this.results = new ResultsFile(cfg.outDir, onStorageError);
     this.answers = new CourseAnswers(scenario);
@@ -115,13 +130,16 @@ class ScenarioRun {
       this.results.add(eventEntry(o));
       this.answers.record(o);
       io.onOutcome?.(o);
+      progress.advance();
     });
     this.recorder = new RunRecorder(scenario, cfg, outPaths(cfg.outDir), cfg.verbose ? io.log : undefined, onStorageError);
   }
 
   /** Starts the cluster and connects to every branch the scenario targets, all at once rather than on the customers' critical path. */
   async start(): Promise<Live> {
+    this.progress.phase("starting branches", this.scenario.branches.length, "branches ready");
     const onMessage = (msg: ToMain) => {
+      if (msg.type === "ready") this.progress.advance();
       if (msg.type === "failed") this.interruption.stop(new Error(`branch ${msg.branchId} stopped serving, so the run stops: its log failed: ${msg.reason}`));
       this.recorder.onMessage(msg);
     };
@@ -145,6 +163,7 @@ class ScenarioRun {
     // Only now is the placement of branches on workers known: refuse a crash plan it cannot carry out.
     const conflict = crashPlanConflict(this.cfg.faults, (b) => cluster.workerOf(b));
     if (conflict) throw new PlanError(conflict);
+    this.progress.phase("customers", this.scenario.customers.reduce((n, r) => n + r.events.length, 0), "operations");
     const t0 = performance.now();
     const epochWallMs = Date.now();
     cluster.epoch(epochWallMs);
@@ -171,8 +190,10 @@ class ScenarioRun {
 
   /** Waits until every branch has every write, checks that the replicas agree, and records their final states. */
   async settle(cluster: Cluster): Promise<void> {
+    this.progress.phase("settling (every branch applies every write)", this.scenario.branches.length, "branches");
     const t1 = performance.now();
     this.settlement = await settle(cluster, this.cfg.barrierTimeoutMs, this.interruption);
+    this.progress.advance(this.scenario.branches.length);
     if (this.settlement.error !== undefined) this.error = this.settlement.error;
     this.recorder.recordFinals(this.settlement.finals);
     this.times.settleMs = performance.now() - t1;
@@ -186,6 +207,7 @@ class ScenarioRun {
   /** Closes the clients and stops the cluster, then closes the logs and the history (no branch message can come after). */
   async stop(): Promise<void> {
     this.clients?.close();
+    if (this.cluster) this.progress.phase("stopping the cluster", this.scenario.branches.length, "branches");
     const t2 = performance.now();
     if (this.cluster) this.links = await this.cluster.stop();
     this.times.stopMs = performance.now() - t2;
@@ -218,7 +240,7 @@ class ScenarioRun {
       const cannot = `cannot write ${(err as Error).message}`;
       error = error === undefined ? cannot : `${error}; and ${cannot}`;
     }
-    const report: RunReport = { ok: error === undefined, finals, converged, summary, outDir: cfg.outDir, usage: this.usage };
+    const report: RunReport = { ok: error === undefined, notable: this.tally.notable, finals, converged, summary, outDir: cfg.outDir, usage: this.usage };
     if (error !== undefined) report.error = error;
     return report;
   }

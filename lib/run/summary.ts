@@ -50,6 +50,7 @@ export function summarize(m: {
       unknownOutcomes: m.tally.unknown,
       failedOperations: m.tally.failed,
     },
+    heldAtGate: m.tally.notable.heldAtGate(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { assertValid } from "../helpers/output-schemas.js";
 import t from "tap";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -335,7 +336,7 @@ t.test("a history without a meta record is refused with a clear error", async (t
 t.test("a bad JSON line is reported with its file and line number", async (t) => {
   const meta = JSON.stringify(cluster([1], 0).records({ finals: false })[0]);
   t.throws(() => parseHistory(`${meta}\n{"type":"invoke",\n${meta}\n`, "h.jsonl"), { message: /^h\.jsonl:2: not valid JSON/ });
-  t.throws(() => parseHistory(`${meta}\n{"kind":"query"}\n`, "h.jsonl"), { message: /^h\.jsonl:2: type: expected one of "meta", "invoke", "complete", "apply", "final", found nothing$/ });
+  t.throws(() => parseHistory(`${meta}\n{"kind":"query"}\n`, "h.jsonl"), { message: /^h\.jsonl:2: type: expected one of "meta", "invoke", "complete", "apply", "buffer", "final", found nothing$/ });
 });
 
 t.test("readHistory accepts an out directory holding history.jsonl, or the file itself", async (t) => {
@@ -356,6 +357,7 @@ t.test("the summary counts anomalies apart from violations, so violations are fa
   t.match(r.summary.find((s) => s.rule === "RYW"), { mode: "off", checked: 1, violations: 0, anomalies: 1, findings: 0, judged: "all" });
   t.ok(r.summary.every((s) => s.violations === 0), "no rule counts a violation");
   const json = reportJson(r);
+  assertValid(t, "check", json, "the JSON report");
   t.same(json.violations, [], "the JSON's violations hold fatal ones only");
   t.same(json.anomalies.map((v) => v.rule), ["RYW"]);
   t.equal(json.verdict, "ok");

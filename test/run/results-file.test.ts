@@ -24,6 +24,7 @@ const summary: RunSummary = {
   latency: lat, gateWait: lat, propagationLag: lat,
   links: { links: 2, messages: 3, writes: 4, reconnects: 0, backlog: 0, resent: 0, lost: 0, duplicated: 0, reordered: 0, partitioned: 0 },
   writes: 2, requestBytes: 40, peakRssMb: 90, faults: { events: ["crashed \"2\"\nat 5"], retries: 1, unknownOutcomes: 1, failedOperations: 1 },
+  heldAtGate: { requests: 1, totalMs: 12.3456, longest: { op: 3, customer: 2, event: 1, branch: 2, gateWaitMs: 12.346, guarantees: ["ryw", "mr"] } },
 };
 
 /** Random outcomes for every event of `s`, in a random completion order. */
@@ -32,7 +33,7 @@ function someOutcomes(s: Scenario, seed: number): EventOutcome[] {
   const all = s.customers.flatMap((c) => c.events.map((event, eventIndex): EventOutcome => {
     const r = random();
     const status = r < 0.1 ? "failed" : r < 0.2 ? "unknown" : "ok";
-    const o: EventOutcome = { customerId: c.customerId, objectIndex: c.objectIndex, eventIndex, event, status, latencyMs: random() * 50, gateWaitMs: random() < 0.5 ? 0 : random() * 9, attempts: 1 + Math.floor(random() * 3) };
+    const o: EventOutcome = { op: 0, asking: random() < 0.3 ? ["mw", "wfr"] : [], customerId: c.customerId, objectIndex: c.objectIndex, eventIndex, event, status, latencyMs: random() * 50, gateWaitMs: random() < 0.5 ? 0 : random() * 9, attempts: 1 + Math.floor(random() * 3) };
     if (status !== "ok") o.error = `deadline "exceeded"\n at ${event.path}`;
     else if (event.interface === "query") o.balanceCents = Math.floor(random() * 1e7);
     else {
@@ -43,6 +44,7 @@ function someOutcomes(s: Scenario, seed: number): EventOutcome[] {
     if (random() < 0.1) o.servedBy = 1;
     return o;
   }));
+  all.forEach((o, i) => (o.op = i + 1));
   for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [all[i], all[j]] = [all[j]!, all[i]!];
