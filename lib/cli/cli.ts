@@ -280,8 +280,8 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
 async function storyOfRun(report: Parameters<typeof runStory>[0], guarantees: readonly string[], outDir: string, progress: Progress): Promise<string[]> {
   let check: CheckReport | undefined;
   let skipped: string | undefined;
-  if (report.outcomes.length > STORY_CHECK_MAX_OPS) {
-    skipped = `the history is too big to check here (${report.outcomes.length} operations): bank-sim check ${outDir} judges it`;
+  if (report.summary.operations > STORY_CHECK_MAX_OPS) {
+    skipped = `the history is too big to check here (${report.summary.operations} operations): bank-sim check ${outDir} judges it`;
   } else {
     try {
       check = await checkHistoryFile(join(outDir, "history.jsonl"), progress);

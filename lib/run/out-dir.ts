@@ -11,7 +11,7 @@
 //   so a reader sees a whole file or none, and nothing is written through a
 //   name that already exists (a symlink planted there is replaced, never followed).
 
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
 import { storageError } from "../storage/storage-error.js";
 
@@ -183,19 +183,42 @@ function remove(path: string, entry: string): void {
 
 /** Creates `path` (it must not exist: O_EXCL, so no symlink is followed) and writes `text`. */
 function writeNew(path: string, text: string): void {
+  writeNewParts(path, [text]);
+}
+
+/** What a file is written from: text, or the whole of another file (copied in chunks, never held in memory at once). */
+export type FilePart = string | { file: string };
+
+const COPY_CHUNK = 1 << 20;
+
+/** Creates `path` (it must not exist: O_EXCL, so no symlink is followed) and writes the parts in order. */
+function writeNewParts(path: string, parts: readonly FilePart[]): void {
   const fd = openSync(path, "wx");
   try {
-    writeSync(fd, text);
+    for (const part of parts) {
+      if (typeof part === "string") writeSync(fd, part);
+      else copyInto(fd, part.file);
+    }
   } finally {
     closeSync(fd);
   }
 }
 
-/** Writes `text` to a temporary name beside `path`, then renames it over `path`: readers see all of it or none. */
-function writeReplacing(path: string, text: string): void {
+function copyInto(fd: number, file: string): void {
+  const from = openSync(file, "r");
+  try {
+    const chunk = Buffer.allocUnsafe(COPY_CHUNK);
+    for (let n = readSync(from, chunk, 0, COPY_CHUNK, null); n > 0; n = readSync(from, chunk, 0, COPY_CHUNK, null)) writeSync(fd, chunk, 0, n);
+  } finally {
+    closeSync(from);
+  }
+}
+
+/** Writes the parts to a temporary name beside `path`, then renames it over `path`: readers see all of it or none. */
+function writeReplacing(path: string, parts: readonly FilePart[]): void {
   const temp = join(dirname(path), `.${parse(path).base}.${process.pid}.tmp`);
   try {
-    writeNew(temp, text);
+    writeNewParts(temp, parts);
     renameSync(temp, path);
   } catch (err) {
     try {
@@ -208,11 +231,12 @@ function writeReplacing(path: string, text: string): void {
 }
 
 /**
- * Writes results.json (always) and output.json (only when given: a run that
- * failed leaves no course output that could pass for a right one).
+ * Writes results.json (always; from its parts, see results-file.ts) and
+ * output.json (only when given: a run that failed leaves no course output
+ * that could pass for a right one).
  */
-export function writeOutputs(dir: string, results: unknown, output: string | undefined): void {
+export function writeOutputs(dir: string, results: readonly FilePart[], output: string | undefined): void {
   const paths = outPaths(dir);
-  writeReplacing(paths.results, JSON.stringify(results, null, 2) + "\n");
-  if (output !== undefined) writeReplacing(paths.output, output);
+  writeReplacing(paths.results, results);
+  if (output !== undefined) writeReplacing(paths.output, [output]);
 }

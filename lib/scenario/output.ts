@@ -18,11 +18,20 @@ import type { EventOutcome, Scenario, ScenarioEvent } from "./scenario.js";
 
 type Entry = Record<string, string | number>;
 
+/** What output.json needs of an event's outcome. */
+export type CourseOutcome = Pick<EventOutcome, "status" | "result" | "balanceCents">;
+
+/** An event's outcome, by its customer object's index and its own index there; undefined when it has none. */
+export type OutcomeOf = (objectIndex: number, eventIndex: number) => CourseOutcome | undefined;
+
 export function courseOutput(scenario: Scenario, outcomes: readonly EventOutcome[]): unknown[] {
   const byEvent = new Map<string, EventOutcome>();
   for (const o of outcomes) byEvent.set(key(o.objectIndex, o.eventIndex), o);
-  const outcomeOf = (objectIndex: number, eventIndex: number) => byEvent.get(key(objectIndex, eventIndex));
+  return courseOutputOf(scenario, (objectIndex, eventIndex) => byEvent.get(key(objectIndex, eventIndex)));
+}
 
+/** output.json from a lookup of each event's outcome (a run keeps them compactly: course-answers.ts). */
+export function courseOutputOf(scenario: Scenario, outcomeOf: OutcomeOf): unknown[] {
   switch (scenario.shape) {
     case "recv":
       return scenario.customers.map((c) => ({
@@ -35,18 +44,18 @@ export function courseOutput(scenario: Scenario, outcomes: readonly EventOutcome
       );
     case "dest": {
       // Map keeps insertion order: first appearance of each customer id.
-      const last = new Map<number, { outcome: EventOutcome | undefined } | undefined>();
+      const last = new Map<number, { event: ScenarioEvent; outcome: CourseOutcome | undefined } | undefined>();
       for (const c of scenario.customers) {
         if (!last.has(c.customerId)) last.set(c.customerId, undefined);
         c.events.forEach((e, j) => {
-          if (e.interface === "query") last.set(c.customerId, { outcome: outcomeOf(c.objectIndex, j) });
+          if (e.interface === "query") last.set(c.customerId, { event: e, outcome: outcomeOf(c.objectIndex, j) });
         });
       }
       const out: unknown[] = [];
       for (const [id, q] of last) {
         if (q === undefined) continue;
         const o = q.outcome;
-        out.push(o?.status === "ok" ? { id, balance: balanceOf(o) } : { id, result: failureResult(o) });
+        out.push(o?.status === "ok" ? { id, balance: balanceOf(q.event, o) } : { id, result: failureResult(o) });
       }
       return out;
     }
@@ -57,11 +66,11 @@ function key(objectIndex: number, eventIndex: number): string {
   return `${objectIndex}:${eventIndex}`;
 }
 
-function entry(event: ScenarioEvent, o: EventOutcome | undefined, withBranch: boolean): Entry {
+function entry(event: ScenarioEvent, o: CourseOutcome | undefined, withBranch: boolean): Entry {
   const e: Entry = { interface: event.interface };
   if (withBranch) e["branch"] = event.branch;
   if (o?.status !== "ok") e["result"] = failureResult(o);
-  else if (event.interface === "query") e["balance"] = balanceOf(o);
+  else if (event.interface === "query") e["balance"] = balanceOf(event, o);
   else {
     if (o.result === undefined) throw new Error(`output: ${event.path}: an ok ${event.interface} outcome has no result`);
     e["result"] = o.result;
@@ -69,13 +78,13 @@ function entry(event: ScenarioEvent, o: EventOutcome | undefined, withBranch: bo
   return e;
 }
 
-function failureResult(o: EventOutcome | undefined): "error" | "unknown" {
+function failureResult(o: CourseOutcome | undefined): "error" | "unknown" {
   return o?.status === "failed" ? "error" : "unknown";
 }
 
-function balanceOf(o: EventOutcome): number {
+function balanceOf(event: ScenarioEvent, o: CourseOutcome): number {
   // An ok query without a balance is a bug in the run, not a property of the input.
-  if (o.balanceCents === undefined) throw new Error(`output: ${o.event.path}: an ok query outcome has no balance`);
+  if (o.balanceCents === undefined) throw new Error(`output: ${event.path}: an ok query outcome has no balance`);
   return formatMoney(o.balanceCents);
 }
 
