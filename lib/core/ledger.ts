@@ -22,6 +22,12 @@ export interface Write {
   deps: VersionVector;
   /** Origin's wall clock at acceptance, for propagation lag. */
   acceptedAtMs: number;
+  /**
+   * The origin's Lamport clock at the first of its propagation sends (one per
+   * other branch, in ascending id order, one tick each: lamport.ts sendStamp).
+   * Absent in logs written before clocks were kept.
+   */
+  clock?: number;
 }
 
 export interface Decision {
@@ -80,11 +86,12 @@ export class Ledger {
 
   /**
    * Decides a customer's write here, as its origin. A withdraw that would
-   * overdraw fails and changes nothing. A withdraw's dependencies include
+   * overdraw fails and changes nothing; `clock`, called only when a write is
+   * made, gives the clock of its first propagation send. A withdraw's dependencies include
    * everything applied here, so no replica ever holds the debit without the
    * credits that justified it.
    */
-  decide(kind: WriteKind, amountCents: number, deps: VersionVector, nowMs: number): Decision {
+  decide(kind: WriteKind, amountCents: number, deps: VersionVector, nowMs: number, clock?: () => number): Decision {
     const before = this.balance;
     if (kind === "withdraw" && amountCents > before) return { result: "fail", balanceCents: before };
     const allDeps = kind === "withdraw" ? mergeInto(this.snapshot(), deps) : new Map(deps);
@@ -96,6 +103,7 @@ export class Ledger {
       deps: allDeps,
       acceptedAtMs: nowMs,
     };
+    if (clock) write.clock = clock();
     this.apply(write);
     return { result: "success", balanceCents: this.balance, write };
   }

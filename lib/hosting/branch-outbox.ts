@@ -27,13 +27,17 @@ export class BranchOutbox {
     this.schedule();
   }
 
-  addApplied(writes: readonly Write[]): void {
+  /** `clocks[i]`: the branch's Lamport clock at writes[i]'s event (BranchHooks.applied). */
+  addApplied(writes: readonly Write[], clocks: readonly number[] = []): void {
     if (this.applied.length === 0) {
       // The batch is stamped with the time of its first write, not of the flush.
       this.appliedAtMs = Date.now();
       this.appliedAtMono = performance.timeOrigin + performance.now();
     }
-    for (const w of writes) this.applied.push({ id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs });
+    writes.forEach((w, i) => {
+      const clock = clocks[i];
+      this.applied.push({ id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs, ...(clock ? { clock } : {}) });
+    });
     this.schedule();
   }
 

@@ -92,7 +92,7 @@ class HostedBranch {
         { id: branchId, branchIds: config.branchIds, initialBalanceCents: config.initialBalanceCents, gateTimeoutMs: config.gateTimeoutMs, recovered },
         {
           propagate: (w) => lease.host.broadcast(w),
-          applied: (ws) => outbox.addApplied(ws),
+          applied: (ws, clocks) => outbox.addApplied(ws, clocks),
           log,
           // Said at once, with the file and the cause: the main thread ends the run.
           failed: (reason) => outbox.post({ type: "failed", branchId, reason }),

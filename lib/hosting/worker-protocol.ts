@@ -61,6 +61,8 @@ export interface WireWrite {
   kind: "deposit" | "withdraw";
   amountCents: number;
   acceptedAtMs: number;
+  /** The branch's Lamport clock at this write's event there (BranchHooks.applied); absent for writes recovered from a log. */
+  clock?: number;
 }
 
 export type ToMain =
