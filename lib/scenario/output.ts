@@ -7,6 +7,9 @@
 //            A customer with no query event is left out (it has no balance to
 //            report); if its last query did not complete, the entry is
 //            {"id","result":"error"|"unknown"} instead of a balance.
+//   "p2"     the customers' part of Project 2's output (p2-output.ts): one
+//            {"id","type":"customer","events":[...]} per customer object, each
+//            request's send with its logical clock.
 // Entries: writes {"interface","result":"success"|"fail"}; queries
 // {"interface","balance"}. An event that did not complete prints
 // "result":"error" (status "failed": definitely not executed) or
@@ -14,6 +17,7 @@
 // (the run stopped first) prints "unknown" too. Pure: no I/O.
 
 import { formatMoney } from "../core/money.js";
+import { customerPart } from "./p2-output.js";
 import type { EventOutcome, Scenario, ScenarioEvent } from "./scenario.js";
 
 type Entry = Record<string, string | number>;
@@ -33,6 +37,8 @@ export function courseOutput(scenario: Scenario, outcomes: readonly EventOutcome
       return scenario.customers.flatMap((c) =>
         c.events.map((e, j) => ({ id: c.customerId, recv: [entry(e, outcomeOf(c.objectIndex, j), true)] })),
       );
+    case "p2":
+      return customerPart(scenario, outcomeOf);
     case "dest": {
       // Map keeps insertion order: first appearance of each customer id.
       const last = new Map<number, { outcome: EventOutcome | undefined } | undefined>();
