@@ -119,7 +119,7 @@ class ObjectReader {
     const at = `[${index}]`;
     if (typeof item !== "object" || item === null || Array.isArray(item)) throw this.bad(at, `an object with "type" ${TYPE_EXPECTED}`, item);
     const obj = this.keys(item as Record<string, unknown>, at);
-    if (obj["logical_clock"] !== undefined) throw this.err(at, "a branch or customer object", OUTPUT_HINT);
+    if (looksLikeP2Output(obj)) throw this.err(at, "a branch or customer object", OUTPUT_HINT);
     const type = obj["type"];
     if (type === "branch" || type === "bank") this.branch(obj, at);
     else if (type === "customer" || type === "client") this.customer(obj, at, index);
@@ -145,7 +145,7 @@ class ObjectReader {
       if (trimmed === key) continue;
       if (this.strict) throw this.err(at, `keys without stray spaces (a warning without --strict)`, `the key ${JSON.stringify(key)}`);
       out ??= { ...obj };
-      if (Object.prototype.hasOwnProperty.call(obj, trimmed)) {
+      if (Object.prototype.hasOwnProperty.call(out, trimmed)) {
         throw this.err(at, `each key once`, `${JSON.stringify(trimmed)} and ${JSON.stringify(key)}`);
       }
       out[trimmed] = obj[key];
@@ -283,6 +283,13 @@ class ObjectReader {
   private bad(path: string, expected: string, value: unknown): ScenarioError {
     return this.err(path, expected, describeFound(value));
   }
+}
+
+/** An event of a Project 2 output, or a group of them: what the course's graders read, not a scenario. */
+function looksLikeP2Output(obj: Record<string, unknown>): boolean {
+  if (obj["logical_clock"] !== undefined) return true;
+  const events = obj["events"];
+  return Array.isArray(events) && events.some((e) => typeof e === "object" && e !== null && "logical_clock" in e);
 }
 
 /** The first branch in file order, once every branch is known to start with its balance. */
