@@ -143,7 +143,7 @@ export class LamportCheck {
     const others = Math.max(this.branches.length - 1, 0);
     if (origin === branch) {
       if (others === 0) return;
-      this.checked++;
+      this.checked += others;
       this.firstSend.set(id, clock);
       this.rangesOf(branch).add(clock, clock + others - 1, { kind: "sends", id });
       if (this.requestReceipt.has(id)) this.propagatedAfter(id, branch, clock);
