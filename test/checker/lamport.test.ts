@@ -84,7 +84,7 @@ t.test("a branch that stamps a propagation before the receipt of its request is 
   own.clock = receipt;
   const r = checkHistory(rs);
   t.ok(messages(r).some((m) => m === `branch 2 sent write 2.1 at clock ${receipt}, not above its receipt of the request that made it (op #3) at ${receipt}; a request's receipt comes before its propagations`));
-  t.ok(messages(r).some((m) => /^branch 2: its receipt of op #3 and its sends of write 2\.1 \(\d+\.\.\d+\) share clock \d+; every event of a process has a clock of its own$/.test(m)), "and the two events share a clock");
+  t.ok(messages(r).includes(`branch 2: its receipt of op #3 has clock ${receipt}, as an earlier event of the branch had; every event of a process has a clock of its own`), "and the two events share a clock");
 });
 
 t.test("receipts of peers' writes must increase in the order the branch applied them", async (t) => {

@@ -34,38 +34,29 @@ interface Invoked {
   clock: number;
 }
 
-/** What a branch event was: a customer's request received (op number), or a write's sends or receipt (write id). */
-type EventRef = { kind: "request"; op: number } | { kind: "sends" | "receipt"; id: string };
+/**
+ * The clocks one branch's events took, as a sparse bitmap (blocks of 4,096
+ * clocks, made when first touched): memory grows with the events, not with
+ * the largest clock, and a clash is seen as the second event comes.
+ */
+class ClockSet {
+  private static readonly BITS = 4096;
+  private readonly blocks = new Map<number, Uint32Array>();
 
-function describeEvent(e: EventRef, from: number, to: number): string {
-  if (e.kind === "request") return `its receipt of op #${e.op}`;
-  return e.kind === "sends" ? `its sends of write ${e.id} (${from}..${to})` : `its receipt of write ${e.id}`;
-}
-
-/** A branch's events as closed ranges of clocks [from, to], for the distinctness check at the end. */
-class ClockRanges {
-  private readonly from: number[] = [];
-  private readonly to: number[] = [];
-  private readonly what: EventRef[] = [];
-
-  add(from: number, to: number, what: EventRef): void {
-    this.from.push(from);
-    this.to.push(to);
-    this.what.push(what);
-  }
-
-  /** Pairs of events that share a clock, described, with the first clock they share. */
-  overlaps(): Array<[string, string, number]> {
-    const order = this.from.map((_, i) => i).sort((a, b) => this.from[a]! - this.from[b]! || this.to[a]! - this.to[b]!);
-    const out: Array<[string, string, number]> = [];
-    let last = -1;
-    for (const i of order) {
-      if (last >= 0 && this.from[i]! <= this.to[last]!) {
-        out.push([describeEvent(this.what[last]!, this.from[last]!, this.to[last]!), describeEvent(this.what[i]!, this.from[i]!, this.to[i]!), this.from[i]!]);
-      }
-      if (last < 0 || this.to[i]! > this.to[last]!) last = i;
+  /** Takes clocks from..to; returns the first of them already taken, or undefined. */
+  take(from: number, to: number): number | undefined {
+    let clash: number | undefined;
+    for (let c = from; c <= to; c++) {
+      const key = Math.floor(c / ClockSet.BITS);
+      let block = this.blocks.get(key);
+      if (block === undefined) this.blocks.set(key, (block = new Uint32Array(ClockSet.BITS / 32)));
+      const bit = c - key * ClockSet.BITS;
+      const word = bit >>> 5;
+      const mask = 1 << (bit & 31);
+      if ((block[word]! & mask) !== 0) clash ??= c;
+      block[word]! |= mask;
     }
-    return out;
+    return clash;
   }
 }
 
@@ -74,15 +65,18 @@ export class LamportCheck {
   private rankOf = new Map<number, number>();
   private readonly invoked = new Map<number, Invoked>();
   private readonly lastSend = new Map<string, { op: number; clock: number }>();
-  /** Per write id: the origin's first send clock, once its apply entry is seen. */
-  private readonly firstSend = new Map<string, number>();
-  /** Per write id: the receipt clock of the request that made it, once its complete is seen. */
+  /**
+   * Per write id: the origin's first send clock, once its apply entry is seen,
+   * and how many replicas' receipts are still to come (forgotten at zero).
+   */
+  private readonly firstSend = new Map<string, { clock: number; receipts: number }>();
+  /** Per write id: the receipt clock of the request that made it, until its sends are seen. */
   private readonly requestReceipt = new Map<string, { op: number; clock: number }>();
   /** Receipts seen before their write's send, judged at the end. */
   private readonly waiting: Array<{ id: string; branch: number; clock: number }> = [];
   /** Per branch: the clock of its last receipt of a peer's write, in the order it applied them. */
   private readonly lastApplied = new Map<number, { clock: number; what: string }>();
-  private readonly ranges = new Map<number, ClockRanges>();
+  private readonly taken = new Map<number, ClockSet>();
   private readonly restarted = new Set<number>();
   private readonly findings: Finding[] = [];
   private checked = 0;
@@ -127,14 +121,15 @@ export class LamportCheck {
     this.clocks++;
     this.checked++;
     const sent = this.invoked.get(op);
+    this.invoked.delete(op);
     if (sent && clock <= sent.clock) {
       this.find({ session: sent.session, branch, ops: [op], message: `branch ${branch} received op #${op} of session ${sent.session} at clock ${clock}, not above its send at ${sent.clock}; a receipt must be later than its send` });
     }
-    this.rangesOf(branch).add(clock, clock, { kind: "request", op });
+    this.take(branch, clock, clock, `its receipt of op #${op}`);
     if (writeId === undefined) return;
-    this.requestReceipt.set(writeId, { op, clock });
     const first = this.firstSend.get(writeId);
-    if (first !== undefined) this.propagatedAfter(writeId, branch, first);
+    if (first === undefined) this.requestReceipt.set(writeId, { op, clock });
+    else this.propagatedAfter(branch, writeId, first.clock, { op, clock });
   }
 
   private applied(branch: number, id: string, clock: number): void {
@@ -144,17 +139,36 @@ export class LamportCheck {
     if (origin === branch) {
       if (others === 0) return;
       this.checked += others;
-      this.firstSend.set(id, clock);
-      this.rangesOf(branch).add(clock, clock + others - 1, { kind: "sends", id });
-      if (this.requestReceipt.has(id)) this.propagatedAfter(id, branch, clock);
+      this.firstSend.set(id, { clock, receipts: others });
+      this.take(branch, clock, clock + others - 1, `its sends of write ${id} (${clock}..${clock + others - 1})`);
+      const receipt = this.requestReceipt.get(id);
+      if (receipt !== undefined) {
+        this.requestReceipt.delete(id);
+        this.propagatedAfter(branch, id, clock, receipt);
+      }
       return;
     }
     this.checked++;
     this.stream(branch, clock, clock, `its receipt of write ${id}`);
-    this.rangesOf(branch).add(clock, clock, { kind: "receipt", id });
+    this.take(branch, clock, clock, `its receipt of write ${id}`);
     const first = this.firstSend.get(id);
-    if (first === undefined) this.waiting.push({ id, branch, clock });
-    else this.receivedAfter(id, branch, clock, first);
+    if (first === undefined) {
+      this.waiting.push({ id, branch, clock });
+      return;
+    }
+    this.receivedAfter(id, branch, clock, first.clock);
+    if (--first.receipts <= 0) this.firstSend.delete(id);
+  }
+
+  /** Every event of a branch has a clock of its own (within one incarnation: a restarted branch is not judged so). */
+  private take(branch: number, from: number, to: number, what: string): void {
+    if (this.restarted.has(branch)) return;
+    let set = this.taken.get(branch);
+    if (!set) this.taken.set(branch, (set = new ClockSet()));
+    const clash = set.take(from, to);
+    if (clash !== undefined) {
+      this.find({ branch, ops: [], message: `branch ${branch}: ${what} has clock ${clash}, as an earlier event of the branch had; every event of a process has a clock of its own` });
+    }
   }
 
   /** The branch's receipts of peers' writes strictly increase in the order it applied them (within one incarnation). */
@@ -173,16 +187,9 @@ export class LamportCheck {
     this.find({ branch, ops: [], message: `branch ${branch} received write ${id} at clock ${clock}, not above branch ${origin}'s send of it to branch ${branch} at ${sent}; a receipt must be later than its send` });
   }
 
-  private propagatedAfter(id: string, branch: number, first: number): void {
-    const receipt = this.requestReceipt.get(id);
-    if (receipt === undefined || first > receipt.clock) return;
+  private propagatedAfter(branch: number, id: string, first: number, receipt: { op: number; clock: number }): void {
+    if (first > receipt.clock) return;
     this.find({ branch, ops: [receipt.op], message: `branch ${branch} sent write ${id} at clock ${first}, not above its receipt of the request that made it (op #${receipt.op}) at ${receipt.clock}; a request's receipt comes before its propagations` });
-  }
-
-  private rangesOf(branch: number): ClockRanges {
-    let r = this.ranges.get(branch);
-    if (!r) this.ranges.set(branch, (r = new ClockRanges()));
-    return r;
   }
 
   private find(f: Finding): void {
@@ -193,18 +200,12 @@ export class LamportCheck {
     if (this.clocks === 0) return { rule: "lamport", checked: 0, findings: [], skipped: "the history carries no Lamport clocks (written before bank-sim kept them)" };
     for (const w of this.waiting) {
       const first = this.firstSend.get(w.id);
-      if (first !== undefined) this.receivedAfter(w.id, w.branch, w.clock, first);
-    }
-    for (const [branch, ranges] of this.ranges) {
-      if (this.restarted.has(branch)) continue;
-      for (const [a, b, clock] of ranges.overlaps()) {
-        this.find({ branch, ops: [], message: `branch ${branch}: ${a} and ${b} share clock ${clock}; every event of a process has a clock of its own` });
-      }
+      if (first !== undefined) this.receivedAfter(w.id, w.branch, w.clock, first.clock);
     }
     const out: RuleResult = { rule: "lamport", checked: this.checked, findings: this.findings };
     if (this.restarted.size > 0) {
       out.partial = `branch${this.restarted.size === 1 ? "" : "es"} ${[...this.restarted].sort((a, b) => a - b).join(", ")} restarted and resumed ${this.restarted.size === 1 ? "its clock" : "their clocks"} from ${this.restarted.size === 1 ? "its log" : "their logs"}: ` +
-        "events before and after a restart are ordered apart, and not checked for shared clocks";
+        "events before and after a restart are ordered apart, and from the restart on not checked for shared clocks";
     }
     return out;
   }
