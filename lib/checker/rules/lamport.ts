@@ -22,8 +22,10 @@
 // before and after are judged apart, and its clocks' distinctness only in part.
 // A history without clocks (written before bank-sim kept them) is skipped.
 //
-// Records are taken one at a time; what a later record may settle (a receipt
-// seen before its send) is kept until the end.
+// Records are taken one at a time; what a later record settles (a receipt
+// recorded before its send, a request's receipt before its write's sends) is
+// kept until then, and what is settled is forgotten, so memory holds what is
+// in flight, plus a bitmap of each branch's clocks.
 
 import { ranks, sendStamp } from "../../core/lamport.js";
 import type { HistoryRecord } from "../../history/types.js";
@@ -72,8 +74,8 @@ export class LamportCheck {
   private readonly firstSend = new Map<string, { clock: number; receipts: number }>();
   /** Per write id: the receipt clock of the request that made it, until its sends are seen. */
   private readonly requestReceipt = new Map<string, { op: number; clock: number }>();
-  /** Receipts seen before their write's send, judged at the end. */
-  private readonly waiting: Array<{ id: string; branch: number; clock: number }> = [];
+  /** Receipts seen before their write's sends, judged when those come (a history cut short may never show them). */
+  private readonly waiting = new Map<string, Array<[branch: number, clock: number]>>();
   /** Per branch: the clock of its last receipt of a peer's write, in the order it applied them. */
   private readonly lastApplied = new Map<number, { clock: number; what: string }>();
   private readonly taken = new Map<number, ClockSet>();
@@ -139,7 +141,10 @@ export class LamportCheck {
     if (origin === branch) {
       if (others === 0) return;
       this.checked += others;
-      this.firstSend.set(id, { clock, receipts: others });
+      const early = this.waiting.get(id) ?? [];
+      this.waiting.delete(id);
+      for (const [at, received] of early) this.receivedAfter(id, at, received, clock);
+      if (others - early.length > 0) this.firstSend.set(id, { clock, receipts: others - early.length });
       this.take(branch, clock, clock + others - 1, `its sends of write ${id} (${clock}..${clock + others - 1})`);
       const receipt = this.requestReceipt.get(id);
       if (receipt !== undefined) {
@@ -153,7 +158,9 @@ export class LamportCheck {
     this.take(branch, clock, clock, `its receipt of write ${id}`);
     const first = this.firstSend.get(id);
     if (first === undefined) {
-      this.waiting.push({ id, branch, clock });
+      const list = this.waiting.get(id);
+      if (list) list.push([branch, clock]);
+      else this.waiting.set(id, [[branch, clock]]);
       return;
     }
     this.receivedAfter(id, branch, clock, first.clock);
@@ -198,10 +205,6 @@ export class LamportCheck {
 
   result(): RuleResult {
     if (this.clocks === 0) return { rule: "lamport", checked: 0, findings: [], skipped: "the history carries no Lamport clocks (written before bank-sim kept them)" };
-    for (const w of this.waiting) {
-      const first = this.firstSend.get(w.id);
-      if (first !== undefined) this.receivedAfter(w.id, w.branch, w.clock, first.clock);
-    }
     const out: RuleResult = { rule: "lamport", checked: this.checked, findings: this.findings };
     if (this.restarted.size > 0) {
       out.partial = `branch${this.restarted.size === 1 ? "" : "es"} ${[...this.restarted].sort((a, b) => a - b).join(", ")} restarted and resumed ${this.restarted.size === 1 ? "its clock" : "their clocks"} from ${this.restarted.size === 1 ? "its log" : "their logs"}: ` +
