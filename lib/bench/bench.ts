@@ -1,100 +1,189 @@
-// `bank-sim bench`: a fixed grid of generated workloads (random target
-// branches, --concurrent, --guarantees all), each run as its own process so
-// wall time is end to end (process start to converged exit) and peak RSS is
-// the run's own; every run's history goes through the checker. In the same
-// run it measures the raw grpc-js unary ceiling (unary-ceiling.ts) and reports
-// throughput as a ratio of it. Cases of kind "check" run no cluster: they
-// time `bank-sim check` on a synthetic history of that shape (check-bench.ts).
+// `bank-sim bench`: a fixed grid of generated workloads, each run as its own
+// process (cold, like a user runs it) so wall time is end to end and CPU time
+// and peak RSS are the run's own (rss-probe.ts); every run's history goes
+// through the checker. Beside each run, in the same repetition (interleaved),
+// the bare-call limit (bare-limit.ts): the same servers, workers, stubs, calls
+// and calls in flight with nothing behind them; bank-sim's wall time is
+// reported as a multiple of it. Cases of kind "startup" compare a run with no
+// operations with the limit's start-up (the floor); kind "check" runs no
+// cluster: it times `bank-sim check` on a synthetic history (check-bench.ts).
+// The JSON report (schemas/bench-report.schema.json) keeps every repetition,
+// when the benchmark ran and on what machine, beside the medians.
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkHistoryFile } from "../checker/check-file.js";
 import { generateScenario, DEFAULT_MIX } from "../scenario/gen.js";
 import type { RunSummary } from "../run/results.js";
-import { measureUnaryCeiling } from "./unary-ceiling.js";
+import type { BareLimitResult } from "./bare-limit.js";
 import { formatCheckBenchTable, runCheckBench, type CheckBenchResult } from "./check-bench.js";
+import { thisMachine, type Machine } from "./machine.js";
+
+/** The bench JSON's format version (schemas/bench-report.schema.json). */
+export const BENCH_VERSION = 1;
 
 export interface BenchCase {
   name: string;
   branches: number;
   customers: number;
   events: number;
-  /** "check": no run; `bank-sim check` on a synthetic history of customers × events operations. */
-  kind?: "run" | "check";
+  /**
+   * run (default): `--concurrent`, random target branches; sequential: the
+   * course's mode, customers one after another, each at its own branch;
+   * startup: no operations, against the limit's start-up; check: `bank-sim
+   * check` on a synthetic history of customers × events operations.
+   */
+  kind?: "run" | "sequential" | "startup" | "check";
+  /** Also run it with no operations, to report the CPU per operation beyond start-up. */
+  marginal?: boolean;
+  /** Always in memory (--no-durable), whatever the bench's flag. */
+  inMemory?: boolean;
 }
 
 export const GRID: readonly BenchCase[] = [
-  { name: "b10-c10-e100", branches: 10, customers: 10, events: 100 },
+  { name: "b10-c10-e100", branches: 10, customers: 10, events: 100, marginal: true },
   { name: "b10-c64-e50", branches: 10, customers: 64, events: 50 },
-  { name: "b100-c10-e100", branches: 100, customers: 10, events: 100 },
-  { name: "b1000-c10-e10", branches: 1000, customers: 10, events: 10 },
+  { name: "b100-c10-e100", branches: 100, customers: 10, events: 100, marginal: true },
+  { name: "b1000-c10-e100", branches: 1000, customers: 10, events: 100, marginal: true },
+  { name: "seq-b10-c10-e100", branches: 10, customers: 10, events: 100, kind: "sequential" },
+  { name: "seq-b10-c10-e100-mem", branches: 10, customers: 10, events: 100, kind: "sequential", inMemory: true },
+  { name: "startup-b10", branches: 10, customers: 10, events: 0, kind: "startup" },
+  { name: "startup-b1000", branches: 1000, customers: 10, events: 0, kind: "startup" },
   { name: "check-1m", branches: 10, customers: 100, events: 10_000, kind: "check" },
+];
+
+/** Cases that run only when named with --case (minutes each). */
+export const LONG_CASES: readonly BenchCase[] = [
+  { name: "long-b10-c64-e1563", branches: 10, customers: 64, events: 1563, marginal: true },
 ];
 
 export const QUICK_GRID: readonly BenchCase[] = [
   { name: "quick-b4-c4-e10", branches: 4, customers: 4, events: 10 },
+  { name: "quick-seq-b4-c4-e10", branches: 4, customers: 4, events: 10, kind: "sequential" },
+  { name: "quick-startup-b4", branches: 4, customers: 4, events: 0, kind: "startup" },
   { name: "quick-check-10k", branches: 4, customers: 10, events: 1_000, kind: "check" },
 ];
 
-export interface CaseResult {
-  case: BenchCase;
-  rep: number;
-  exitCode: number | null;
+interface Usage {
   wallMs: number;
+  cpuMs: number;
+  peakRssMb: number;
+}
+
+interface RunOnce extends Usage {
+  exitCode: number | null;
   summary: RunSummary;
   converged: boolean;
   violations: number;
   anomalies: number;
 }
 
-const BIN = fileURLToPath(new URL("../../../bin/bank-sim", import.meta.url));
+/** The bank-sim measured: this one, or another build's bin/bank-sim (BANK_SIM_BENCH_BIN), to compare two builds side by side. */
+const BIN = process.env["BANK_SIM_BENCH_BIN"] || fileURLToPath(new URL("../../../bin/bank-sim", import.meta.url));
+const BARE = fileURLToPath(new URL("./bare-limit.js", import.meta.url));
+const PROBE = new URL("./rss-probe.js", import.meta.url).href;
 
-function runOnce(c: BenchCase, rep: number, dir: string, seed: number, extraArgs: readonly string[]): Promise<CaseResult> {
-  const file = join(dir, `${c.name}-${rep}.json`);
-  const out = join(dir, `${c.name}-${rep}`);
-  writeFileSync(file, JSON.stringify(generateScenario({ branches: c.branches, customers: c.customers, events: c.events, seed, mix: DEFAULT_MIX })));
+/** Runs `args` under node with the usage probe; resolves with its usage, exit code and stdout. */
+function timed(args: readonly string[], probeOut: string): Promise<Usage & { code: number | null; stdout: string; stderr: string }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "run", file, "--concurrent", "--guarantees", "all", "--out", out, ...extraArgs], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, ["--import", PROBE, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BANK_SIM_RSS_OUT: probeOut } });
+    let stdout = "";
     let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
-    child.on("close", async (code) => {
+    child.on("close", (code) => {
       const wallMs = performance.now() - started;
       try {
-        const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { summary: CaseResult["summary"]; converged: boolean };
-        const report = await checkHistoryFile(out);
-        resolve({
-          case: c, rep, exitCode: code, wallMs, summary: results.summary, converged: results.converged,
-          violations: report.counts.violations,
-          anomalies: report.counts.anomalies,
-        });
+        const u = JSON.parse(readFileSync(probeOut, "utf8")) as { maxRssKb: number; userMs: number; systemMs: number };
+        resolve({ wallMs, cpuMs: u.userMs + u.systemMs, peakRssMb: u.maxRssKb / 1024, code, stdout, stderr });
       } catch (err) {
-        reject(new Error(`bench ${c.name}: the run exited ${code} and left no readable results: ${(err as Error).message}\n${stderr}`));
+        reject(new Error(`bench: ${args.join(" ")} exited ${code} without its usage (${(err as Error).message})\n${stderr}`));
       } finally {
-        rmSync(out, { recursive: true, force: true });
-        rmSync(file, { force: true });
+        rmSync(probeOut, { force: true });
       }
     });
   });
 }
 
+/** The workers bank-sim uses by default (run-config.ts), so the limit gets the same. */
+const workersFor = (branches: number) => Math.max(1, Math.min(branches, availableParallelism(), 4));
+
+function scenarioFile(c: BenchCase, events: number, dir: string, seed: number): string {
+  const file = join(dir, `${c.name}-${seed}-${events}.json`);
+  const shape = c.kind === "sequential" ? "recv" : "branch";
+  writeFileSync(file, JSON.stringify(generateScenario({ branches: c.branches, customers: c.customers, events, seed, mix: DEFAULT_MIX, shape })));
+  return file;
+}
+
+async function runOnce(c: BenchCase, events: number, dir: string, seed: number, durable: boolean): Promise<RunOnce> {
+  const file = scenarioFile(c, events, dir, seed);
+  const out = join(dir, `${c.name}-${seed}-${events}`);
+  const mode = c.kind === "sequential" ? [] : ["--concurrent"];
+  const memory = durable && !c.inMemory ? [] : ["--no-durable"];
+  try {
+    const u = await timed([BIN, "run", file, ...mode, "--guarantees", "all", "--quiet", "--out", out, ...memory], join(dir, "usage.json"));
+    let results: { summary: RunSummary; converged: boolean };
+    try {
+      results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as typeof results;
+    } catch (err) {
+      throw new Error(`bench ${c.name}: the run exited ${u.code} and left no readable results: ${(err as Error).message}\n${u.stderr}`);
+    }
+    const report = await checkHistoryFile(out);
+    return { wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, exitCode: u.code, summary: results.summary, converged: results.converged, violations: report.counts.violations, anomalies: report.counts.anomalies };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+    rmSync(file, { force: true });
+  }
+}
+
+async function bareOnce(c: BenchCase, dir: string): Promise<Usage & { result: BareLimitResult }> {
+  const inFlight = c.kind === "sequential" ? 1 : c.customers;
+  const args = [BARE, "--servers", String(c.branches), "--workers", String(workersFor(c.branches)), "--calls", String(c.customers * c.events), "--in-flight", String(inFlight)];
+  const u = await timed(args, join(dir, "usage.json"));
+  if (u.code !== 0) throw new Error(`bench ${c.name}: the bare-call limit exited ${u.code}\n${u.stderr}`);
+  return { wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, result: JSON.parse(u.stdout) as BareLimitResult };
+}
+
+/** Medians over a case's repetitions; names as in results.json's summary. A figure no repetition had is null. */
+export interface CaseMedians {
+  wallMs: number; cpuMs: number; opsPerSec: number;
+  /** The bare-call limit's process, same calls, and bank-sim's wall time as a multiple of it. */
+  bareWallMs: number; bareCpuMs: number; timesBare: number | null;
+  /** CPU per operation, whole process (null with no operations); and beyond a run with no operations (marginal cases, else null). */
+  cpuMsPerOp: number | null; marginalCpuMsPerOp: number | null;
+  latency: { p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
+  propagationLag: { p50Ms: number | null; p99Ms: number | null };
+  gateWait: { p99Ms: number | null; meanMs: number | null };
+  startupMs: number; peakRssMb: number; requestBytes: number;
+}
+
+/** One repetition as it ran: the run, and the bare-call limit beside it. */
+export interface CaseRun {
+  rep: number; exitCode: number | null; wallMs: number; cpuMs: number; peakRssMb: number;
+  bareWallMs: number; bareCpuMs: number; emptyCpuMs: number | null;
+  converged: boolean; violations: number; anomalies: number; summary: RunSummary;
+}
+
+export interface CaseReport {
+  name: string; kind: string; branches: number; customers: number; events: number; reps: number; durable: boolean;
+  median: CaseMedians;
+  converged: boolean; violations: number;
+  runs: CaseRun[];
+}
+
 export interface BenchReport {
+  version: typeof BENCH_VERSION;
+  /** When the benchmark started and finished (ISO 8601, UTC). */
+  startedAt: string;
+  finishedAt: string;
   durable: boolean;
-  machine: { cpus: number; node: string };
-  ceiling: { callsPerSec: number; inFlight: number };
-  cases: Array<{
-    name: string; branches: number; customers: number; events: number; reps: number;
-    wallMs: number; opsPerSec: number; ratioToCeiling: number;
-    latencyP50Ms: number; latencyP99Ms: number; latencyMaxMs: number;
-    lagP50Ms: number; lagP99Ms: number; gateWaitP99Ms: number; gateWaitMeanMs: number;
-    startupMs: number; peakRssMb: number; requestBytes: number; links: number; messagesPerWrite: number;
-    converged: boolean; violations: number;
-  }>;
-  /** The checker cases. */
+  machine: Machine;
+  cases: CaseReport[];
   checks: CheckBenchResult[];
 }
 
@@ -103,75 +192,103 @@ const median = (xs: number[]) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 };
+const r2 = (x: number) => Math.round(x * 100) / 100;
 
-export async function runBench(opts: { cases: readonly BenchCase[]; reps: number; ceilingCalls: number; durable: boolean; log: (line: string) => void }): Promise<BenchReport> {
+/** The median of the figures the repetitions have, rounded to 0.01; null when none has it. */
+function pick<T>(xs: readonly T[], f: (x: T) => number | null): number | null {
+  const ys = xs.map(f).filter((y): y is number => y !== null && Number.isFinite(y));
+  return ys.length === 0 ? null : r2(median(ys));
+}
+
+function medians(c: BenchCase, runs: readonly CaseRun[]): CaseMedians {
+  const ops = c.customers * c.events;
+  const wallMs = pick(runs, (r) => r.wallMs) ?? 0;
+  const cpuMs = pick(runs, (r) => r.cpuMs) ?? 0;
+  const bareWallMs = pick(runs, (r) => r.bareWallMs) ?? 0;
+  const l = (f: (s: RunSummary) => number | null) => pick(runs, (r) => f(r.summary));
+  return {
+    wallMs, cpuMs, opsPerSec: l((s) => s.opsPerSec) ?? 0,
+    bareWallMs, bareCpuMs: pick(runs, (r) => r.bareCpuMs) ?? 0, timesBare: bareWallMs > 0 ? r2(wallMs / bareWallMs) : null,
+    cpuMsPerOp: ops ? r2(cpuMs / ops) : null,
+    marginalCpuMsPerOp: c.marginal && ops ? pick(runs, (r) => (r.emptyCpuMs === null ? null : (r.cpuMs - r.emptyCpuMs) / ops)) : null,
+    latency: { p50Ms: l((s) => s.latency.p50Ms), p99Ms: l((s) => s.latency.p99Ms), maxMs: l((s) => s.latency.maxMs) },
+    propagationLag: { p50Ms: l((s) => s.propagationLag.p50Ms), p99Ms: l((s) => s.propagationLag.p99Ms) },
+    gateWait: { p99Ms: l((s) => s.gateWait.p99Ms), meanMs: l((s) => s.gateWait.meanMs) },
+    startupMs: l((s) => s.startupMs) ?? 0, peakRssMb: pick(runs, (r) => r.peakRssMb) ?? 0, requestBytes: l((s) => s.requestBytes) ?? 0,
+  };
+}
+
+async function benchCase(c: BenchCase, reps: number, durable: boolean, dir: string, log: (line: string) => void): Promise<CaseReport> {
+  const runs: CaseRun[] = [];
+  for (let rep = 1; rep <= reps; rep++) {
+    log(`${c.name}: repetition ${rep} of ${reps}...`);
+    // Interleaved: the limit, then the run, then (marginal) the run with no operations.
+    const bare = await bareOnce(c, dir);
+    const run = await runOnce(c, c.events, dir, rep, durable);
+    const empty = c.marginal ? await runOnce(c, 0, dir, rep, durable) : null;
+    runs.push({
+      rep, exitCode: run.exitCode, wallMs: r2(run.wallMs), cpuMs: r2(run.cpuMs), peakRssMb: r2(run.peakRssMb),
+      bareWallMs: r2(bare.wallMs), bareCpuMs: r2(bare.cpuMs), emptyCpuMs: empty ? r2(empty.cpuMs) : null,
+      converged: run.converged && run.exitCode === 0 && (empty === null || (empty.converged && empty.exitCode === 0)),
+      violations: run.violations + (empty?.violations ?? 0), anomalies: run.anomalies, summary: run.summary,
+    });
+  }
+  return {
+    name: c.name, kind: c.kind ?? "run", branches: c.branches, customers: c.customers, events: c.events, reps, durable: durable && !c.inMemory,
+    median: medians(c, runs),
+    converged: runs.every((r) => r.converged),
+    violations: runs.reduce((n, r) => n + r.violations, 0),
+    runs,
+  };
+}
+
+export async function runBench(opts: { cases: readonly BenchCase[]; reps: number; durable: boolean; log: (line: string) => void }): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const machine = thisMachine();
   const dir = mkdtempSync(join(tmpdir(), "bank-sim-bench-"));
   try {
-    const runCases = opts.cases.filter((c) => c.kind !== "check");
-    let ceiling = { callsPerSec: 0 };
-    if (runCases.length > 0) {
-      opts.log(`measuring the grpc-js unary ceiling (${opts.ceilingCalls} calls, 64 in flight)...`);
-      ceiling = await measureUnaryCeiling({ calls: opts.ceilingCalls, inFlight: 64 });
-    }
-    const cases: BenchReport["cases"] = [];
-    for (const c of runCases) {
-      const runs: CaseResult[] = [];
-      for (let rep = 1; rep <= opts.reps; rep++) {
-        opts.log(`${c.name}: run ${rep} of ${opts.reps}...`);
-        runs.push(await runOnce(c, rep, dir, rep, opts.durable ? [] : ["--no-durable"]));
-      }
-      const pick = (f: (r: CaseResult) => number) => Math.round(median(runs.map(f)) * 100) / 100;
-      const opsPerSec = pick((r) => r.summary.opsPerSec);
-      cases.push({
-        name: c.name, branches: c.branches, customers: c.customers, events: c.events, reps: opts.reps,
-        wallMs: pick((r) => r.wallMs),
-        opsPerSec,
-        ratioToCeiling: Math.round((opsPerSec / ceiling.callsPerSec) * 1000) / 1000,
-        latencyP50Ms: pick((r) => r.summary.latency.p50Ms),
-        latencyP99Ms: pick((r) => r.summary.latency.p99Ms),
-        latencyMaxMs: pick((r) => r.summary.latency.maxMs),
-        lagP50Ms: pick((r) => r.summary.propagationLag.p50Ms),
-        lagP99Ms: pick((r) => r.summary.propagationLag.p99Ms),
-        gateWaitP99Ms: pick((r) => r.summary.gateWait.p99Ms),
-        gateWaitMeanMs: pick((r) => r.summary.gateWait.meanMs),
-        startupMs: pick((r) => r.summary.startupMs),
-        peakRssMb: pick((r) => r.summary.peakRssMb),
-        requestBytes: pick((r) => r.summary.requestBytes),
-        links: pick((r) => r.summary.links.links),
-        messagesPerWrite: pick((r) => (r.summary.writes ? r.summary.links.messages / r.summary.writes : 0)),
-        converged: runs.every((r) => r.converged && r.exitCode === 0),
-        violations: runs.reduce((n, r) => n + r.violations, 0),
-      });
-    }
+    const cases: CaseReport[] = [];
+    for (const c of opts.cases.filter((k) => k.kind !== "check")) cases.push(await benchCase(c, opts.reps, opts.durable, dir, opts.log));
     const checks: CheckBenchResult[] = [];
     for (const c of opts.cases.filter((k) => k.kind === "check")) {
       const history = { branches: c.branches, sessions: c.customers, operations: c.customers * c.events, seed: 1 };
       checks.push(await runCheckBench({ name: c.name, history }, dir, opts.reps, opts.log));
     }
-    return { durable: opts.durable, machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version }, ceiling: { callsPerSec: Math.round(ceiling.callsPerSec), inFlight: 64 }, cases, checks };
+    return { version: BENCH_VERSION, startedAt, finishedAt: new Date().toISOString(), durable: opts.durable, machine, cases, checks };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+
+function table(head: string[], rows: string[][]): string[] {
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)];
+}
+
+const f2 = (x: number | null) => (x === null ? "-" : x.toFixed(2));
+const ok = (c: CaseReport) => (c.converged && c.violations === 0 ? "clean" : `NO (${c.violations} violations)`);
+
 export function formatBenchTable(r: BenchReport): string {
-  const head = ["case", "wall s", "ops/s", "× ceiling", "lat p50/p99/max ms", "lag p50/p99 ms", "gate p99 ms", "start ms", "RSS MB", "req B", "links", "msg/write", "ok"];
-  const rows = r.cases.map((c) => [
-    c.name, (c.wallMs / 1000).toFixed(2), c.opsPerSec.toFixed(0), c.ratioToCeiling.toFixed(2),
-    `${c.latencyP50Ms}/${c.latencyP99Ms}/${c.latencyMaxMs}`, `${c.lagP50Ms}/${c.lagP99Ms}`, String(c.gateWaitP99Ms),
-    c.startupMs.toFixed(0), c.peakRssMb.toFixed(0), c.requestBytes.toFixed(0), String(c.links), c.messagesPerWrite.toFixed(2),
-    c.converged && c.violations === 0 ? "yes" : `NO (${c.violations} violations)`,
-  ]);
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  const checks = r.checks.length === 0 ? [] : [formatCheckBenchTable(r.checks)];
-  if (r.cases.length === 0) return checks.join("\n");
-  return [
-    `grpc-js unary ceiling: ${r.ceiling.callsPerSec} calls/s (no-op server in a worker, ${r.ceiling.inFlight} in flight); ${r.machine.cpus} cores, Node ${r.machine.node}; branches ${r.durable ? "durable (log + fdatasync)" : "in memory (--no-durable)"}`,
-    "",
-    line(head),
-    line(head.map(() => "---")),
-    ...rows.map(line),
-    "",
-    ...checks,
-  ].join("\n");
+  const runs = r.cases.filter((c) => c.kind !== "startup");
+  const starts = r.cases.filter((c) => c.kind === "startup");
+  const out: string[] = [`${r.machine.cpus} cores, Node ${r.machine.node}; branches ${r.durable ? "durable (log + fdatasync)" : "in memory (--no-durable)"} unless the case says mem; medians`, ""];
+  if (runs.length > 0) {
+    out.push(...table(
+      ["case", "mode", "wall s", "bare-call limit s", "× limit", "ops/s", "CPU-ms/op", "CPU-ms/op beyond start-up", "lat p50/p99 ms", "start ms", "RSS MB", "req B", "history"],
+      runs.map(({ median: m, ...c }) => [
+        c.name, c.kind === "sequential" ? `sequential${c.durable ? "" : ", mem"}` : "concurrent", (m.wallMs / 1000).toFixed(2), (m.bareWallMs / 1000).toFixed(2), f2(m.timesBare),
+        m.opsPerSec.toFixed(0), f2(m.cpuMsPerOp), m.marginalCpuMsPerOp === null ? "" : f2(m.marginalCpuMsPerOp),
+        `${m.latency.p50Ms ?? "-"}/${m.latency.p99Ms ?? "-"}`, m.startupMs.toFixed(0), m.peakRssMb.toFixed(0), m.requestBytes.toFixed(0), ok({ median: m, ...c }),
+      ]),
+    ), "");
+  }
+  if (starts.length > 0) {
+    out.push(...table(
+      ["case", "servers", "bank-sim CPU s", "floor CPU s", "× floor", "bank-sim wall s", "floor wall s"],
+      starts.map(({ name, branches, median: m }) => [name, String(branches), (m.cpuMs / 1000).toFixed(2), (m.bareCpuMs / 1000).toFixed(2), (m.cpuMs / m.bareCpuMs).toFixed(2), (m.wallMs / 1000).toFixed(2), (m.bareWallMs / 1000).toFixed(2)]),
+    ), "");
+  }
+  if (r.checks.length > 0) out.push(formatCheckBenchTable(r.checks));
+  return out.join("\n");
 }

@@ -22,10 +22,11 @@ export interface CheckBenchResult {
   fileMb: number;
   reps: number;
   /** Medians over the repetitions. */
-  wallMs: number;
-  peakRssMb: number;
-  cpuMs: number;
+  median: { wallMs: number; peakRssMb: number; cpuMs: number };
+  /** check's verdict: the same on every repetition, or each one's, comma-separated. */
   verdict: string;
+  /** Every repetition as it ran. */
+  runs: Array<{ rep: number; wallMs: number; peakRssMb: number; cpuMs: number; verdict: string }>;
 }
 
 const BIN = fileURLToPath(new URL("../../../bin/bank-sim", import.meta.url));
@@ -89,10 +90,13 @@ export async function runCheckBench(c: CheckBenchCase, dir: string, reps: number
       records: written.records,
       fileMb: round(written.bytes / 1024 / 1024),
       reps,
-      wallMs: round(median(runs.map((r) => r.wallMs))),
-      peakRssMb: round(median(runs.map((r) => r.peakRssMb))),
-      cpuMs: round(median(runs.map((r) => r.cpuMs))),
-      verdict: runs.map((r) => r.verdict).join(","),
+      median: {
+        wallMs: round(median(runs.map((r) => r.wallMs))),
+        peakRssMb: round(median(runs.map((r) => r.peakRssMb))),
+        cpuMs: round(median(runs.map((r) => r.cpuMs))),
+      },
+      verdict: [...new Set(runs.map((r) => r.verdict))].length === 1 ? (runs[0]?.verdict ?? "") : runs.map((r) => r.verdict).join(","),
+      runs: runs.map((r, i) => ({ rep: i + 1, wallMs: round(r.wallMs), peakRssMb: round(r.peakRssMb), cpuMs: round(r.cpuMs), verdict: r.verdict })),
     };
   } finally {
     rmSync(file, { force: true });
@@ -111,7 +115,7 @@ export function formatCheckBenchTable(results: readonly CheckBenchResult[]): str
     ...results.map((r) =>
       line([
         r.name, r.operations.toLocaleString("en"), String(r.branches), r.records.toLocaleString("en"), r.fileMb.toFixed(0),
-        (r.wallMs / 1000).toFixed(1), r.peakRssMb.toFixed(0), (r.cpuMs / 1000).toFixed(1), r.verdict,
+        (r.median.wallMs / 1000).toFixed(1), r.median.peakRssMb.toFixed(0), (r.median.cpuMs / 1000).toFixed(1), r.verdict,
       ]),
     ),
     "",

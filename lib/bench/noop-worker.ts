@@ -1,6 +1,6 @@
-// Benchmark baseline: a piscina task that serves the Bank service with replies
+// The bare-call limit's server (bare-limit.ts): a piscina task that serves the Bank service with replies
 // that do nothing, in a worker thread like a branch, so that `bench` can
-// measure the raw grpc-js unary ceiling on this machine the same way customers
+// measure what the transport alone costs, the same way customers
 // call branches.
 
 import * as grpc from "@grpc/grpc-js";

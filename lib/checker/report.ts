@@ -6,7 +6,9 @@
 // verdict line.
 //
 // JSON (reportJson): the same facts with the three kinds in their own arrays
-// and counts, so that `violations` always means fatal ones only.
+// and counts, so that `violations` always means fatal ones only. Its contract
+// is schemas/check-report.schema.json (`version` names it): every key always
+// there, null where a value does not apply.
 
 import type { CheckReport, Counts, Rule, RuleSummary, Severity, Violation } from "./checker.js";
 
@@ -103,30 +105,46 @@ function verdict(report: CheckReport): string {
   return `verdict: FAILED, ${n(c.violations, "violation", "violations")}${cut} (${parts})${tail}`;
 }
 
+/** `check --json`'s format version (schemas/check-report.schema.json). */
+export const CHECK_REPORT_VERSION = 1;
+
+/** An entry as the JSON prints it: session and branch null when it names none. */
+export interface EntryJson {
+  rule: Rule;
+  severity: Severity;
+  session: string | null;
+  branch: number | null;
+  ops: number[];
+  message: string;
+}
+
 /** The report as `check --json` prints it: each kind in its own array, `violations` fatal ones only. */
 export interface ReportJson {
+  version: typeof CHECK_REPORT_VERSION;
   verdict: CheckReport["verdict"];
   ok: boolean;
   complete: boolean;
-  incomplete?: CheckReport["incomplete"];
+  incomplete: NonNullable<CheckReport["incomplete"]> | null;
   source: string;
   guarantees: string[];
   concurrent: boolean;
   stats: CheckReport["stats"];
   counts: Counts;
-  violations: Violation[];
-  anomalies: Violation[];
-  findings: Violation[];
-  summary: RuleSummary[];
+  violations: EntryJson[];
+  anomalies: EntryJson[];
+  findings: EntryJson[];
+  summary: Array<Omit<RuleSummary, "note"> & { note: string | null }>;
 }
 
 export function reportJson(report: CheckReport): ReportJson {
-  const of = (sev: Severity) => report.violations.filter((v) => v.severity === sev);
+  const entry = (v: Violation): EntryJson => ({ rule: v.rule, severity: v.severity, session: v.session ?? null, branch: v.branch ?? null, ops: v.ops, message: v.message });
+  const of = (sev: Severity) => report.violations.filter((v) => v.severity === sev).map(entry);
   return {
+    version: CHECK_REPORT_VERSION,
     verdict: report.verdict,
     ok: report.ok,
     complete: report.incomplete === undefined,
-    ...(report.incomplete === undefined ? {} : { incomplete: report.incomplete }),
+    incomplete: report.incomplete ?? null,
     source: report.source,
     guarantees: report.guarantees,
     concurrent: report.concurrent,
@@ -135,6 +153,6 @@ export function reportJson(report: CheckReport): ReportJson {
     violations: of("violation"),
     anomalies: of("anomaly"),
     findings: of("finding"),
-    summary: report.summary,
+    summary: report.summary.map((r) => ({ ...r, note: r.note ?? null })),
   };
 }

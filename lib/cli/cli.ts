@@ -6,8 +6,8 @@
 // and what it holds has no violations, 130 interrupted.
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { formatBenchTable, GRID, QUICK_GRID, runBench } from "../bench/bench.js";
+import { dirname, join } from "node:path";
+import { formatBenchTable, GRID, LONG_CASES, QUICK_GRID, runBench } from "../bench/bench.js";
 import { Command, CommanderError, Option } from "commander";
 import { formatReport, reportJson } from "../checker/report.js";
 import { HistoryError } from "../checker/checker.js";
@@ -27,6 +27,9 @@ import { runScenario } from "../run/run.js";
 import { OutDirError } from "../run/out-dir.js";
 import { StorageError } from "../storage/storage-error.js";
 import { readScenarioText } from "./read-scenario.js";
+import { progressOn, type Progress } from "./progress.js";
+import { runStory } from "./run-story.js";
+import type { CheckReport } from "../checker/checker.js";
 import { processIo, type Io } from "./stdio.js";
 
 /** The version in package.json (two levels above dist/lib/cli/). */
@@ -71,10 +74,18 @@ function intArg(name: string) {
 }
 
 type SetCode = (code: number) => void;
-type RunFlags = RawRunFlags & { branches?: number };
+type RunFlags = RawRunFlags & { branches?: number; quiet?: boolean };
 type GenFlags = { branches: number; customers: number; events: number; seed: number; mix: string; balance: string };
 type BenchFlags = { quick?: boolean; case?: string; reps: number; json: string; durable: boolean };
-type CheckFlags = { json?: boolean; limit: number };
+type CheckFlags = { json?: boolean; limit: number; quiet?: boolean };
+
+/** After a run, the checker reads the history for the summary only up to this many operations (beyond, `bank-sim check` does it). */
+const STORY_CHECK_MAX_OPS = 100_000;
+
+/** Progress on stderr: only on a terminal, never with --quiet, nor with -v (whose lines would tear the bar). */
+function progressFor(io: Io, opts: { quiet?: boolean; verbose?: boolean }): Progress {
+  return progressOn(io.progressStream ?? (process.stderr as NodeJS.WriteStream), io.progressStream !== undefined && opts.quiet !== true && opts.verbose !== true);
+}
 type GradeFlags = { json?: boolean; strict?: boolean };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -122,6 +133,7 @@ function addRunCommand(program: Command, io: Io, setCode: SetCode): void {
     .option("--gate-timeout <ms>", "how long a branch holds a request at the session gate before refusing it", String(DEFAULTS.gateTimeoutMs))
     .option("--strict", "treat warnings in the scenario (duplicate event ids) as errors")
     .option("-v, --verbose", "also print every branch's log lines, prefixed with the branch")
+    .option("-q, --quiet", "print only the one-line summary: no progress, no account of what happened")
     .action(async (file: string, opts: RunFlags) => {
       setCode(await runCommand(file, opts, io));
     });
@@ -141,9 +153,9 @@ function addGenCommand(program: Command, io: Io): void {
 
 function addBenchCommand(program: Command, io: Io, setCode: SetCode): void {
   program.command("bench")
-    .description("Run the benchmark grid (generated workloads, random target branches, --concurrent, --guarantees all), each run in its own process and checked, next to the raw grpc-js unary ceiling; print a table and write JSON.")
-    .option("--quick", "one tiny case, one repetition: proves the benchmark runs (no timing meaning)")
-    .option("--case <name>", `run one case of the grid: ${GRID.map((c) => c.name).join(", ")}`)
+    .description("Run the benchmark grid (generated workloads, --guarantees all, concurrent or one customer after another), each run in its own process and checked, interleaved with the bare-call limit (the same servers, workers, calls and calls in flight doing nothing); print a table and write JSON.")
+    .option("--quick", "tiny cases, one repetition: proves the benchmark runs (no timing meaning)")
+    .option("--case <name>", `run one case: ${[...GRID, ...LONG_CASES].map((c) => c.name).join(", ")}`)
     .option("--reps <n>", "repetitions per case (medians are reported)", intArg("--reps"), 3)
     .option("--json <file>", "where to write the JSON report", "out/bench.json")
     .option("--no-durable", "run the branches in memory only (to measure what durability costs)")
@@ -158,6 +170,7 @@ function addCheckCommand(program: Command, io: Io, setCode: SetCode): void {
     .argument("<history>", "out directory of a run, or its history.jsonl")
     .option("--json", "print the report as JSON")
     .option("--limit <n>", "entries shown per rule in the text report", intArg("--limit"), 20)
+    .option("-q, --quiet", "no progress on stderr while a big history is read")
     .addHelpText("after", `
 Exit codes: 0 no violations; 1 violations (of guarantees that were on, or of
 invariants that always hold); 2 a malformed history or bad usage; 3 the
@@ -241,8 +254,10 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const progress = progressFor(io, opts);
   try {
-    const report = await runScenario(scenario, cfg, { log: (l) => io.err(l + "\n"), signal: abort.signal });
+    const report = await runScenario(scenario, cfg, { log: (l) => io.err(l + "\n"), signal: abort.signal, progress });
+    progress.stop();
     const s = report.summary;
     const balances = [...new Set(report.finals.map((f) => f.balanceCents))].map(formatMoneyText).join(" / ");
     if (abort.signal.aborted) {
@@ -256,6 +271,7 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
     if (!report.ok) {
       const written = !report.error?.includes(`cannot write ${cfg.outDir}/results.json`);
       io.err(`bank-sim: run failed: ${report.error}\n${written ? `(see ${cfg.outDir}/results.json and ${cfg.outDir}/branches/)\n` : ""}`);
+      if (opts.quiet !== true) io.err(runStory(report, undefined, cfg.guarantees, cfg.outDir).join("\n") + "\n");
       return 1;
     }
     io.out(
@@ -264,11 +280,31 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
         `in ${(s.wallMs / 1000).toFixed(2)} s; converged, balance ${balances} everywhere; ` +
         `wrote ${cfg.outDir}/output.json${scenario.shape === "p2" ? " (customers' events), output.branches.json and output.all.json" : ""}\n`,
     );
+    if (opts.quiet !== true) io.out((await storyOfRun(report, cfg.guarantees, cfg.outDir, progress)).join("\n") + "\n");
     return 0;
   } finally {
+    progress.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** The learner's account of a run that succeeded, with what the checker finds in its history (small histories only). */
+async function storyOfRun(report: Parameters<typeof runStory>[0], guarantees: readonly string[], outDir: string, progress: Progress): Promise<string[]> {
+  let check: CheckReport | undefined;
+  let skipped: string | undefined;
+  if (report.outcomes.length > STORY_CHECK_MAX_OPS) {
+    skipped = `the history is too big to check here (${report.outcomes.length} operations): bank-sim check ${outDir} judges it`;
+  } else {
+    try {
+      check = await checkHistoryFile(join(outDir, "history.jsonl"), progress);
+    } catch (err) {
+      skipped = `the checker could not read the history: ${(err as Error).message}`;
+    } finally {
+      progress.stop();
+    }
+  }
+  return runStory(report, check, guarantees, outDir, skipped);
 }
 
 function genCommand(opts: GenFlags, io: Io): void {
@@ -298,11 +334,12 @@ function genCommand(opts: GenFlags, io: Io): void {
 async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
   let cases = opts.quick ? QUICK_GRID : GRID;
   if (opts.case !== undefined) {
-    cases = [...GRID, ...QUICK_GRID].filter((c) => c.name === opts.case);
-    if (cases.length === 0) throw new UsageError(`--case: expected one of ${GRID.map((c) => c.name).join(", ")}, found ${JSON.stringify(opts.case)}`);
+    const all = [...GRID, ...LONG_CASES, ...QUICK_GRID];
+    cases = all.filter((c) => c.name === opts.case);
+    if (cases.length === 0) throw new UsageError(`--case: expected one of ${all.map((c) => c.name).join(", ")}, found ${JSON.stringify(opts.case)}`);
   }
   if (opts.reps < 1) throw new UsageError(`--reps: expected at least 1, found ${opts.reps}`);
-  const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, ceilingCalls: opts.quick ? 2_000 : 20_000, durable: opts.durable, log: (l) => io.err(`bench: ${l}\n`) });
+  const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, durable: opts.durable, log: (l) => io.err(`bench: ${l}\n`) });
   mkdirSync(dirname(opts.json), { recursive: true });
   writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
   io.out(formatBenchTable(report));
@@ -315,7 +352,13 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
 const CHECK_EXIT = { ok: 0, failed: 1, incomplete: 3 } as const;
 
 async function checkCommand(path: string, opts: CheckFlags, io: Io): Promise<number> {
-  const report = await checkHistoryFile(path);
+  const progress = progressFor(io, opts);
+  let report: CheckReport;
+  try {
+    report = await checkHistoryFile(path, progress);
+  } finally {
+    progress.stop();
+  }
   io.out(opts.json ? JSON.stringify(reportJson(report), null, 2) + "\n" : formatReport(report, { limitPerRule: opts.limit }));
   return CHECK_EXIT[report.verdict];
 }

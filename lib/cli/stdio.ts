@@ -8,6 +8,8 @@
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Where progress may be drawn (the process's stderr); progress shows only when it is a terminal. */
+  progressStream?: NodeJS.WriteStream;
 }
 
 let stdoutError: Error | undefined;
@@ -21,6 +23,7 @@ export function processIo(): Io {
       if (stdoutError === undefined) process.stdout.write(t);
     },
     err: (t) => process.stderr.write(t),
+    progressStream: process.stderr,
   };
 }
 

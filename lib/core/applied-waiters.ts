@@ -8,7 +8,7 @@
 // (lib/sim/virtual-clock.ts).
 
 import { MAX_WAITERS } from "./limits.js";
-import { covers, missingIds, type VersionVector } from "./version-vector.js";
+import { missingIds, type VersionVector } from "./version-vector.js";
 
 export interface Clock {
   /** Monotonic milliseconds, for measuring waits (performance.now()). */
@@ -41,7 +41,8 @@ export class WaitersFull extends Error {
 }
 
 interface Waiter {
-  need: VersionVector;
+  /** The entries of the need not yet applied: a notify looks only at these (a read set names every branch; a wait lacks a few). */
+  missing: VersionVector;
   resolve: () => void;
   reject: (err: Error) => void;
   timer: unknown;
@@ -64,13 +65,14 @@ export class AppliedWaiters {
   }
 
   wait(need: VersionVector, timeoutMs: number): Promise<void> {
-    if (covers(this.applied() as VersionVector, need)) return Promise.resolve();
+    const missing = stillMissing(this.applied(), need);
+    if (missing.size === 0) return Promise.resolve();
     if (this.waiters.size >= this.max) return Promise.reject(new WaitersFull(`${this.waiters.size} requests are already waiting here (at most ${this.max})`));
     const clock = this.clock;
     const started = clock.now();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
-        need,
+        missing,
         resolve,
         reject,
         timer: clock.setTimeout(() => {
@@ -85,9 +87,10 @@ export class AppliedWaiters {
   /** Wakes every waiter whose set is now applied. */
   notify(): void {
     if (this.waiters.size === 0) return;
-    const applied = this.applied() as VersionVector;
+    const applied = this.applied();
     for (const w of this.waiters) {
-      if (covers(applied, w.need)) {
+      for (const [branch, seq] of w.missing) if ((applied.get(branch) ?? 0) >= seq) w.missing.delete(branch);
+      if (w.missing.size === 0) {
         this.clock.clearTimeout(w.timer);
         this.waiters.delete(w);
         w.resolve();
@@ -103,4 +106,11 @@ export class AppliedWaiters {
     }
     this.waiters.clear();
   }
+}
+
+/** The entries of `need` that `applied` does not cover yet. */
+function stillMissing(applied: ReadonlyMap<number, number>, need: VersionVector): VersionVector {
+  const missing: VersionVector = new Map();
+  for (const [branch, seq] of need) if ((applied.get(branch) ?? 0) < seq) missing.set(branch, seq);
+  return missing;
 }

@@ -8,8 +8,8 @@ import { AppliedWaiters, REAL_CLOCK, WaitersFull, WaitTimeout, type Clock } from
 import { gateNeed, GUARANTEE_TITLES } from "./gate.js";
 import { Ledger, PendingFull, type Write } from "./ledger.js";
 import { LamportClock, ranks, sendStamp } from "./lamport.js";
-import { MAX_AMOUNT_CENTS, MAX_CLOCK } from "./limits.js";
-import { covers, formatWriteId, type VersionVector, type WriteId } from "./version-vector.js";
+import { LOG_WRITE_IDS_MAX, MAX_AMOUNT_CENTS, MAX_CLOCK } from "./limits.js";
+import { covers, formatWriteId, missingIds, type VersionVector, type WriteId } from "./version-vector.js";
 
 export type OpKind = "deposit" | "withdraw" | "query";
 
@@ -220,7 +220,9 @@ export class Branch {
     this.validate(op);
     const need = gateNeed(op.kind, op.guarantees, op.writeSet, op.readSet);
     const started = this.clock.now();
-    if (!this.ledger.covers(need.required)) {
+    // A request served at once waited nothing (not the clock's noise between two readings).
+    const held = !this.ledger.covers(need.required);
+    if (held) {
       try {
         await this.waiters.wait(need.required, this.config.gateTimeoutMs);
       } catch (err) {
@@ -232,7 +234,7 @@ export class Branch {
         throw err;
       }
     }
-    const gateWaitMs = this.clock.now() - started;
+    const gateWaitMs = held ? this.clock.now() - started : 0;
     if (this.stopping) throw new BranchError("stopping", `branch ${this.id} is shutting down`);
     if (op.kind === "query") {
       const reply = this.reply(op, "success", this.ledger.balanceCents, undefined, gateWaitMs, received);
@@ -298,8 +300,10 @@ export class Branch {
         continue;
       }
       try {
+        const wasHeld = this.ledger.holds(w.id);
         const now = this.ledger.receive(w);
         if (now.length > 0) applied = applied.concat(now);
+        else if (!wasHeld && this.ledger.holds(w.id)) this.hooks.log(this.holdLine(w));
       } catch (err) {
         if (!(err instanceof PendingFull)) throw err;
         refused ??= err;
@@ -309,6 +313,7 @@ export class Branch {
     if (applied.length > 0) {
       // Each write applied here is the receipt of the send that reached this replica.
       const clocks = applied.map((w) => this.lamport.receive(Math.min(sendStamp(w.clock ?? 0, w.id.branch, this.id, this.rankOf), MAX_CLOCK)));
+      this.hooks.log(this.appliedLine(applied));
       done = this.persist(applied.map((write) => ({ kind: "write", write })), false);
       this.waiters.notify();
       const taken = applied;
@@ -319,6 +324,22 @@ export class Branch {
     this.hooks.log(refused.message);
     const why = refused;
     return done.then(() => Promise.reject(why));
+  }
+
+  /** "replica 3 holds 2.1 until 1.1 arrives": what a buffered write waits for (an earlier write of its origin, or its dependencies). */
+  private holdLine(w: Write): string {
+    const need: VersionVector = new Map(w.deps);
+    if (w.id.seq > 1) need.set(w.id.branch, Math.max(need.get(w.id.branch) ?? 0, w.id.seq - 1));
+    const missing = missingIds(this.ledger.appliedVector as VersionVector, need, LOG_WRITE_IDS_MAX);
+    const verb = missing.length === 1 ? "arrives" : "arrive";
+    return `replica ${this.id} holds ${formatWriteId(w.id)} until ${missing.join(", ")} ${verb}`;
+  }
+
+  /** "replica 3 applied 1.1, 2.1 (balance=15000c)": writes from peers, in the order applied. */
+  private appliedLine(applied: readonly Write[]): string {
+    const ids = applied.slice(0, LOG_WRITE_IDS_MAX).map((w) => formatWriteId(w.id));
+    const more = applied.length > LOG_WRITE_IDS_MAX ? ` and ${applied.length - LOG_WRITE_IDS_MAX} more` : "";
+    return `replica ${this.id} applied ${ids.join(", ")}${more} (balance=${this.ledger.balanceCents}c)`;
   }
 
   /** Resolves with the state once every write in `need` is applied here. */

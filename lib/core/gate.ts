@@ -53,6 +53,20 @@ export interface GateNeed {
   reasons: GuaranteeName[];
 }
 
+/**
+ * The guarantees among `bits` that ask the branch for some write before it
+ * serves this request (a non-empty requirement): the only ones that can hold
+ * it at the gate.
+ */
+export function askingGuarantees(kind: "deposit" | "withdraw" | "query", bits: number, writeSet: VersionVector, readSet: VersionVector): GuaranteeName[] {
+  const writes = kind !== "query";
+  const reads = kind !== "deposit";
+  const asks = (g: GuaranteeName, set: VersionVector) => (bits & GUARANTEE_BITS[g]) !== 0 && [...set.values()].some((n) => n > 0);
+  return ALL_GUARANTEES.filter((g) =>
+    (g === "mw" && writes && asks(g, writeSet)) || (g === "wfr" && writes && asks(g, readSet)) ||
+    (g === "ryw" && reads && asks(g, writeSet)) || (g === "mr" && reads && asks(g, readSet)));
+}
+
 export function gateNeed(
   kind: "deposit" | "withdraw" | "query",
   bits: number,

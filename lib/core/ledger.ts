@@ -47,6 +47,10 @@ export class Ledger {
   readonly self: number;
   private balance: number;
   private readonly applied: VersionVector = new Map();
+  /** What this branch's latest write depends on, with everything before it (other origins only). */
+  private readonly implied: VersionVector = new Map();
+  /** Origins whose entry in `applied` is beyond `implied`: what a withdraw must carry. */
+  private readonly ahead = new Set<number>();
   private readonly pending = new Map<number, Map<number, Write>>();
   private pendingCount = 0;
 
@@ -87,15 +91,17 @@ export class Ledger {
   /**
    * Decides a customer's write here, as its origin. A withdraw that would
    * overdraw fails and changes nothing; `clock`, called only when a write is
-   * made, gives the clock of its first propagation send. A withdraw's dependencies include
-   * everything applied here, so no replica ever holds the debit without the
-   * credits that justified it.
+   * made, gives the clock of its first propagation send. A write depends on `deps` (what its
+   * session needs before it); a withdraw also on everything applied here, so
+   * no replica ever holds the debit without the credits that justified it.
+   * It carries only the part its origin's previous write does not imply.
    */
   decide(kind: WriteKind, amountCents: number, deps: VersionVector, nowMs: number, clock?: () => number): Decision {
     const before = this.balance;
     if (kind === "withdraw" && amountCents > before) return { result: "fail", balanceCents: before };
-    const allDeps = kind === "withdraw" ? mergeInto(this.snapshot(), deps) : new Map(deps);
-    allDeps.delete(this.self); // implied by sequence order
+    const allDeps: VersionVector = new Map();
+    for (const [origin, seq] of deps) if (origin !== this.self && seq > (this.implied.get(origin) ?? 0)) allDeps.set(origin, seq);
+    if (kind === "withdraw") addAll(allDeps, this.ahead, this.applied);
     const write: Write = {
       id: { branch: this.self, seq: this.issued + 1 },
       kind,
@@ -106,6 +112,11 @@ export class Ledger {
     if (clock) write.clock = clock();
     this.apply(write);
     return { result: "success", balanceCents: this.balance, write };
+  }
+
+  /** Whether the write waits here for its dependencies or an earlier write of its origin. */
+  holds(id: WriteId): boolean {
+    return this.pending.get(id.branch)?.has(id.seq) === true;
   }
 
   /**
@@ -180,5 +191,30 @@ export class Ledger {
     }
     this.balance = balance;
     this.applied.set(write.id.branch, write.id.seq);
+    // Replayed at recovery in the order first applied, this rebuilds `implied` and `ahead` exactly.
+    if (write.id.branch !== this.self) {
+      if (write.id.seq > (this.implied.get(write.id.branch) ?? 0)) this.ahead.add(write.id.branch);
+    } else this.implyOwn(write);
+  }
+
+  /** An own write is applied: what it carried is implied from now on, and for a withdraw everything applied here. */
+  private implyOwn(write: Write): void {
+    mergeInto(this.implied, write.deps);
+    if (write.kind === "withdraw") {
+      for (const origin of this.ahead) this.implied.set(origin, this.applied.get(origin) ?? 0);
+      this.ahead.clear();
+      return;
+    }
+    for (const origin of write.deps.keys()) {
+      if ((this.implied.get(origin) ?? 0) >= (this.applied.get(origin) ?? 0)) this.ahead.delete(origin);
+    }
+  }
+}
+
+/** Raises `into` to `from`'s entries for `origins`. */
+function addAll(into: VersionVector, origins: Iterable<number>, from: ReadonlyMap<number, number>): void {
+  for (const origin of origins) {
+    const seq = from.get(origin) ?? 0;
+    if (seq > (into.get(origin) ?? 0)) into.set(origin, seq);
   }
 }

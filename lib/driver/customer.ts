@@ -11,6 +11,7 @@ import {
   SessionMachine, type AttemptFailure, type Done, type FailureClass, type Retry, type RetryPolicy, type Send, type SessionOutcome, type SessionReply,
 } from "../core/session.js";
 import type { VersionVector } from "../core/version-vector.js";
+import { askingGuarantees, type GuaranteeName } from "../core/gate.js";
 import { fromWire, toWire } from "../wire/vector-codec.js";
 import { completeRecord, invokeRecord } from "../history/session-records.js";
 import type { OpRecordSink } from "../history/sink.js";
@@ -35,6 +36,10 @@ export class RequestSizes {
 
 export interface SessionOpOutcome extends SessionOutcome {
   latencyMs: number;
+  /** The operation's number in history.jsonl. */
+  op: number;
+  /** The guarantees that asked the branch for writes before serving it (the only ones that could hold it at the gate). */
+  asking: GuaranteeName[];
 }
 
 /** grpc-js's words for a call that never reached a server. */
@@ -78,12 +83,14 @@ export class Session {
     return this.machine.readSet;
   }
 
-  async perform(kind: OpKind, amountCents: number, branch: number): Promise<SessionOpOutcome> {
+  /** `event`: the scenario's id of the event this runs, recorded with the invocation. */
+  async perform(kind: OpKind, amountCents: number, branch: number, event?: number): Promise<SessionOpOutcome> {
     const started = performance.now();
     const send = this.machine.begin(kind, amountCents, branch);
+    const asking = askingGuarantees(kind, send.request.guarantees, send.request.writeSet, send.request.readSet);
     const request = requestToWire(send.request);
     this.sizes?.sample(++this.ops, () => request.serialize().length);
-    const op = this.sink.invoke(invokeRecord(send.invoke, stamp(started)));
+    const op = this.sink.invoke(invokeRecord(send.invoke, stamp(started), event));
     let step: Send | Retry | Done = send;
     // Bounded: the machine gives up after its policy's attemptsMax.
     while (step.next !== "done") {
@@ -92,7 +99,7 @@ export class Session {
     }
     const now = performance.now();
     this.sink.complete(op, completeRecord(step.complete, stamp(now)));
-    return { ...step.outcome, latencyMs: now - started };
+    return { ...step.outcome, latencyMs: now - started, op, asking };
   }
 
   private async attempt(branch: number, request: banksim.v1.CustomerRequest): Promise<Retry | Done> {

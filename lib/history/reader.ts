@@ -82,8 +82,15 @@ const LAST_LINE_HINT = " (the last line: was the run cut short while writing it?
  * JSON is held until the next line is seen, to tell a run cut short while
  * writing its last line from damage in the middle of the file.
  */
-export async function* readHistoryRecords(pathOrDir: string): AsyncGenerator<LocatedRecord> {
+/** Told the file's size once, then each chunk's size as it is read (for a progress bar). */
+export interface ReadProgress {
+  size(bytes: number): void;
+  read(bytes: number): void;
+}
+
+export async function* readHistoryRecords(pathOrDir: string, progress?: ReadProgress): AsyncGenerator<LocatedRecord> {
   const file = await resolveHistoryPath(pathOrDir);
+  if (progress !== undefined) progress.size((await stat(file)).size);
   const decoder = new StringDecoder("utf8");
   let carry = "";
   let lineNo = 0;
@@ -109,6 +116,7 @@ export async function* readHistoryRecords(pathOrDir: string): AsyncGenerator<Loc
   const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      progress?.read(chunk.length);
       const text = carry + decoder.write(chunk);
       let start = 0;
       for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {

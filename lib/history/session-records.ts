@@ -14,10 +14,10 @@ export interface Stamp {
   monoMs: number;
 }
 
-export function invokeRecord(b: InvokeBody, at: Stamp): Omit<InvokeRecord, "type" | "op"> {
+export function invokeRecord(b: InvokeBody, at: Stamp, event?: number): Omit<InvokeRecord, "type" | "op"> {
   return {
     session: b.session, requestId: b.requestId, branch: b.branch, kind: b.kind, amountCents: b.amountCents,
-    writeSet: toJson(b.writeSet), readSet: toJson(b.readSet), wallMs: at.wallMs, monoMs: at.monoMs,
+    writeSet: toJson(b.writeSet), readSet: toJson(b.readSet), ...(event === undefined ? {} : { event }), wallMs: at.wallMs, monoMs: at.monoMs,
     ...(b.clock > 0 ? { clock: b.clock } : {}),
   };
 }

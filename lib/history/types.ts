@@ -32,6 +32,8 @@ export interface InvokeRecord {
   /** The session's write set and read set as sent. */
   writeSet: VersionVectorJson;
   readSet: VersionVectorJson;
+  /** The scenario's own id of the event this operation runs (absent where no scenario event stands behind it). */
+  event?: number;
   wallMs: number;
   monoMs: number;
   /** The session's Lamport clock at this send (absent in histories written before clocks were kept). */

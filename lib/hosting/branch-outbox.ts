@@ -1,12 +1,39 @@
 // What a hosted branch tells the main thread (log lines, applied writes),
-// gathered per turn of the event loop and posted as one message: a message
-// per log line or per applied write costs the main thread more than the
-// request it describes.
+// gathered for up to FLUSH_MS and posted as one message: a message per log
+// line or per applied write (or per branch per write, with every replica
+// reporting) costs the main thread more than the request it describes, and
+// the main thread is on the path of every customer call. A control message
+// goes out after everything gathered before it; nothing waits on the rest.
 
 import type { MessagePort } from "node:worker_threads";
 import type { Write } from "../core/ledger.js";
 import { formatWriteId } from "../core/version-vector.js";
 import type { ToMain, WireWrite } from "./worker-protocol.js";
+
+// Every replica on a host reports the same received write object: build its
+// wire form once (as the log frames it once), not once per replica.
+const wireForms = new WeakMap<Write, WireWrite>();
+function wireForm(w: Write): WireWrite {
+  let form = wireForms.get(w);
+  if (form === undefined) wireForms.set(w, (form = { id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs }));
+  return form;
+}
+
+/** How long an outbox gathers before it posts. */
+export const FLUSH_MS = 10;
+
+/** One timer per thread for every outbox in it, not one per branch. */
+const due = new Set<BranchOutbox>();
+let timer: NodeJS.Timeout | undefined;
+function flushLater(outbox: BranchOutbox): void {
+  due.add(outbox);
+  timer ??= setTimeout(() => {
+    timer = undefined;
+    const now = [...due];
+    due.clear();
+    for (const o of now) o.flush();
+  }, FLUSH_MS);
+}
 
 export class BranchOutbox {
   private readonly branchId: number;
@@ -15,7 +42,6 @@ export class BranchOutbox {
   private applied: WireWrite[] = [];
   private appliedAtMs = 0;
   private appliedAtMono = 0;
-  private scheduled = false;
 
   constructor(branchId: number, port: MessagePort) {
     this.branchId = branchId;
@@ -35,8 +61,9 @@ export class BranchOutbox {
       this.appliedAtMono = performance.timeOrigin + performance.now();
     }
     writes.forEach((w, i) => {
+      // The wire form is shared by every replica of a write; a replica's own clock goes on a copy.
       const clock = clocks[i];
-      this.applied.push({ id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs, ...(clock ? { clock } : {}) });
+      this.applied.push(clock ? { ...wireForm(w), clock } : wireForm(w));
     });
     this.schedule();
   }
@@ -62,11 +89,6 @@ export class BranchOutbox {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-    });
+    flushLater(this);
   }
 }

@@ -34,6 +34,8 @@ export class Host {
   /** The transport shim for --faults and --delay. */
   private readonly faults: FaultInjector;
   private readonly log: (line: string) => void;
+  /** Writes of branches here, waiting for this turn to end before they reach the co-hosted replicas. */
+  private local: Write[] = [];
 
   /**
    * `config`: the host's delay rules and the faults to inject on its incoming
@@ -116,9 +118,21 @@ export class Host {
     }
   }
 
-  /** A branch here accepted `write` (or recovered it after a crash): deliver it to every other replica. */
+  /**
+   * A branch here accepted `write` (or recovered it after a crash): deliver it
+   * to every other replica. The co-hosted ones get it on the next turn of the
+   * event loop, with the other writes of this turn: the customer's reply goes
+   * out first, not after the fan-out (hundreds of replicas on a big host).
+   */
   broadcast(write: Write): void {
-    this.deliverLocal([write]).catch(() => undefined);
+    this.local.push(write);
+    if (this.local.length === 1) {
+      setImmediate(() => {
+        const writes = this.local;
+        this.local = [];
+        this.deliverLocal(writes).catch(() => undefined);
+      });
+    }
     for (const [peer, link] of this.links) {
       try {
         link.send(write);

@@ -15,7 +15,7 @@ import type { RunConfig } from "./run-config.js";
 
 /** What driving needs of a customer's session. */
 export interface CustomerSession {
-  perform(kind: OpKind, amountCents: number, branch: number): Promise<SessionOpOutcome>;
+  perform(kind: OpKind, amountCents: number, branch: number, event?: number): Promise<SessionOpOutcome>;
 }
 
 /** What the customers' operations came to, in the order they completed. */
@@ -25,11 +25,18 @@ export class CustomerTally {
   readonly gateWait = new LatencyStats();
   /** Sampled request sizes, filled by the sessions. */
   readonly sizes = new RequestSizes();
+  private readonly onRecord: () => void;
+
+  /** `onRecord`: told of every operation that completes (progress). */
+  constructor(onRecord: () => void = () => undefined) {
+    this.onRecord = onRecord;
+  }
 
   record(o: EventOutcome): void {
     this.latency.record(o.latencyMs);
     this.gateWait.record(o.gateWaitMs);
     this.outcomes.push(o);
+    this.onRecord();
   }
 }
 
@@ -56,7 +63,7 @@ export async function driveCustomers(
       // With the guard, one branch decides every withdraw, so no two branches
       // approve debits against the same funds without seeing each other.
       const target = cfg.overdraftGuard === "home" && event.interface === "withdraw" ? home : event.branch;
-      const o = await session.perform(event.interface, event.amountCents, target);
+      const o = await session.perform(event.interface, event.amountCents, target, event.id);
       if (o.writeId) addWrite(acked, parseWriteId(o.writeId));
       deps.tally.record({ customerId: run.customerId, objectIndex: run.objectIndex, eventIndex, event, ...o, ...(target === event.branch ? {} : { servedBy: target }) });
     }

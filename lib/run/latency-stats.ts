@@ -3,13 +3,10 @@
 
 import * as hdr from "hdr-histogram-js";
 
-export interface LatencySummary {
-  count: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  meanMs: number;
-}
+/** A distribution in ms; with nothing recorded, every figure is null (there is none), never 0. */
+export type LatencySummary =
+  | { count: number; p50Ms: number; p99Ms: number; maxMs: number; meanMs: number }
+  | { count: 0; p50Ms: null; p99Ms: null; maxMs: null; meanMs: null };
 
 export class LatencyStats {
   private readonly h = hdr.build({ numberOfSignificantValueDigits: 3 });
@@ -20,7 +17,7 @@ export class LatencyStats {
 
   summary(): LatencySummary {
     const ms = (us: number) => Math.round(us) / 1000;
-    if (this.h.totalCount === 0) return { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };
+    if (this.h.totalCount === 0) return { count: 0, p50Ms: null, p99Ms: null, maxMs: null, meanMs: null };
     // A percentile is the top of its bucket ("equivalent values"), which can
     // lie above the largest value recorded: never report more than the max.
     const max = this.h.maxValue;

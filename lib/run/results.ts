@@ -1,6 +1,11 @@
 // results.json: every event with its branch, result, balance, write id,
 // latency and wait at the gate; each branch's final state; the run's summary.
-// Pure shaping; money printed as plain numbers (formatMoney).
+// Pure shaping; money printed as plain numbers (formatMoney). Its contract is
+// schemas/results.schema.json (`version` names it): every key is always
+// there, a value that does not apply is null.
+
+/** results.json's format version (schemas/results.schema.json). */
+export const RESULTS_VERSION = 1;
 
 import type { BranchState } from "../core/branch.js";
 import type { LatencySummary } from "./latency-stats.js";
@@ -32,6 +37,18 @@ export interface RunSummary {
   peakRssMb: number;
   /** What the injected faults did, and what customers went through. */
   faults: { events: string[]; retries: number; unknownOutcomes: number; failedOperations: number };
+  /** Requests the session gate held (made to wait) before serving them. */
+  heldAtGate: HeldAtGate;
+}
+
+/** A request was held at the gate when it waited there more than this (a branch reports 0 for a request it served at once). */
+export const HELD_MS = 0;
+
+export interface HeldAtGate {
+  requests: number;
+  totalMs: number;
+  /** The longest hold, or null when none was held. */
+  longest: { op: number; customer: number; event: number; branch: number; gateWaitMs: number; guarantees: readonly string[] } | null;
 }
 
 export function buildResults(r: {
@@ -45,9 +62,11 @@ export function buildResults(r: {
   summary: RunSummary;
 }): unknown {
   const round = (x: number) => Math.round(x * 1000) / 1000;
+  const orNull = <T>(x: T | undefined): T | null => (x === undefined ? null : x);
   return {
+    version: RESULTS_VERSION,
     ok: r.ok,
-    ...(r.error === undefined ? {} : { error: r.error }),
+    error: orNull(r.error),
     source: r.scenario.source,
     warnings: r.scenario.warnings,
     config: {
@@ -56,33 +75,39 @@ export function buildResults(r: {
       guarantees: r.cfg.guarantees,
       concurrent: r.cfg.concurrent,
       overdraftGuard: r.cfg.overdraftGuard,
-      delay: r.cfg.delaySpec,
+      delay: r.cfg.delaySpec === "" ? null : r.cfg.delaySpec,
       durable: r.cfg.durable,
       faults: r.cfg.faults,
       seed: r.cfg.seed,
       gateTimeoutMs: r.cfg.gateTimeoutMs,
     },
-    summary: { ...r.summary, wallMs: round(r.summary.wallMs), startupMs: round(r.summary.startupMs), customersMs: round(r.summary.customersMs), settleMs: round(r.summary.settleMs), stopMs: round(r.summary.stopMs), opsPerSec: round(r.summary.opsPerSec) },
+    summary: {
+      ...r.summary, wallMs: round(r.summary.wallMs), startupMs: round(r.summary.startupMs), customersMs: round(r.summary.customersMs),
+      settleMs: round(r.summary.settleMs), stopMs: round(r.summary.stopMs), opsPerSec: round(r.summary.opsPerSec),
+      heldAtGate: { ...r.summary.heldAtGate, totalMs: round(r.summary.heldAtGate.totalMs) },
+    },
     converged: r.converged,
     finalBalances: Object.fromEntries(r.finals.map((s) => [String(s.branch), formatMoney(s.balanceCents)])),
     branches: r.finals.map((s) => ({ branch: s.branch, balance: formatMoney(s.balanceCents), applied: toJson(s.applied), issued: s.issued })),
     events: r.outcomes.map((o) => ({
+      op: o.op,
       customer: o.customerId,
       object: o.objectIndex,
       event: o.event.id,
       path: o.event.path,
       interface: o.event.interface,
       branch: o.event.branch,
-      ...(o.servedBy === undefined ? {} : { servedBy: o.servedBy }),
-      ...(o.event.interface === "query" ? {} : { amount: formatMoney(o.event.amountCents) }),
+      servedBy: orNull(o.servedBy),
+      amount: o.event.interface === "query" ? null : formatMoney(o.event.amountCents),
       status: o.status,
-      ...(o.result === undefined ? {} : { result: o.result }),
-      ...(o.balanceCents === undefined ? {} : { balance: formatMoney(o.balanceCents) }),
-      ...(o.writeId === undefined ? {} : { writeId: o.writeId }),
+      result: orNull(o.result),
+      balance: o.balanceCents === undefined ? null : formatMoney(o.balanceCents),
+      writeId: orNull(o.writeId),
       latencyMs: round(o.latencyMs),
       gateWaitMs: round(o.gateWaitMs),
+      heldFor: o.gateWaitMs > HELD_MS ? o.asking : [],
       attempts: o.attempts,
-      ...(o.error === undefined ? {} : { error: o.error }),
+      error: orNull(o.error),
     })),
   };
 }

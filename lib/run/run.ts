@@ -48,7 +48,17 @@ export interface RunIo {
   log: (line: string) => void;
   /** Ctrl-C: the run stops driving and waiting, and stops the cluster. */
   signal?: AbortSignal;
+  /** Told how far each step has come (the CLI draws it on a terminal). */
+  progress?: RunProgress;
 }
+
+/** What a run tells of its progress: a phase of `total` units, then each unit done. */
+export interface RunProgress {
+  phase(label: string, total: number, unit: string): void;
+  advance(by?: number): void;
+}
+
+const NO_PROGRESS: RunProgress = { phase: () => undefined, advance: () => undefined };
 
 export async function runScenario(scenario: Scenario, cfg: RunConfig, io: RunIo): Promise<RunReport> {
   const startedMs = performance.now();
@@ -84,7 +94,8 @@ class ScenarioRun {
   private readonly startedMs: number;
   private readonly recorder: RunRecorder;
   private readonly interruption: Interruption;
-  private readonly tally = new CustomerTally();
+  private readonly tally: CustomerTally;
+  private readonly progress: RunProgress;
   private readonly times: PhaseTimes = { startupMs: 0, customersMs: 0, settleMs: 0, stopMs: 0 };
   /** Set as soon as each exists, so stop() undoes whatever started. */
   private cluster: Cluster | undefined;
@@ -100,13 +111,17 @@ class ScenarioRun {
     this.cfg = cfg;
     this.startedMs = startedMs;
     this.interruption = new Interruption(io.signal);
+    const progress = (this.progress = io.progress ?? NO_PROGRESS);
+    this.tally = new CustomerTally(() => progress.advance());
     this.recorder = new RunRecorder(scenario, cfg, outPaths(cfg.outDir), cfg.verbose ? io.log : undefined,
       (err) => this.interruption.stop(new Error(`cannot write ${err.message}; the run stops`)));
   }
 
   /** Starts the cluster and connects to every branch the scenario targets, all at once rather than on the customers' critical path. */
   async start(): Promise<Live> {
+    this.progress.phase("starting branches", this.scenario.branches.length, "branches ready");
     const onMessage = (msg: ToMain) => {
+      if (msg.type === "ready") this.progress.advance();
       if (msg.type === "failed") this.interruption.stop(new Error(`branch ${msg.branchId} stopped serving, so the run stops: its log failed: ${msg.reason}`));
       this.recorder.onMessage(msg);
     };
@@ -130,6 +145,7 @@ class ScenarioRun {
     // Only now is the placement of branches on workers known: refuse a crash plan it cannot carry out.
     const conflict = crashPlanConflict(this.cfg.faults, (b) => cluster.workerOf(b));
     if (conflict) throw new PlanError(conflict);
+    this.progress.phase("customers", this.scenario.customers.reduce((n, r) => n + r.events.length, 0), "operations");
     const t0 = performance.now();
     const epochWallMs = Date.now();
     cluster.epoch(epochWallMs);
@@ -156,8 +172,10 @@ class ScenarioRun {
 
   /** Waits until every branch has every write, checks that the replicas agree, and records their final states. */
   async settle(cluster: Cluster): Promise<void> {
+    this.progress.phase("settling (every branch applies every write)", this.scenario.branches.length, "branches");
     const t1 = performance.now();
     this.settlement = await settle(cluster, this.cfg.barrierTimeoutMs, this.interruption);
+    this.progress.advance(this.scenario.branches.length);
     if (this.settlement.error !== undefined) this.error = this.settlement.error;
     this.recorder.recordFinals(this.settlement.finals);
     this.times.settleMs = performance.now() - t1;
@@ -171,6 +189,7 @@ class ScenarioRun {
   /** Closes the clients and stops the cluster, then closes the logs and the history (no branch message can come after). */
   async stop(): Promise<void> {
     this.clients?.close();
+    if (this.cluster) this.progress.phase("stopping the cluster", this.scenario.branches.length, "branches");
     const t2 = performance.now();
     if (this.cluster) this.links = await this.cluster.stop();
     this.times.stopMs = performance.now() - t2;

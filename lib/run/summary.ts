@@ -8,7 +8,7 @@ import type { LinkStats } from "../hosting/worker-protocol.js";
 import type { EventOutcome } from "../scenario/scenario.js";
 import type { CustomerTally } from "./drive.js";
 import type { PropagationLag } from "./latency-stats.js";
-import type { RunSummary } from "./results.js";
+import { HELD_MS, type HeldAtGate, type RunSummary } from "./results.js";
 
 /** How long each step took. */
 export interface PhaseTimes {
@@ -50,6 +50,28 @@ export function summarize(m: {
       retries: outcomes.reduce((n, o) => n + o.attempts - 1, 0),
       unknownOutcomes: outcomes.filter((o) => o.status === "unknown").length,
       failedOperations: outcomes.filter((o) => o.status === "failed").length,
+    },
+    heldAtGate: heldAtGate(outcomes),
+  };
+}
+
+/** The requests the gate held, and the longest hold. */
+export function heldAtGate(outcomes: readonly EventOutcome[]): HeldAtGate {
+  let requests = 0;
+  let totalMs = 0;
+  let longest: EventOutcome | undefined;
+  for (const o of outcomes) {
+    if (o.gateWaitMs <= HELD_MS) continue;
+    requests++;
+    totalMs += o.gateWaitMs;
+    if (longest === undefined || o.gateWaitMs > longest.gateWaitMs) longest = o;
+  }
+  return {
+    requests,
+    totalMs,
+    longest: longest === undefined ? null : {
+      op: longest.op, customer: longest.customerId, event: longest.event.id, branch: longest.servedBy ?? longest.event.branch,
+      gateWaitMs: Math.round(longest.gateWaitMs * 1000) / 1000, guarantees: longest.asking,
     },
   };
 }

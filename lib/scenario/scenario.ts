@@ -50,6 +50,10 @@ export interface Scenario {
 
 /** The outcome of one customer event, as the run reports it. */
 export interface EventOutcome {
+  /** The operation's number in history.jsonl (what `check` calls op #N). */
+  op: number;
+  /** The guarantees that asked the branch for writes before serving it (those that could hold it at the gate). */
+  asking: readonly string[];
   customerId: number;
   objectIndex: number;
   eventIndex: number;

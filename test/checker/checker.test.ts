@@ -1,3 +1,4 @@
+import { assertValid } from "../helpers/output-schemas.js";
 import t from "tap";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -356,6 +357,7 @@ t.test("the summary counts anomalies apart from violations, so violations are fa
   t.match(r.summary.find((s) => s.rule === "RYW"), { mode: "off", checked: 1, violations: 0, anomalies: 1, findings: 0, judged: "all" });
   t.ok(r.summary.every((s) => s.violations === 0), "no rule counts a violation");
   const json = reportJson(r);
+  assertValid(t, "check", json, "the JSON report");
   t.same(json.violations, [], "the JSON's violations hold fatal ones only");
   t.same(json.anomalies.map((v) => v.rule), ["RYW"]);
   t.equal(json.verdict, "ok");

@@ -6,6 +6,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { assertValid } from "../helpers/output-schemas.js";
 import t, { type Test } from "tap";
 import type { HistoryRecord } from "../../lib/history/types.js";
 import { HistoryBuilder } from "../helpers/history-builder.js";
@@ -98,6 +99,7 @@ t.test("a clean history exits 0, and one with violations exits 1", async (t) => 
   t.equal(lines(bad.stdout).at(-1), "verdict: FAILED, 2 violations (RYW 1, bounds 1)");
   t.equal(badJson.code, 1);
   const report = JSON.parse(badJson.stdout) as ReportJson;
+  assertValid(t, "check", report, "check --json");
   t.match(report, { verdict: "failed", ok: false, complete: true, counts: { violations: 2, anomalies: 0, findings: 0 } });
   t.same(report.violations.map((v) => `${v.rule} ${v.severity}`), ["RYW violation", "bounds violation"]);
 });
@@ -114,6 +116,7 @@ t.test("anomalies of guarantees that were off are counted apart from violations,
   t.equal(lines(text.stdout).at(-1), "verdict: OK, no violations; also 1 anomaly of guarantees that were off");
   t.equal(json.code, 0, json.stderr);
   const report = JSON.parse(json.stdout) as ReportJson;
+  assertValid(t, "check", report, "check --json");
   t.match(report, { verdict: "ok", ok: true, counts: { violations: 0, anomalies: 1, findings: 0 } });
   t.same(report.violations, [], "violations are fatal ones only");
   t.same(report.anomalies.map((v) => `${v.rule} ${v.severity}`), ["RYW anomaly"]);
@@ -137,6 +140,7 @@ t.test("a history cut short exits 3 and says it is incomplete, judging what it h
   t.equal(lines(text.stdout).at(-1), "verdict: INCOMPLETE, no violations in what the incomplete history holds; convergence not judged");
   t.equal(json.code, 3);
   const report = JSON.parse(json.stdout) as ReportJson;
+  assertValid(t, "check", report, "check --json");
   t.match(report, { verdict: "incomplete", ok: true, complete: false, incomplete: { reason: /^the run was cut short/ } });
   t.match(report.summary.find((s) => s.rule === "convergence"), { judged: "skipped", note: "needs the final state of every branch" });
 });

@@ -56,7 +56,8 @@ t.test("gen prints a deterministic, runnable scenario", async (t) => {
   const dir = t.testdir({ "gen.json": a.stdout });
   const run = await runCli(t, ["run", "gen.json", "--out", "out"], { cwd: dir });
   t.equal(run.code, 0, run.stderr);
-  t.match(run.stdout, /^bank-sim: gen\.json: 20 operations on 3 branches .* converged, balance \S+ everywhere; wrote out\/output\.json\n$/);
+  t.match(run.stdout, /^bank-sim: gen\.json: 20 operations on 3 branches .* converged, balance \S+ everywhere; wrote out\/output\.json\n/);
+  t.match(run.stdout, /\n {2}next: bank-sim check out /, "the summary ends with the next command");
   t.ok(existsSync(join(dir, "out", "output.json")), "output.json exists");
 });
 
@@ -155,13 +156,13 @@ t.test("check reads a run's history", async (t) => {
   });
 });
 
-t.test("a run of examples/mw.json reports convergence on one line and writes every artifact", async (t) => {
+t.test("a run of examples/mw.json reports convergence on one line (only that with --quiet) and writes every artifact", async (t) => {
   const dir = t.testdir({});
-  const r = await runCli(t, ["run", join(EXAMPLES, "mw.json"), "--out", "out"], { cwd: dir });
+  const r = await runCli(t, ["run", join(EXAMPLES, "mw.json"), "--out", "out", "--quiet"], { cwd: dir });
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stderr, "");
   const out = lines(r.stdout);
-  t.equal(out.length, 1, "one line on stdout");
+  t.equal(out.length, 1, "one line on stdout with --quiet");
   t.match(out[0], /^bank-sim: .*mw\.json: 3 operations on 2 branches \(sequential, guarantees mw,ryw\) in \d+\.\d\d s; converged, balance 0\.00 everywhere; wrote out\/output\.json$/);
   for (const f of ["output.json", "results.json", "history.jsonl", "branches/branch-1.log", "branches/branch-2.log"]) {
     t.ok(existsSync(join(dir, "out", f)), `${f} exists`);

@@ -28,7 +28,8 @@ t.test("a batch a replica cannot take whole is not acknowledged, and what it too
   await t.rejects(branch.receive([write(1, 1), write(1, 3), write(1, 4)]), { name: "PendingFull" });
   t.same(applied, ["1.1"], "1.1 applied and reported");
   t.equal(branch.state().pending, 1, "1.3 waits; 1.4 was refused");
-  t.match(logs, [/replica 2 holds 1 writes waiting .* 1\.4 was not taken/]);
+  t.match(logs, ["replica 2 holds 1.3 until 1.2 arrives", "replica 2 applied 1.1 (balance=1c)", /replica 2 holds 1 writes waiting .* 1\.4 was not taken/],
+    "the log says what it held and for what, what it applied, and what it refused");
   await branch.receive([write(1, 2), write(1, 3), write(1, 4)]);
   t.same(applied, ["1.1", "1.2", "1.3", "1.4"], "the resent batch completes the order");
 });

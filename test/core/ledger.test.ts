@@ -1,5 +1,6 @@
 import t from "tap";
 import { Ledger, type Write } from "../../lib/core/ledger.js";
+import { seededRandom } from "../../lib/core/random.js";
 
 const w = (branch: number, seq: number, kind: "deposit" | "withdraw", amountCents: number, deps: Array<[number, number]> = []): Write => ({
   id: { branch, seq }, kind, amountCents, deps: new Map(deps), acceptedAtMs: 0,
@@ -72,4 +73,65 @@ t.test("covers compares the applied prefix per origin", async (t) => {
   t.notOk(l.covers(new Map([[1, 2]])));
   t.notOk(l.covers(new Map([[3, 1]])));
   t.ok(l.covers(new Map()));
+});
+
+t.test("a later write carries only what its origin's previous write does not imply", async (t) => {
+  const l = new Ledger(2, 0);
+  l.receive(w(1, 1, "deposit", 500));
+  l.receive(w(3, 1, "deposit", 500));
+  t.same([...(l.decide("withdraw", 100, new Map(), 0).write?.deps ?? [])], [[1, 1], [3, 1]]);
+  l.receive(w(3, 2, "deposit", 5));
+  t.same([...(l.decide("deposit", 1, new Map(), 0).write?.deps ?? [])], [], "a deposit carries only the session's dependencies");
+  const second = l.decide("withdraw", 100, new Map([[1, 1]]), 0).write;
+  t.same([...(second?.deps ?? [])], [[3, 2]], "what 2 applied since 2.1; the session's 1.1 came with 2.1");
+  l.receive(w(1, 2, "deposit", 5));
+  l.receive(w(3, 3, "deposit", 5));
+  t.same([...(l.decide("deposit", 1, new Map([[1, 2], [3, 1], [2, 3]]), 0).write?.deps ?? [])], [[1, 2]], "a deposit: only the session's dependencies beyond what 2's earlier writes carried");
+  t.same([...(l.decide("withdraw", 1, new Map(), 0).write?.deps ?? [])], [[3, 3]], "only what 2 applied since its previous write");
+  t.same([...(l.decide("withdraw", 1, new Map(), 0).write?.deps ?? [])], [], "nothing new since");
+});
+
+t.test("a replica that applies a write holds everything it depends on", async (t) => {
+  // Random histories: the origin (2) interleaves writes received from 1 and 3 with its own;
+  // a replica (4) receiving everything in a random order never applies a withdraw of 2
+  // before the writes 2 had applied when it decided it, nor a deposit before what its session asked for.
+  for (let seed = 1; seed <= 200; seed++) {
+    const random = seededRandom(seed);
+    const rand = (n: number) => Math.floor(random() * n);
+    const origin = new Ledger(2, 1_000_000);
+    const all: Write[] = [];
+    const seen = new Map<string, Map<number, number>>();
+    const seqs = new Map([[1, 0], [3, 0]]);
+    for (let i = 0; i < 30; i++) {
+      const r = rand(4);
+      if (r < 2) {
+        const from = r === 0 ? 1 : 3;
+        const seq = seqs.get(from)! + 1;
+        seqs.set(from, seq);
+        const write = w(from, seq, "deposit", 10);
+        all.push(write);
+        origin.receive(write);
+      } else {
+        // The session asks for a random part of what 2 has applied (the gate saw to it).
+        const asked = new Map([...origin.appliedVector].filter(([b]) => b !== 2 && rand(2) === 0).map(([b, s]) => [b, 1 + rand(s)]));
+        const d = origin.decide(r === 2 ? "withdraw" : "deposit", 1, asked, 0);
+        if (d.write) {
+          all.push(d.write);
+          const had = r === 2 ? new Map(origin.appliedVector) : asked;
+          had.delete(2);
+          seen.set(`${d.write.id.seq}`, had);
+        }
+      }
+    }
+    const replica = new Ledger(4, 1_000_000);
+    const order = [...all].sort(() => rand(3) - 1);
+    for (const write of order) {
+      for (const applied of replica.receive(write)) {
+        if (applied.id.branch !== 2) continue;
+        const had = seen.get(`${applied.id.seq}`)!;
+        for (const [b, s] of had) t.ok((replica.appliedVector.get(b) ?? 0) >= s, `seed ${seed}: 2.${applied.id.seq} applied after ${b}.${s}`);
+      }
+    }
+    t.equal(replica.appliedVector.get(2) ?? 0, origin.issued, `seed ${seed}: every write of 2 applied`);
+  }
 });

@@ -1,7 +1,10 @@
 // Runs a scenario in this process on a real cluster, with the run's output in
-// a tap test directory (removed after the test).
+// a tap test directory (removed after the test). Every run's results.json and
+// history.jsonl are checked against their schemas (schemas/).
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { assertValid, assertValidHistory } from "./output-schemas.js";
 import type { Test } from "tap";
 import { parseScenario } from "../../lib/scenario/fixture.js";
 import { resolveRunConfig, type RawRunFlags } from "../../lib/run/run-config.js";
@@ -21,5 +24,9 @@ export async function runText(t: Test, text: string, source: string, flags: RawR
   // A loaded machine may take a while to start the worker threads: the start
   // timeout bounds a hang, it is not what a test asserts.
   const cfg = { ...resolveRunConfig({ ...flags, out }, scenario.branches), startTimeoutMs: START_TIMEOUT_MS };
-  return runScenario(scenario, cfg, { log: (l) => t.comment(l) });
+  const report = await runScenario(scenario, cfg, { log: (l) => t.comment(l) });
+  const results = join(out, "results.json");
+  if (existsSync(results)) assertValid(t, "results", JSON.parse(readFileSync(results, "utf8")), "the run's results.json");
+  if (existsSync(join(out, "history.jsonl"))) assertValidHistory(t, join(out, "history.jsonl"));
+  return report;
 }

@@ -26,7 +26,7 @@ function fakeWorld(opts: { failOn?: string; hold?: boolean } = {}) {
         if (opts.hold) await new Promise((r) => setImmediate(r));
         if (call === opts.failOn) throw new Error(`${call} broke`);
         log.push(`end ${call}`);
-        const base = { status: "ok" as const, latencyMs: 2, gateWaitMs: 1, attempts: 1 };
+        const base = { status: "ok" as const, latencyMs: 2, gateWaitMs: 1, attempts: 1, op: log.length, asking: [] };
         if (kind === "query") return { ...base, balanceCents: 0 };
         const n = (seq.get(branch) ?? 0) + 1;
         seq.set(branch, n);

@@ -9,7 +9,7 @@ import { incompleteOperationsError, summarize } from "../../lib/run/summary.js";
 import type { EventOutcome } from "../../lib/scenario/scenario.js";
 
 const outcome = (over: Partial<EventOutcome>): EventOutcome => ({
-  customerId: 1, objectIndex: 0, eventIndex: 0, event: { id: 1, interface: "deposit", amountCents: 100, branch: 1, path: "[0].events[0]" },
+  op: 1, asking: [], customerId: 1, objectIndex: 0, eventIndex: 0, event: { id: 1, interface: "deposit", amountCents: 100, branch: 1, path: "[0].events[0]" },
   status: "ok", latencyMs: 4, gateWaitMs: 0, attempts: 1, ...over,
 });
 

@@ -30,6 +30,8 @@ export class HistoryError extends Error {
 
 export interface Op {
   op: number;
+  /** The scenario's id of the event behind it, when the history says. */
+  event: number | undefined;
   session: string;
   branch: number;
   kind: "deposit" | "withdraw" | "query";
@@ -196,6 +198,7 @@ export class ModelBuilder {
     if (session === undefined) this.sessionNames.set(r.session, (session = r.session));
     const op: Op = {
       op: r.op,
+      event: r.event,
       session,
       branch: r.branch,
       kind: r.kind,

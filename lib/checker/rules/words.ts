@@ -9,16 +9,20 @@ export function money(cents: number): string {
   return String(cents / 100 + 0);
 }
 
-/** "query #7 at branch 2", "deposit #5 of 100 at branch 1". */
+/**
+ * "query #7 at branch 2", "deposit #5 of 100 at branch 1"; when the history
+ * names the scenario's event, that comes first: "withdraw event 115 (op #104) of 40 at branch 2".
+ */
 export function describeOp(op: Op): string {
   const amount = op.kind === "query" ? "" : ` of ${money(op.amountCents)}`;
-  return `${op.kind} #${op.op}${amount} at branch ${op.branch}`;
+  const name = op.event === undefined ? `#${op.op}` : `event ${op.event} (op #${op.op})`;
+  return `${op.kind} ${name}${amount} at branch ${op.branch}`;
 }
 
-/** "deposit 1.1 (op #5)", or "write 1.1" when nothing in the history says more. */
+/** "deposit 1.1 (op #5)", "deposit 1.1 (event 3, op #5)", or "write 1.1" when nothing in the history says more. */
 export function describeWrite(m: HistoryModel, id: string): string {
   const op = m.acked.get(id);
-  if (op !== undefined) return `${op.kind} ${id} (op #${op.op})`;
+  if (op !== undefined) return `${op.kind} ${id} (${op.event === undefined ? "" : `event ${op.event}, `}op #${op.op})`;
   const e = m.effects.get(id);
   return e === undefined ? `write ${id}` : `${e.kind} ${id}`;
 }

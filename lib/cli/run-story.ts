@@ -1,0 +1,83 @@
+// What a run tells a learner after its one-line summary: the operations that
+// did not complete or were refused, what the checker will flag in the
+// history (its own words, naming the scenario's events), the requests the
+// session gate held and for how long ("1 request held 413 ms at branch 2 for
+// RYW"), and the commands to run next. Pure: the facts in, lines out.
+
+import type { CheckReport, Violation } from "../checker/checker.js";
+import { formatMoneyText } from "../core/money.js";
+import type { RunReport } from "../run/run.js";
+import { HELD_MS } from "../run/results.js";
+import type { EventOutcome } from "../scenario/scenario.js";
+
+/** How many operations or entries a line names before "and N more". */
+const NAMED = 3;
+
+const upper = (gs: readonly string[]) => gs.map((g) => g.toUpperCase()).join(" + ");
+const ms = (x: number) => (x >= 10 ? x.toFixed(0) : x.toFixed(1));
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function named(items: string[]): string {
+  const shown = items.slice(0, NAMED).join("; ");
+  return items.length > NAMED ? `${shown}; and ${items.length - NAMED} more` : shown;
+}
+
+/** "withdraw event 2 of customer 1 at branch 2" */
+function eventName(o: EventOutcome): string {
+  return `${o.event.interface} event ${o.event.id} of customer ${o.customerId} at branch ${o.servedBy ?? o.event.branch}`;
+}
+
+export function runStory(report: Pick<RunReport, "outcomes" | "summary">, check: CheckReport | undefined, guarantees: readonly string[], outDir: string, checkSkipped?: string): string[] {
+  const lines: string[] = [];
+  const incomplete = report.outcomes.filter((o) => o.status !== "ok");
+  if (incomplete.length > 0) {
+    lines.push(`${plural(incomplete.length, "operation")} did not complete: ${named(incomplete.map((o) => `${eventName(o)} (${o.status}: ${o.error ?? "no answer"})`))}`);
+  }
+  const refused = report.outcomes.filter((o) => o.status === "ok" && o.result === "fail");
+  if (refused.length > 0) {
+    lines.push(`${plural(refused.length, "withdraw")} refused for lack of funds: ${named(refused.map((o) => `${eventName(o)}${o.balanceCents === undefined ? "" : ` saw balance ${formatMoneyText(o.balanceCents)}`}`))}`);
+  }
+  if (check !== undefined) lines.push(...checkLines(check));
+  else if (checkSkipped !== undefined) lines.push(checkSkipped);
+  lines.push(heldLine(report, guarantees));
+  lines.push(`next: bank-sim check ${outDir}   (every rule, and each problem with the operations involved)`);
+  return lines.map((l) => `  ${l}`);
+}
+
+function checkLines(check: CheckReport): string[] {
+  const c = check.counts;
+  if (c.violations + c.anomalies + c.findings === 0) return ["the checker finds nothing to flag in the history: every rule holds"];
+  const lines: string[] = [];
+  const kinds: Array<[Violation["severity"], string, string]> = [
+    ["violation", "violation", "violations (the check fails)"],
+    ["anomaly", "anomaly", "anomalies (of guarantees that were off)"],
+    ["finding", "finding", "findings (not failures)"],
+  ];
+  for (const [severity, one, many] of kinds) {
+    const entries = check.violations.filter((v) => v.severity === severity);
+    if (entries.length === 0) continue;
+    const byRule = new Map<string, number>();
+    for (const v of entries) byRule.set(v.rule, (byRule.get(v.rule) ?? 0) + 1);
+    const rules = [...byRule].map(([r, n]) => `${r} ${n}`).join(", ");
+    lines.push(`the checker will flag ${entries.length === 1 ? `1 ${one}` : `${entries.length} ${many}`} (${rules}); first: ${entries[0]?.rule}: ${entries[0]?.message}`);
+  }
+  return lines;
+}
+
+function heldLine(report: Pick<RunReport, "outcomes" | "summary">, guarantees: readonly string[]): string {
+  const held = report.summary.heldAtGate;
+  if (held.requests === 0 || held.longest === null) {
+    return guarantees.length === 0
+      ? "no request was held at the gate: every guarantee was off"
+      : `no request was held at the gate (${upper(guarantees)} on, but every branch already had what each session needed)`;
+  }
+  const l = held.longest;
+  const why = l.guarantees.length === 0 ? "" : ` for ${upper(l.guarantees)}`;
+  if (held.requests === 1) return `1 request held ${ms(l.gateWaitMs)} ms at branch ${l.branch}${why} (event ${l.event} of customer ${l.customer})`;
+  const holds = report.outcomes.filter((o) => o.gateWaitMs > HELD_MS);
+  const byGuarantee = new Map<string, number>();
+  for (const o of holds) for (const g of o.asking) byGuarantee.set(g, (byGuarantee.get(g) ?? 0) + 1);
+  const split = [...byGuarantee].map(([g, n]) => `${g.toUpperCase()} ${n}`).join(", ");
+  return `${held.requests} requests held at the gate${split === "" ? "" : ` (${split})`}, ${ms(held.totalMs / held.requests)} ms on average; ` +
+    `the longest ${ms(l.gateWaitMs)} ms at branch ${l.branch}${why} (event ${l.event} of customer ${l.customer})`;
+}
