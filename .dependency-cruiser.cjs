@@ -9,6 +9,9 @@
 //   hosting                      branches as gRPC servers in a host (over core, storage, wire)
 //   cluster, driver              the worker pool; customer sessions over gRPC (over hosting, wire)
 //   sim                          the deterministic simulator (the same core, in virtual time)
+//   report                       report.html: a history and the checker's findings as a page (over
+//                                core, storage, history, checker; uPlot only as its types, its build is
+//                                read as a file and inlined)
 //   run, bench, cli              orchestration and the command line, at the top
 //
 // Anything not allowed below is forbidden; circular imports are forbidden everywhere.
@@ -69,6 +72,10 @@ module.exports = {
     { from: { path: room("driver") }, to: { dependencyTypes: npmOrNode } },
     { from: { path: room("sim") }, to: { path: rooms("core", "storage", "history", "checker", "sim") } },
     { from: { path: room("sim") }, to: { dependencyTypes: ["core"] } },
+    { from: { path: room("report") }, to: { path: rooms("core", "storage", "history", "checker", "report") } },
+    { from: { path: room("report") }, to: { dependencyTypes: ["core"] } },
+    // The browser script (lib/report/client/) takes uPlot's types; the page inlines uPlot's build, read as a file.
+    { from: { path: room("report") }, to: { dependencyTypes: ["npm"], path: "(^|/)node_modules/uplot/" } },
     { from: { path: room("run") }, to: { path: rooms("core", "storage", "wire", "history", "checker", "scenario", "hosting", "cluster", "driver", "run") } },
     { from: { path: room("run") }, to: { dependencyTypes: npmOrNode } },
     { from: { path: room("bench") }, to: { path: rooms("core", "storage", "wire", "history", "checker", "scenario", "hosting", "cluster", "driver", "run", "bench") } },

@@ -31,6 +31,8 @@ import { progressOn, type Progress } from "./progress.js";
 import { runStory } from "./run-story.js";
 import type { CheckReport } from "../checker/checker.js";
 import { processIo, type Io } from "./stdio.js";
+import { openInBrowser } from "./open-page.js";
+import { pathToFileURL } from "node:url";
 
 /** The version in package.json (two levels above dist/lib/cli/). */
 function packageVersion(): string {
@@ -48,6 +50,7 @@ Examples:
                                                        see Read Your Writes broken
   bank-sim gen --branches 10 --customers 10 --events 100 | bank-sim run - --concurrent
   bank-sim check out                                   judge a run from its history alone
+  bank-sim report out                                  write out/report.html: the run as a diagram, anomalies marked
   bank-sim run p2_input.json && bank-sim grade-p2 out/output.all.json
                                                        Project 2: Lamport clocks, graded by the course's rules
 
@@ -74,10 +77,11 @@ function intArg(name: string) {
 }
 
 type SetCode = (code: number) => void;
-type RunFlags = RawRunFlags & { branches?: number; quiet?: boolean };
+type RunFlags = RawRunFlags & { branches?: number; quiet?: boolean; report?: boolean };
 type GenFlags = { branches: number; customers: number; events: number; seed: number; mix: string; balance: string };
 type BenchFlags = { quick?: boolean; case?: string; reps: number; json: string; durable: boolean };
 type CheckFlags = { json?: boolean; limit: number; quiet?: boolean };
+type ReportFlags = Record<string, never>;
 
 /** After a run, the checker reads the history for the summary only up to this many operations (beyond, `bank-sim check` does it). */
 const STORY_CHECK_MAX_OPS = 100_000;
@@ -106,6 +110,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   addBenchCommand(program, io, setCode);
   addCheckCommand(program, io, setCode);
   addGradeCommand(program, io, setCode);
+  addReportCommand(program, io);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
@@ -134,6 +139,7 @@ function addRunCommand(program: Command, io: Io, setCode: SetCode): void {
     .option("--strict", "treat warnings in the scenario (duplicate event ids) as errors")
     .option("-v, --verbose", "also print every branch's log lines, prefixed with the branch")
     .option("-q, --quiet", "print only the one-line summary: no progress, no account of what happened")
+    .option("--report", "also write <out>/report.html, the run's space-time diagram with the checker's findings (as `bank-sim report <out>`)")
     .action(async (file: string, opts: RunFlags) => {
       setCode(await runCommand(file, opts, io));
     });
@@ -214,6 +220,25 @@ async function gradeCommand(file: string, opts: GradeFlags, io: Io): Promise<num
   return grade.correct === grade.total && (!opts.strict || grade.lamport.length === 0) ? 0 : 1;
 }
 
+function addReportCommand(program: Command, io: Io): void {
+  program.command("report")
+    .description("Write <out dir>/report.html: one self-contained page (no network) with the run's space-time diagram, the checker's findings on it, and plots of latency, gate wait, propagation lag and throughput.")
+    .argument("<out dir>", "out directory of a run (or its history.jsonl)")
+    .action(async (path: string, _opts: ReportFlags) => {
+      await reportCommand(path, io);
+    });
+}
+
+async function reportCommand(path: string, io: Io): Promise<void> {
+  // Loaded only when asked for: every other command starts without the report's modules.
+  const { writeReport } = await import("../report/write-report.js");
+  const r = await writeReport(path);
+  const c = r.model.counts;
+  const url = pathToFileURL(r.path).href;
+  const opened = openInBrowser(url);
+  io.out(`bank-sim: wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB; ${r.model.ops.length} operations, ${c.violations} violations, ${c.anomalies} anomalies, ${c.findings} findings); ${opened ? "opening" : "open"} ${url}\n`);
+}
+
 function exitCodeFor(err: unknown, io: Io): number {
   if (err instanceof Exit) return err.code;
   if (err instanceof CommanderError) {
@@ -281,6 +306,7 @@ async function runCommand(file: string, opts: RunFlags, io: Io): Promise<number>
         `wrote ${cfg.outDir}/output.json${scenario.shape === "p2" ? " (customers' events), output.branches.json and output.all.json" : ""}\n`,
     );
     if (opts.quiet !== true) io.out((await storyOfRun(report, cfg.guarantees, cfg.outDir, progress)).join("\n") + "\n");
+    if (opts.report) await reportCommand(cfg.outDir, io);
     return 0;
   } finally {
     progress.stop();

@@ -41,6 +41,7 @@ export function runStory(report: Pick<RunReport, "outcomes" | "summary">, check:
   else if (checkSkipped !== undefined) lines.push(checkSkipped);
   lines.push(heldLine(report, guarantees));
   lines.push(`next: bank-sim check ${outDir}   (every rule, and each problem with the operations involved)`);
+  lines.push(`      bank-sim report ${outDir}  (report.html: the space-time diagram, with the checker's findings on it)`);
   return lines.map((l) => `  ${l}`);
 }
 

@@ -97,6 +97,8 @@ export interface BranchHooks {
    * its own write, its first propagation send; for a peer's, its receipt.
    */
   applied(writes: readonly Write[], clocks: readonly number[]): void;
+  /** Writes from peers this branch took but holds, waiting for their dependencies (recorded in the history for the report). */
+  buffered?(writes: readonly Write[]): void;
   log(line: string): void;
   /** The branch failed for good (its log could not store a decision): the host must say so and stop the run. */
   failed?(reason: string): void;
@@ -293,6 +295,7 @@ export class Branch {
    */
   receive(writes: readonly Write[]): Promise<void> {
     let applied: Write[] = [];
+    const held: Write[] = [];
     let refused: PendingFull | undefined;
     for (const w of writes) {
       if (!this.known.has(w.id.branch)) {
@@ -300,15 +303,19 @@ export class Branch {
         continue;
       }
       try {
-        const wasHeld = this.ledger.holds(w.id);
+        const heldBefore = this.ledger.holds(w.id);
         const now = this.ledger.receive(w);
         if (now.length > 0) applied = applied.concat(now);
-        else if (!wasHeld && this.ledger.holds(w.id)) this.hooks.log(this.holdLine(w));
+        if (!heldBefore && this.ledger.holds(w.id)) {
+          this.hooks.log(this.holdLine(w));
+          held.push(w);
+        }
       } catch (err) {
         if (!(err instanceof PendingFull)) throw err;
         refused ??= err;
       }
     }
+    if (held.length > 0) this.hooks.buffered?.(held);
     let done = this.durable;
     if (applied.length > 0) {
       // Each write applied here is the receipt of the send that reached this replica.

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 
-export const RECORD_TYPES = ["meta", "invoke", "complete", "apply", "final"] as const;
+export const RECORD_TYPES = ["meta", "invoke", "complete", "apply", "buffer", "final"] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** The schema file, beside lib/ in the source tree and three levels above dist/lib/history/. */

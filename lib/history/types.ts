@@ -94,6 +94,19 @@ export interface ApplyRecord {
   monoMs: number;
 }
 
+/**
+ * A branch took these writes from peers but holds them, waiting for their
+ * dependencies (or its origin's earlier writes); their apply records follow.
+ * For the report's diagram; the checker does not need them.
+ */
+export interface BufferRecord {
+  type: "buffer";
+  branch: number;
+  writes: string[];
+  wallMs: number;
+  monoMs: number;
+}
+
 /** A branch's state at the end of the run. */
 export interface FinalRecord {
   type: "final";
@@ -102,4 +115,4 @@ export interface FinalRecord {
   applied: VersionVectorJson;
 }
 
-export type HistoryRecord = MetaRecord | InvokeRecord | CompleteRecord | ApplyRecord | FinalRecord;
+export type HistoryRecord = MetaRecord | InvokeRecord | CompleteRecord | ApplyRecord | BufferRecord | FinalRecord;

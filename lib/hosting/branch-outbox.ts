@@ -8,7 +8,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Write } from "../core/ledger.js";
 import { formatWriteId } from "../core/version-vector.js";
-import type { ToMain, WireWrite } from "./worker-protocol.js";
+import type { BufferedWrites, ToMain, WireWrite } from "./worker-protocol.js";
 
 // Every replica on a host reports the same received write object: build its
 // wire form once (as the log frames it once), not once per replica.
@@ -42,6 +42,7 @@ export class BranchOutbox {
   private applied: WireWrite[] = [];
   private appliedAtMs = 0;
   private appliedAtMono = 0;
+  private buffered: BufferedWrites | undefined;
 
   constructor(branchId: number, port: MessagePort) {
     this.branchId = branchId;
@@ -68,6 +69,13 @@ export class BranchOutbox {
     this.schedule();
   }
 
+  /** Writes taken but held until their dependencies arrive (for the history's buffer records). */
+  addBuffered(writes: readonly Write[]): void {
+    this.buffered ??= { ids: [], wallMs: Date.now(), monoMs: performance.timeOrigin + performance.now() };
+    for (const w of writes) this.buffered.ids.push(formatWriteId(w.id));
+    this.schedule();
+  }
+
   /** Sends a control message, after everything gathered before it. */
   post(msg: ToMain): void {
     this.flush();
@@ -75,10 +83,12 @@ export class BranchOutbox {
   }
 
   flush(): void {
-    if (this.logs.length === 0 && this.applied.length === 0) return;
+    if (this.logs.length === 0 && this.applied.length === 0 && this.buffered === undefined) return;
     const msg: ToMain = { type: "events", branchId: this.branchId, logs: this.logs, applied: this.applied, wallMs: this.appliedAtMs, monoMs: this.appliedAtMono };
+    if (this.buffered !== undefined) msg.buffered = this.buffered;
     this.logs = [];
     this.applied = [];
+    this.buffered = undefined;
     this.port.postMessage(msg);
   }
 
@@ -86,6 +96,7 @@ export class BranchOutbox {
   drop(): void {
     this.logs = [];
     this.applied = [];
+    this.buffered = undefined;
   }
 
   private schedule(): void {

@@ -93,6 +93,7 @@ class HostedBranch {
         {
           propagate: (w) => lease.host.broadcast(w),
           applied: (ws, clocks) => outbox.addApplied(ws, clocks),
+          buffered: (ws) => outbox.addBuffered(ws),
           log,
           // Said at once, with the file and the cause: the main thread ends the run.
           failed: (reason) => outbox.post({ type: "failed", branchId, reason }),

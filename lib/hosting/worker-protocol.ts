@@ -65,10 +65,17 @@ export interface WireWrite {
   clock?: number;
 }
 
+/** Writes from peers a branch took but holds until their dependencies arrive, stamped with the first one's time. */
+export interface BufferedWrites {
+  ids: string[];
+  wallMs: number;
+  monoMs: number;
+}
+
 export type ToMain =
   | { type: "ready"; branchId: number; address: string; hostId: number; hostAddress: string }
   /** Log lines as [wallMs, line]; writes applied since the last message, stamped with the first one's time. */
-  | { type: "events"; branchId: number; logs: Array<[number, string]>; applied: WireWrite[]; wallMs: number; monoMs: number }
+  | { type: "events"; branchId: number; logs: Array<[number, string]>; applied: WireWrite[]; wallMs: number; monoMs: number; buffered?: BufferedWrites }
   | { type: "topology-set"; branchId: number }
   /** The branch stopped serving for good: its log could not store a decision (the reason names the file and the cause). */
   | { type: "failed"; branchId: number; reason: string }

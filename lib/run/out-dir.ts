@@ -16,7 +16,7 @@ import { dirname, join, parse, resolve } from "node:path";
 import { storageError } from "../storage/storage-error.js";
 
 /** Everything a run writes into its out dir, besides its marker and lock. */
-export const ARTIFACTS = ["output.json", "output.branches.json", "output.all.json", "results.json", "history.jsonl", "branches", "store"] as const;
+export const ARTIFACTS = ["output.json", "output.branches.json", "output.all.json", "results.json", "history.jsonl", "branches", "store", "report.html"] as const;
 export const MARKER = ".bank-sim";
 export const LOCK = ".bank-sim.lock";
 /** What may sit in a folder a run writes, by folder. */

@@ -80,6 +80,9 @@ function tryBin(t: Test, bin: string, examples: string, cwd: string): void {
   const check = spawnSync(bin, ["check", join(cwd, "out")], { cwd, encoding: "utf8", env: cleanEnv(), timeout: 60_000 });
   t.equal(check.status, 0, check.stderr);
   t.match(check.stdout, /verdict: OK/);
+  const report = spawnSync(bin, ["report", join(cwd, "out")], { cwd, encoding: "utf8", env: { ...cleanEnv(), BANK_SIM_NO_OPEN: "1" }, timeout: 60_000 });
+  t.equal(report.status, 0, report.stderr);
+  t.match(readFileSync(join(cwd, "out", "report.html"), "utf8"), /uPlot/, "the packed report page inlines its script and uPlot");
 }
 
 t.test("the tarball installed into an empty directory gives a working bank-sim", { skip: tarball === "" && "npm pack did not run" }, async (t) => {

@@ -25,7 +25,8 @@ t.test("with RYW off the summary names the anomaly the checker will flag, by the
   t.match(out[0], /^bank-sim: .*ryw\.json: 2 operations on 2 branches \(sequential, guarantees none\) .* converged, balance 100\.00 everywhere/, r.stdout);
   t.match(r.stdout, /^ {2}the checker will flag 1 anomaly \(RYW 1\); first: RYW: session c1: query event 2 \(op #2\) at branch 2 returned 0 but did not reflect the session's earlier deposit 1\.1 \(event 1, op #1\)/m, r.stdout);
   t.match(r.stdout, /^ {2}no request was held at the gate: every guarantee was off$/m, r.stdout);
-  t.equal(out.at(-1), "  next: bank-sim check out   (every rule, and each problem with the operations involved)");
+  t.equal(out.at(-2), "  next: bank-sim check out   (every rule, and each problem with the operations involved)");
+  t.equal(out.at(-1), "        bank-sim report out  (report.html: the space-time diagram, with the checker's findings on it)");
   // The op numbers the checker names are results.json's events[].op.
   const results = JSON.parse(readFileSync(join(dir, "out", "results.json"), "utf8")) as { events: Array<{ op: number; event: number; balance: number | null }> };
   assertValid(t, "results", results);

@@ -152,3 +152,28 @@ t.test("a stopping branch refuses new requests and releases waiting ones", async
   await t.rejects(waiting, { code: "stopping" });
   await t.rejects(branch.serve(op({ requestId: "c9#1", session: "c9" })), { code: "stopping" });
 });
+
+t.test("a write that must wait for its dependencies is reported as buffered once, then as applied", async (t) => {
+  const buffered: string[] = [];
+  const applied: string[] = [];
+  const branch = new Branch(
+    { id: 3, branchIds: [1, 2, 3], initialBalanceCents: 0, gateTimeoutMs: 2_000 },
+    {
+      propagate: () => undefined,
+      applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)),
+      buffered: (ws) => buffered.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)),
+      log: () => undefined,
+    },
+  );
+  t.teardown(() => branch.stop());
+  const w11: Write = { id: { branch: 1, seq: 1 }, kind: "deposit", amountCents: 100, deps: new Map(), acceptedAtMs: 0 };
+  const w21: Write = { id: { branch: 2, seq: 1 }, kind: "deposit", amountCents: 50, deps: new Map([[1, 1]]), acceptedAtMs: 0 };
+  const w12: Write = { id: { branch: 1, seq: 2 }, kind: "deposit", amountCents: 7, deps: new Map(), acceptedAtMs: 0 };
+  await branch.receive([w21]);
+  await branch.receive([w21, w12]);
+  t.same(buffered, ["2.1", "1.2"], "2.1 waits for 1.1 (a dependency), 1.2 for 1.1 (its origin's earlier write); a resend is not reported again");
+  t.same(applied, []);
+  await branch.receive([w11]);
+  t.same(applied, ["1.1", "2.1", "1.2"], "all three applied once 1.1 arrives");
+  t.same(buffered, ["2.1", "1.2"], "a write applied at once is never reported as buffered");
+});

@@ -51,8 +51,8 @@ const cases: Array<{ name: string; type: string; nth?: number; mutate: (r: Recor
   { name: "apply.writes not an array", type: "apply", mutate: (r) => ({ ...r, writes: { id: "1.1" } }), message: `apply.writes: expected an array of writes {id, kind, amountCents}, found {"id":"1.1"}` },
   { name: "a final balance as a string", type: "final", mutate: (r) => ({ ...r, balanceCents: "500" }), message: `final.balanceCents: expected an amount in cents (a whole number), found "500"` },
   { name: "a branch number 0", type: "final", mutate: (r) => ({ ...r, branch: 0 }), message: "final.branch: expected a branch number (a whole number ≥ 1), found 0" },
-  { name: "a record of unknown type", type: "final", mutate: (r) => ({ ...r, type: "finale" }), message: `type: expected one of "meta", "invoke", "complete", "apply", "final", found "finale"` },
-  { name: "a line that is an array", type: "final", mutate: () => [1, 2], message: `record: expected a JSON object with "type" one of "meta", "invoke", "complete", "apply", "final", found [1,2]` },
+  { name: "a record of unknown type", type: "final", mutate: (r) => ({ ...r, type: "finale" }), message: `type: expected one of "meta", "invoke", "complete", "apply", "buffer", "final", found "finale"` },
+  { name: "a line that is an array", type: "final", mutate: () => [1, 2], message: `record: expected a JSON object with "type" one of "meta", "invoke", "complete", "apply", "buffer", "final", found [1,2]` },
 ];
 
 t.test("a record with a wrong field is refused with file:line: field: expected ..., found ...", async (t) => {

@@ -121,3 +121,15 @@ t.test("drop forgets what was gathered: a crashed branch's last turn never reach
   t.same(next.applied.map((w) => w.id), ["3.5"]);
   t.ok(next.wallMs >= wallBefore, "stamped when 3.5 was added");
 });
+
+t.test("buffered writes travel with the turn's events, stamped with the first one's time", async (t) => {
+  const { outbox, until } = channel(t);
+  const before = Date.now();
+  outbox.addBuffered([write(1, 2)]);
+  outbox.addBuffered([write(2, 1)]);
+  const [msg] = await until(1);
+  if (msg?.type !== "events") throw new Error(`expected events, got ${msg?.type}`);
+  t.same(msg.buffered?.ids, ["1.2", "2.1"]);
+  t.ok(msg.buffered!.wallMs >= before);
+  t.same(msg.applied, []);
+});
