@@ -70,3 +70,10 @@ export const MAX_HISTORY_LINE_CHARS = 64 * 1024 * 1024;
 
 /** Write ids a branch log line names before "and N more" (replica applies, held writes). */
 export const LOG_WRITE_IDS_MAX = 8;
+
+/**
+ * Largest Lamport clock a request or a replicated write may carry (2^52): far
+ * above any run's count of events, and low enough that a branch's clock, which
+ * ticks past the largest stamp it has seen, stays an exact safe integer.
+ */
+export const MAX_CLOCK = 2 ** 52;

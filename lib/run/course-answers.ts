@@ -1,4 +1,5 @@
-// What output.json needs of every event's outcome (status, result, balance),
+// What output.json needs of every event's outcome (status, result, balance,
+// and the customer's clock for Project 2),
 // kept in arrays sized to the scenario when the run starts, so recording an
 // outcome allocates nothing: a long run's memory stays flat however many
 // operations complete.
@@ -16,6 +17,8 @@ export class CourseAnswers {
   private readonly codes: Uint8Array;
   /** The balance the branch returned, in cents; NaN for none. */
   private readonly balances: Float64Array;
+  /** The customer's Lamport clock at its send (Project 2's customer part); NaN for none. */
+  private readonly clocks: Float64Array;
 
   constructor(scenario: Pick<Scenario, "customers">) {
     let n = 0;
@@ -25,6 +28,7 @@ export class CourseAnswers {
     }
     this.codes = new Uint8Array(n);
     this.balances = new Float64Array(n).fill(NaN);
+    this.clocks = new Float64Array(n).fill(NaN);
   }
 
   record(o: EventOutcome): void {
@@ -32,6 +36,7 @@ export class CourseAnswers {
     if (at === undefined) throw new Error(`course answers: customer object ${o.objectIndex} has no event ${o.eventIndex}`);
     this.codes[at] = 1 + STATUSES.indexOf(o.status) * 3 + RESULTS.indexOf(o.result);
     this.balances[at] = o.balanceCents ?? NaN;
+    this.clocks[at] = o.clock ?? NaN;
   }
 
   readonly outcomeOf: OutcomeOf = (objectIndex, eventIndex) => {
@@ -43,6 +48,8 @@ export class CourseAnswers {
     if (result !== undefined) o.result = result;
     const balance = this.balances[at] ?? NaN;
     if (!Number.isNaN(balance)) o.balanceCents = balance;
+    const clock = this.clocks[at] ?? NaN;
+    if (!Number.isNaN(clock)) o.clock = clock;
     return o;
   };
 

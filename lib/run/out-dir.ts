@@ -16,7 +16,7 @@ import { dirname, join, parse, resolve } from "node:path";
 import { storageError } from "../storage/storage-error.js";
 
 /** Everything a run writes into its out dir, besides its marker and lock. */
-export const ARTIFACTS = ["output.json", "results.json", "history.jsonl", "branches", "store", "report.html"] as const;
+export const ARTIFACTS = ["output.json", "output.branches.json", "output.all.json", "results.json", "history.jsonl", "branches", "store", "report.html"] as const;
 export const MARKER = ".bank-sim";
 export const LOCK = ".bank-sim.lock";
 /** What may sit in a folder a run writes, by folder. */
@@ -31,10 +31,13 @@ export class OutDirError extends Error {
 }
 
 /** Where each part of a run's output goes. */
-export function outPaths(dir: string): { results: string; output: string; history: string; branches: string; store: string } {
+export function outPaths(dir: string): { results: string; output: string; outputBranches: string; outputAll: string; history: string; branches: string; store: string } {
   return {
     results: join(dir, "results.json"),
     output: join(dir, "output.json"),
+    // Project 2's branches' part and all-events part (output.json holds its customers' part).
+    outputBranches: join(dir, "output.branches.json"),
+    outputAll: join(dir, "output.all.json"),
     history: join(dir, "history.jsonl"),
     branches: join(dir, "branches"),
     store: join(dir, "store"),
@@ -235,8 +238,12 @@ function writeReplacing(path: string, parts: readonly FilePart[]): void {
  * output.json (only when given: a run that failed leaves no course output
  * that could pass for a right one).
  */
-export function writeOutputs(dir: string, results: readonly FilePart[], output: string | undefined): void {
+export function writeOutputs(dir: string, results: readonly FilePart[], output: string | undefined, p2?: { branches: string; all: string }): void {
   const paths = outPaths(dir);
   writeReplacing(paths.results, results);
   if (output !== undefined) writeReplacing(paths.output, [output]);
+  if (output !== undefined && p2 !== undefined) {
+    writeReplacing(paths.outputBranches, [p2.branches]);
+    writeReplacing(paths.outputAll, [p2.all]);
+  }
 }

@@ -10,6 +10,8 @@ import { Cluster, type ClusterOptions } from "../cluster/cluster.js";
 import { BranchClients } from "../driver/branch-clients.js";
 import type { LinkStats, ToMain } from "../hosting/worker-protocol.js";
 import { courseOutputOf, formatJsonCompact } from "../scenario/output.js";
+import { allEventsPart, branchPart } from "../scenario/p2-output.js";
+import { p2EventsOfHistory } from "./p2-events.js";
 import type { EventOutcome, Scenario } from "../scenario/scenario.js";
 import { CourseAnswers } from "./course-answers.js";
 import type { NotableOutcomes } from "./notable.js";
@@ -80,7 +82,7 @@ export async function runScenario(scenario: Scenario, cfg: RunConfig, io: RunIo)
     } finally {
       await run.stop();
     }
-    return run.finish();
+    return await run.finish();
   } finally {
     run?.discardSpool();
     outDir.release();
@@ -220,8 +222,8 @@ class ScenarioRun {
     this.results.discard();
   }
 
-  /** The verdict, results.json and (for a run that succeeded) output.json. */
-  finish(): RunReport {
+  /** The verdict, results.json and (for a run that succeeded) output.json, and for Project 2 input its other two parts. */
+  async finish(): Promise<RunReport> {
     const { scenario, cfg } = this;
     const { finals, converged } = this.settlement;
     // A step's error comes first; without one, operations that did not complete may fail the run.
@@ -234,7 +236,8 @@ class ScenarioRun {
     });
     try {
       const results = this.results.parts(resultsHead({ scenario, cfg, finals, converged, ok, error, summary }));
-      writeOutputs(cfg.outDir, results, ok ? formatJsonCompact(courseOutputOf(scenario, this.answers.outcomeOf)) : undefined);
+      const p2 = ok && scenario.shape === "p2" ? await p2Parts(scenario, outPaths(cfg.outDir).history) : undefined;
+      writeOutputs(cfg.outDir, results, ok ? formatJsonCompact(courseOutputOf(scenario, this.answers.outcomeOf)) : undefined, p2);
     } catch (err) {
       // The reason the run failed comes first; that its results could not be written, after.
       const cannot = `cannot write ${(err as Error).message}`;
@@ -244,6 +247,12 @@ class ScenarioRun {
     if (error !== undefined) report.error = error;
     return report;
   }
+}
+
+/** Project 2's branches' part and all-events part, from the run's history (its customers' part is output.json). */
+async function p2Parts(scenario: Scenario, historyPath: string): Promise<{ branches: string; all: string }> {
+  const events = await p2EventsOfHistory(scenario, historyPath);
+  return { branches: formatJsonCompact(branchPart(events, scenario.branches)), all: formatJsonCompact(allEventsPart(events)) };
 }
 
 /** The cluster a run asks for: the scenario's branches, the run's settings, its store under the out dir when durable. */

@@ -7,6 +7,9 @@
 //            A customer with no query event is left out (it has no balance to
 //            report); if its last query did not complete, the entry is
 //            {"id","result":"error"|"unknown"} instead of a balance.
+//   "p2"     the customers' part of Project 2's output (p2-output.ts): one
+//            {"id","type":"customer","events":[...]} per customer object, each
+//            request's send with its logical clock.
 // Entries: writes {"interface","result":"success"|"fail"}; queries
 // {"interface","balance"}. An event that did not complete prints
 // "result":"error" (status "failed": definitely not executed) or
@@ -14,12 +17,13 @@
 // (the run stopped first) prints "unknown" too. Pure: no I/O.
 
 import { formatMoney } from "../core/money.js";
+import { customerPart } from "./p2-output.js";
 import type { EventOutcome, Scenario, ScenarioEvent } from "./scenario.js";
 
 type Entry = Record<string, string | number>;
 
 /** What output.json needs of an event's outcome. */
-export type CourseOutcome = Pick<EventOutcome, "status" | "result" | "balanceCents">;
+export type CourseOutcome = Pick<EventOutcome, "status" | "result" | "balanceCents" | "clock">;
 
 /** An event's outcome, by its customer object's index and its own index there; undefined when it has none. */
 export type OutcomeOf = (objectIndex: number, eventIndex: number) => CourseOutcome | undefined;
@@ -42,6 +46,8 @@ export function courseOutputOf(scenario: Scenario, outcomeOf: OutcomeOf): unknow
       return scenario.customers.flatMap((c) =>
         c.events.map((e, j) => ({ id: c.customerId, recv: [entry(e, outcomeOf(c.objectIndex, j), true)] })),
       );
+    case "p2":
+      return customerPart(scenario, outcomeOf);
     case "dest": {
       // Map keeps insertion order: first appearance of each customer id.
       const last = new Map<number, { event: ScenarioEvent; outcome: CourseOutcome | undefined } | undefined>();

@@ -102,6 +102,7 @@ t.test("a failed run leaves results.json and no output.json; a part may be a who
 t.test("every part of a run's output has its place in the out dir", async (t) => {
   t.same(outPaths("runs/7"), {
     results: join("runs/7", "results.json"), output: join("runs/7", "output.json"), history: join("runs/7", "history.jsonl"),
+    outputBranches: join("runs/7", "output.branches.json"), outputAll: join("runs/7", "output.all.json"),
     branches: join("runs/7", "branches"), store: join("runs/7", "store"),
   });
 });
