@@ -214,6 +214,7 @@ export namespace banksim.v1 {
             writeSet?: VersionVector;
             readSet?: VersionVector;
             guarantees?: number;
+            clock?: number;
         }) {
             super();
             pb_1.Message.initialize(this, Array.isArray(data) ? data : [], 0, -1, [], this.#one_of_decls);
@@ -238,6 +239,9 @@ export namespace banksim.v1 {
                 }
                 if ("guarantees" in data && data.guarantees != undefined) {
                     this.guarantees = data.guarantees;
+                }
+                if ("clock" in data && data.clock != undefined) {
+                    this.clock = data.clock;
                 }
             }
         }
@@ -289,6 +293,12 @@ export namespace banksim.v1 {
         set guarantees(value: number) {
             pb_1.Message.setField(this, 7, value);
         }
+        get clock() {
+            return pb_1.Message.getFieldWithDefault(this, 8, 0) as number;
+        }
+        set clock(value: number) {
+            pb_1.Message.setField(this, 8, value);
+        }
         static fromObject(data: {
             requestId?: string;
             session?: string;
@@ -297,6 +307,7 @@ export namespace banksim.v1 {
             writeSet?: ReturnType<typeof VersionVector.prototype.toObject>;
             readSet?: ReturnType<typeof VersionVector.prototype.toObject>;
             guarantees?: number;
+            clock?: number;
         }): CustomerRequest {
             const message = new CustomerRequest({});
             if (data.requestId != null) {
@@ -320,6 +331,9 @@ export namespace banksim.v1 {
             if (data.guarantees != null) {
                 message.guarantees = data.guarantees;
             }
+            if (data.clock != null) {
+                message.clock = data.clock;
+            }
             return message;
         }
         toObject() {
@@ -331,6 +345,7 @@ export namespace banksim.v1 {
                 writeSet?: ReturnType<typeof VersionVector.prototype.toObject>;
                 readSet?: ReturnType<typeof VersionVector.prototype.toObject>;
                 guarantees?: number;
+                clock?: number;
             } = {};
             if (this.requestId != null) {
                 data.requestId = this.requestId;
@@ -353,6 +368,9 @@ export namespace banksim.v1 {
             if (this.guarantees != null) {
                 data.guarantees = this.guarantees;
             }
+            if (this.clock != null) {
+                data.clock = this.clock;
+            }
             return data;
         }
         serialize(): Uint8Array;
@@ -373,6 +391,8 @@ export namespace banksim.v1 {
                 writer.writeMessage(6, this.readSet, () => this.readSet.serialize(writer));
             if (this.guarantees != 0)
                 writer.writeUint32(7, this.guarantees);
+            if (this.clock != 0)
+                writer.writeUint64(8, this.clock);
             if (!w)
                 return writer.getResultBuffer();
         }
@@ -403,6 +423,9 @@ export namespace banksim.v1 {
                     case 7:
                         message.guarantees = reader.readUint32();
                         break;
+                    case 8:
+                        message.clock = reader.readUint64();
+                        break;
                     default: reader.skipField();
                 }
             }
@@ -426,6 +449,7 @@ export namespace banksim.v1 {
             witness?: VersionVector;
             gateWaitMs?: number;
             replayed?: boolean;
+            clock?: number;
         }) {
             super();
             pb_1.Message.initialize(this, Array.isArray(data) ? data : [], 0, -1, [], this.#one_of_decls);
@@ -453,6 +477,9 @@ export namespace banksim.v1 {
                 }
                 if ("replayed" in data && data.replayed != undefined) {
                     this.replayed = data.replayed;
+                }
+                if ("clock" in data && data.clock != undefined) {
+                    this.clock = data.clock;
                 }
             }
         }
@@ -510,6 +537,12 @@ export namespace banksim.v1 {
         set replayed(value: boolean) {
             pb_1.Message.setField(this, 8, value);
         }
+        get clock() {
+            return pb_1.Message.getFieldWithDefault(this, 9, 0) as number;
+        }
+        set clock(value: number) {
+            pb_1.Message.setField(this, 9, value);
+        }
         static fromObject(data: {
             branch?: number;
             interface?: Interface;
@@ -519,6 +552,7 @@ export namespace banksim.v1 {
             witness?: ReturnType<typeof VersionVector.prototype.toObject>;
             gateWaitMs?: number;
             replayed?: boolean;
+            clock?: number;
         }): CustomerReply {
             const message = new CustomerReply({});
             if (data.branch != null) {
@@ -545,6 +579,9 @@ export namespace banksim.v1 {
             if (data.replayed != null) {
                 message.replayed = data.replayed;
             }
+            if (data.clock != null) {
+                message.clock = data.clock;
+            }
             return message;
         }
         toObject() {
@@ -557,6 +594,7 @@ export namespace banksim.v1 {
                 witness?: ReturnType<typeof VersionVector.prototype.toObject>;
                 gateWaitMs?: number;
                 replayed?: boolean;
+                clock?: number;
             } = {};
             if (this.branch != null) {
                 data.branch = this.branch;
@@ -582,6 +620,9 @@ export namespace banksim.v1 {
             if (this.replayed != null) {
                 data.replayed = this.replayed;
             }
+            if (this.clock != null) {
+                data.clock = this.clock;
+            }
             return data;
         }
         serialize(): Uint8Array;
@@ -604,6 +645,8 @@ export namespace banksim.v1 {
                 writer.writeDouble(7, this.gateWaitMs);
             if (this.replayed != false)
                 writer.writeBool(8, this.replayed);
+            if (this.clock != 0)
+                writer.writeUint64(9, this.clock);
             if (!w)
                 return writer.getResultBuffer();
         }
@@ -636,6 +679,9 @@ export namespace banksim.v1 {
                         break;
                     case 8:
                         message.replayed = reader.readBool();
+                        break;
+                    case 9:
+                        message.clock = reader.readUint64();
                         break;
                     default: reader.skipField();
                 }
@@ -1225,6 +1271,7 @@ export namespace banksim.v1 {
             amountCents?: number;
             deps?: VersionVector;
             acceptedAtMs?: number;
+            clock?: number;
         }) {
             super();
             pb_1.Message.initialize(this, Array.isArray(data) ? data : [], 0, -1, [], this.#one_of_decls);
@@ -1243,6 +1290,9 @@ export namespace banksim.v1 {
                 }
                 if ("acceptedAtMs" in data && data.acceptedAtMs != undefined) {
                     this.acceptedAtMs = data.acceptedAtMs;
+                }
+                if ("clock" in data && data.clock != undefined) {
+                    this.clock = data.clock;
                 }
             }
         }
@@ -1282,12 +1332,19 @@ export namespace banksim.v1 {
         set acceptedAtMs(value: number) {
             pb_1.Message.setField(this, 5, value);
         }
+        get clock() {
+            return pb_1.Message.getFieldWithDefault(this, 6, 0) as number;
+        }
+        set clock(value: number) {
+            pb_1.Message.setField(this, 6, value);
+        }
         static fromObject(data: {
             id?: ReturnType<typeof WriteId.prototype.toObject>;
             interface?: Interface;
             amountCents?: number;
             deps?: ReturnType<typeof VersionVector.prototype.toObject>;
             acceptedAtMs?: number;
+            clock?: number;
         }): Write {
             const message = new Write({});
             if (data.id != null) {
@@ -1305,6 +1362,9 @@ export namespace banksim.v1 {
             if (data.acceptedAtMs != null) {
                 message.acceptedAtMs = data.acceptedAtMs;
             }
+            if (data.clock != null) {
+                message.clock = data.clock;
+            }
             return message;
         }
         toObject() {
@@ -1314,6 +1374,7 @@ export namespace banksim.v1 {
                 amountCents?: number;
                 deps?: ReturnType<typeof VersionVector.prototype.toObject>;
                 acceptedAtMs?: number;
+                clock?: number;
             } = {};
             if (this.id != null) {
                 data.id = this.id.toObject();
@@ -1329,6 +1390,9 @@ export namespace banksim.v1 {
             }
             if (this.acceptedAtMs != null) {
                 data.acceptedAtMs = this.acceptedAtMs;
+            }
+            if (this.clock != null) {
+                data.clock = this.clock;
             }
             return data;
         }
@@ -1346,6 +1410,8 @@ export namespace banksim.v1 {
                 writer.writeMessage(4, this.deps, () => this.deps.serialize(writer));
             if (this.acceptedAtMs != 0)
                 writer.writeDouble(5, this.acceptedAtMs);
+            if (this.clock != 0)
+                writer.writeUint64(6, this.clock);
             if (!w)
                 return writer.getResultBuffer();
         }
@@ -1369,6 +1435,9 @@ export namespace banksim.v1 {
                         break;
                     case 5:
                         message.acceptedAtMs = reader.readDouble();
+                        break;
+                    case 6:
+                        message.clock = reader.readUint64();
                         break;
                     default: reader.skipField();
                 }

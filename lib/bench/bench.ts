@@ -41,6 +41,8 @@ export interface BenchCase {
   marginal?: boolean;
   /** Always in memory (--no-durable), whatever the bench's flag. */
   inMemory?: boolean;
+  /** Also run it with a tenth of the events, to report peak RSS at 10% against 100% of the operations (memory that grows per operation). */
+  growth?: boolean;
 }
 
 export const GRID: readonly BenchCase[] = [
@@ -57,7 +59,7 @@ export const GRID: readonly BenchCase[] = [
 
 /** Cases that run only when named with --case (minutes each). */
 export const LONG_CASES: readonly BenchCase[] = [
-  { name: "long-b10-c64-e1563", branches: 10, customers: 64, events: 1563, marginal: true },
+  { name: "long-b10-c64-e1563", branches: 10, customers: 64, events: 1563, marginal: true, growth: true },
 ];
 
 export const QUICK_GRID: readonly BenchCase[] = [
@@ -78,6 +80,9 @@ interface RunOnce extends Usage {
   summary: RunSummary;
   converged: boolean;
   violations: number;
+  /** Checking the run's history (`bank-sim check`'s work, in this process): wall and CPU. */
+  checkWallMs: number;
+  checkCpuMs: number;
   anomalies: number;
 }
 
@@ -133,8 +138,14 @@ async function runOnce(c: BenchCase, events: number, dir: string, seed: number, 
     } catch (err) {
       throw new Error(`bench ${c.name}: the run exited ${u.code} and left no readable results: ${(err as Error).message}\n${u.stderr}`);
     }
+    const checkStart = performance.now();
+    const checkCpu = process.cpuUsage();
     const report = await checkHistoryFile(out);
-    return { wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, exitCode: u.code, summary: results.summary, converged: results.converged, violations: report.counts.violations, anomalies: report.counts.anomalies };
+    const cpu = process.cpuUsage(checkCpu);
+    return {
+      wallMs: u.wallMs, cpuMs: u.cpuMs, peakRssMb: u.peakRssMb, exitCode: u.code, summary: results.summary, converged: results.converged,
+      violations: report.counts.violations, anomalies: report.counts.anomalies, checkWallMs: performance.now() - checkStart, checkCpuMs: (cpu.user + cpu.system) / 1000,
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
     rmSync(file, { force: true });
@@ -160,12 +171,19 @@ export interface CaseMedians {
   propagationLag: { p50Ms: number | null; p99Ms: number | null };
   gateWait: { p99Ms: number | null; meanMs: number | null };
   startupMs: number; peakRssMb: number; requestBytes: number;
+  /** Checking the run's history (`bank-sim check`'s work, in the bench's process). */
+  checkWallMs: number; checkCpuMs: number;
+  /** Growth cases: peak RSS of the same case with a tenth of the events, and the RSS each operation beyond those added; else null. */
+  growth: { opsAtTenth: number; peakRssMbAtTenth: number; kbPerOp: number } | null;
 }
 
 /** One repetition as it ran: the run, and the bare-call limit beside it. */
 export interface CaseRun {
   rep: number; exitCode: number | null; wallMs: number; cpuMs: number; peakRssMb: number;
   bareWallMs: number; bareCpuMs: number; emptyCpuMs: number | null;
+  /** Peak RSS of the run with a tenth of the events beside it (growth cases), else null. */
+  tenthPeakRssMb: number | null;
+  checkWallMs: number; checkCpuMs: number;
   converged: boolean; violations: number; anomalies: number; summary: RunSummary;
 }
 
@@ -215,22 +233,38 @@ function medians(c: BenchCase, runs: readonly CaseRun[]): CaseMedians {
     propagationLag: { p50Ms: l((s) => s.propagationLag.p50Ms), p99Ms: l((s) => s.propagationLag.p99Ms) },
     gateWait: { p99Ms: l((s) => s.gateWait.p99Ms), meanMs: l((s) => s.gateWait.meanMs) },
     startupMs: l((s) => s.startupMs) ?? 0, peakRssMb: pick(runs, (r) => r.peakRssMb) ?? 0, requestBytes: l((s) => s.requestBytes) ?? 0,
+    checkWallMs: pick(runs, (r) => r.checkWallMs) ?? 0, checkCpuMs: pick(runs, (r) => r.checkCpuMs) ?? 0,
+    growth: growthOf(c, runs),
   };
 }
+
+/** What the operations beyond a tenth of them added to peak RSS (medians), for a growth case. */
+function growthOf(c: BenchCase, runs: readonly CaseRun[]): CaseMedians["growth"] {
+  if (!c.growth) return null;
+  const ops = c.customers * c.events;
+  const opsAtTenth = c.customers * tenthOf(c.events);
+  const peakRssMbAtTenth = pick(runs, (r) => r.tenthPeakRssMb) ?? 0;
+  const kbPerOp = pick(runs, (r) => (r.tenthPeakRssMb === null || ops <= opsAtTenth ? null : ((r.peakRssMb - r.tenthPeakRssMb) * 1024) / (ops - opsAtTenth))) ?? 0;
+  return { opsAtTenth, peakRssMbAtTenth, kbPerOp };
+}
+
+const tenthOf = (events: number) => Math.max(1, Math.round(events / 10));
 
 async function benchCase(c: BenchCase, reps: number, durable: boolean, dir: string, log: (line: string) => void): Promise<CaseReport> {
   const runs: CaseRun[] = [];
   for (let rep = 1; rep <= reps; rep++) {
     log(`${c.name}: repetition ${rep} of ${reps}...`);
-    // Interleaved: the limit, then the run, then (marginal) the run with no operations.
+    // Interleaved: the limit, then the run, then (marginal) the run with no operations, then (growth) the run with a tenth of the events.
     const bare = await bareOnce(c, dir);
     const run = await runOnce(c, c.events, dir, rep, durable);
     const empty = c.marginal ? await runOnce(c, 0, dir, rep, durable) : null;
+    const tenth = c.growth ? await runOnce(c, tenthOf(c.events), dir, rep, durable) : null;
     runs.push({
       rep, exitCode: run.exitCode, wallMs: r2(run.wallMs), cpuMs: r2(run.cpuMs), peakRssMb: r2(run.peakRssMb),
       bareWallMs: r2(bare.wallMs), bareCpuMs: r2(bare.cpuMs), emptyCpuMs: empty ? r2(empty.cpuMs) : null,
-      converged: run.converged && run.exitCode === 0 && (empty === null || (empty.converged && empty.exitCode === 0)),
-      violations: run.violations + (empty?.violations ?? 0), anomalies: run.anomalies, summary: run.summary,
+      tenthPeakRssMb: tenth ? r2(tenth.peakRssMb) : null, checkWallMs: r2(run.checkWallMs), checkCpuMs: r2(run.checkCpuMs),
+      converged: run.converged && run.exitCode === 0 && [empty, tenth].every((x) => x === null || (x.converged && x.exitCode === 0)),
+      violations: run.violations + (empty?.violations ?? 0) + (tenth?.violations ?? 0), anomalies: run.anomalies, summary: run.summary,
     });
   }
   return {
@@ -287,6 +321,16 @@ export function formatBenchTable(r: BenchReport): string {
     out.push(...table(
       ["case", "servers", "bank-sim CPU s", "floor CPU s", "× floor", "bank-sim wall s", "floor wall s"],
       starts.map(({ name, branches, median: m }) => [name, String(branches), (m.cpuMs / 1000).toFixed(2), (m.bareCpuMs / 1000).toFixed(2), (m.cpuMs / m.bareCpuMs).toFixed(2), (m.wallMs / 1000).toFixed(2), (m.bareWallMs / 1000).toFixed(2)]),
+    ), "");
+  }
+  const grown = runs.filter((c) => c.median.growth !== null);
+  if (grown.length > 0) {
+    out.push(...table(
+      ["case", "ops at 10%", "peak RSS MB at 10%", "ops", "peak RSS MB", "RSS growth KB/op", "check of its history wall s / CPU s"],
+      grown.map(({ name, customers, events, median: m }) => [
+        name, String(m.growth?.opsAtTenth), m.growth?.peakRssMbAtTenth.toFixed(0) ?? "", String(customers * events), m.peakRssMb.toFixed(0),
+        m.growth?.kbPerOp.toFixed(2) ?? "", `${(m.checkWallMs / 1000).toFixed(1)} / ${(m.checkCpuMs / 1000).toFixed(1)}`,
+      ]),
     ), "");
   }
   if (r.checks.length > 0) out.push(formatCheckBenchTable(r.checks));

@@ -10,11 +10,14 @@
 // a write, so withdrawals are decided against every earlier write and never
 // overdraw. Otherwise branches lag, and catch up every `syncEvery` operations.
 // Apply records batch up to `applyBatch` writes per branch, as the real
-// recorder merges them. The checker must call every such history OK.
+// recorder merges them. Lamport clocks are kept as the real processes keep
+// them (a session ticks per send; a branch on each receipt, and once per other
+// branch when it decides a write). The checker must call every such history OK.
 
 import { closeSync, openSync, writeSync } from "node:fs";
+import { LamportClock, ranks, sendStamp } from "../core/lamport.js";
 import { seededRandom } from "../core/random.js";
-import type { HistoryRecord, VersionVectorJson } from "../history/types.js";
+import type { AppliedWrite, HistoryRecord, VersionVectorJson } from "../history/types.js";
 
 export interface SyntheticOptions {
   branches: number;
@@ -38,6 +41,8 @@ interface Write {
   seq: number;
   kind: "deposit" | "withdraw";
   amountCents: number;
+  /** The origin's first propagation send. */
+  clock: number;
 }
 
 interface BranchState {
@@ -45,8 +50,9 @@ interface BranchState {
   applied: number;
   vector: VersionVectorJson;
   balance: number;
-  /** Applied writes not yet in an apply record. */
-  pending: Write[];
+  /** Applied writes not yet in an apply record, with this branch's clock at each. */
+  pending: AppliedWrite[];
+  lamport: LamportClock;
 }
 
 interface SessionState {
@@ -56,6 +62,7 @@ interface SessionState {
   depends: number;
   writeSet: VersionVectorJson;
   readSet: VersionVectorJson;
+  lamport: LamportClock;
 }
 
 type Kind = "deposit" | "withdraw" | "query";
@@ -90,6 +97,7 @@ class SyntheticBank {
   private readonly issued = new Map<number, number>();
   private readonly branch: Map<number, BranchState>;
   private readonly sessions: SessionState[];
+  private readonly rankOf: Map<number, number>;
 
   constructor(private readonly o: SyntheticOptions) {
     this.rand = seededRandom(o.seed);
@@ -100,9 +108,10 @@ class SyntheticBank {
     this.batch = o.applyBatch ?? 256;
     this.branchIds = Array.from({ length: o.branches }, (_, i) => i + 1);
     this.targets = o.targets ?? this.branchIds;
-    this.branch = new Map(this.branchIds.map((b) => [b, { applied: 0, vector: {}, balance: this.initial, pending: [] }]));
+    this.rankOf = ranks(this.branchIds);
+    this.branch = new Map(this.branchIds.map((b) => [b, { applied: 0, vector: {}, balance: this.initial, pending: [], lamport: new LamportClock() }]));
     this.sessions = Array.from({ length: o.sessions }, (_, i) => ({
-      name: `c${i + 1}`, ops: 0, depends: 0, writeSet: {}, readSet: {},
+      name: `c${i + 1}`, ops: 0, depends: 0, writeSet: {}, readSet: {}, lamport: new LamportClock(),
     }));
   }
 
@@ -123,14 +132,16 @@ class SyntheticBank {
     const kind: Kind = r < this.mix.deposit ? "deposit" : r < this.mix.deposit + this.mix.withdraw ? "withdraw" : "query";
     const amountCents = kind === "query" ? 0 : 100 * (1 + Math.floor(this.rand() * 200));
     session.ops++;
+    const sent = session.lamport.tick();
     yield {
       type: "invoke", op: n, session: session.name, requestId: `${session.name}#${session.ops}`, branch: b, kind, amountCents,
-      writeSet: { ...session.writeSet }, readSet: { ...session.readSet }, wallMs: this.wall(), monoMs: this.tick(),
+      writeSet: { ...session.writeSet }, readSet: { ...session.readSet }, wallMs: this.wall(), monoMs: this.tick(), clock: sent,
     };
+    const received = s.lamport.receive(sent);
     // The session's dependencies first; a write also waits for the head.
     yield* this.catchUp(b, kind === "query" ? session.depends : this.log.length);
     const decided = kind === "query" ? undefined : yield* this.decide(b, s, session, kind, amountCents);
-    yield this.complete(n, session, b, s, kind, decided);
+    yield this.complete(n, session, b, s, kind, decided, received);
     return true;
   }
 
@@ -161,14 +172,14 @@ class SyntheticBank {
     const seq = (this.issued.get(b) ?? 0) + 1;
     this.issued.set(b, seq);
     const writeId = `${b}.${seq}`;
-    this.log.push({ id: writeId, origin: b, seq, kind, amountCents });
+    this.log.push({ id: writeId, origin: b, seq, kind, amountCents, clock: s.lamport.sends(this.branchIds.length - 1) });
     yield* this.catchUp(b, this.log.length);
     session.writeSet[String(b)] = seq;
     return { result, writeId };
   }
 
   /** The completion of operation n; the session learns what it read. */
-  private complete(n: number, session: SessionState, b: number, s: BranchState, kind: Kind, decided: { result: "success" | "fail"; writeId: string | undefined } | undefined): HistoryRecord {
+  private complete(n: number, session: SessionState, b: number, s: BranchState, kind: Kind, decided: { result: "success" | "fail"; writeId: string | undefined } | undefined, received: number): HistoryRecord {
     const witness = { ...s.vector };
     if (kind !== "deposit") for (const [origin, k] of Object.entries(witness)) if ((session.readSet[origin] ?? 0) < k) session.readSet[origin] = k;
     session.depends = Math.max(session.depends, s.applied);
@@ -180,6 +191,7 @@ class SyntheticBank {
     if (decided?.writeId !== undefined) c.writeId = decided.writeId;
     if (kind !== "deposit") c.balanceCents = s.balance;
     c.witness = witness;
+    c.branchClock = received;
     return c;
   }
 
@@ -188,7 +200,7 @@ class SyntheticBank {
     if (s === undefined || s.pending.length === 0) return;
     yield {
       type: "apply", branch: b, wallMs: this.wall(), monoMs: this.tick(),
-      writes: s.pending.map((w) => ({ id: w.id, kind: w.kind, amountCents: w.amountCents })),
+      writes: s.pending,
     };
     s.pending = [];
   }
@@ -202,7 +214,8 @@ class SyntheticBank {
       if (w === undefined) break;
       s.vector[String(w.origin)] = w.seq;
       s.balance += w.kind === "deposit" ? w.amountCents : -w.amountCents;
-      s.pending.push(w);
+      const clock = w.origin === b ? w.clock : s.lamport.receive(sendStamp(w.clock, w.origin, b, this.rankOf));
+      s.pending.push({ id: w.id, kind: w.kind, amountCents: w.amountCents, clock });
       if (s.pending.length >= this.batch) yield* this.flush(b);
     }
   }

@@ -18,6 +18,10 @@
 // without completion) is "incomplete": rules that need the final states are
 // skipped or judged in part, and say so; the rest judge what it holds.
 //
+// Lamport's rules (lamport.ts) are judged beside them on the clocks the
+// history carries: every receipt later than its send, every process's clock
+// strictly increasing, a request's receipt before its propagations; always fatal.
+//
 // The rules themselves live in lib/checker/rules/, one family per file.
 
 import type { HistoryRecord } from "../history/types.js";
@@ -28,6 +32,7 @@ import { checkMw, checkWfr } from "./rules/write-rules.js";
 import { checkConvergence, checkExactlyOnce } from "./rules/replica-rules.js";
 import { checkBalance, checkBounds } from "./rules/balance-rules.js";
 import { checkOverdraft } from "./rules/overdraft.js";
+import { LamportCheck } from "./rules/lamport.js";
 
 export { HistoryError, ModelBuilder, type Guarantee } from "./rules/model.js";
 
@@ -93,18 +98,21 @@ export function checkHistory(records: Iterable<HistoryRecord>): CheckReport {
 /** Takes the records of a history one at a time (with their line numbers, for errors), then judges it. */
 export class HistoryChecker {
   private readonly builder = new ModelBuilder();
+  /** Lamport's rules take the records as they come (they need nothing of the model). */
+  private readonly lamport = new LamportCheck();
 
   add(record: HistoryRecord, line?: number): void {
     this.builder.add(record, line);
+    this.lamport.add(record);
   }
 
   report(): CheckReport {
-    return judge(this.builder.finish());
+    return judge(this.builder.finish(), this.lamport.result());
   }
 }
 
-function judge(m: HistoryModel): CheckReport {
-  const results = runRules(m);
+function judge(m: HistoryModel, lamport: RuleResult): CheckReport {
+  const results = [...runRules(m), lamport];
   const violations: Violation[] = [];
   const summary: RuleSummary[] = [];
   const counts: Counts = { violations: 0, anomalies: 0, findings: 0 };

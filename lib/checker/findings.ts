@@ -1,7 +1,7 @@
 // What the checker's rules report and how the checker grades it: the shared
 // vocabulary of lib/checker/checker.ts and lib/checker/rules/. A leaf: types only.
 
-export type Rule = "RYW" | "MR" | "MW" | "WFR" | "convergence" | "exactly-once" | "balance" | "bounds" | "overdraft";
+export type Rule = "RYW" | "MR" | "MW" | "WFR" | "convergence" | "exactly-once" | "balance" | "bounds" | "overdraft" | "lamport";
 /**
  * "violation": fatal (makes the report not ok).
  * "anomaly": a session guarantee broken while the run had it off (expected, not fatal).

@@ -21,6 +21,8 @@ import { MAX_SCENARIO_BYTES } from "../core/limits.js";
 import { formatMoneyText } from "../core/money.js";
 import { parseMoney } from "../scenario/amount.js";
 import { formatJsonCompact } from "../scenario/output.js";
+import { parseJsonText } from "../scenario/fixture-json.js";
+import { gradeP2 } from "../scenario/p2-grade.js";
 import { DEFAULTS, resolveRunConfig, UsageError, type RawRunFlags } from "../run/run-config.js";
 import { runScenario } from "../run/run.js";
 import { OutDirError } from "../run/out-dir.js";
@@ -55,6 +57,8 @@ Examples:
   bank-sim gen --branches 10 --customers 10 --events 100 | bank-sim run - --concurrent
   bank-sim check out                                   judge a run from its history alone
   bank-sim report out                                  write out/report.html: the run as a diagram, anomalies marked
+  bank-sim run p2_input.json && bank-sim grade-p2 out/output.all.json
+                                                       Project 2: Lamport clocks, graded by the course's rules
 
 Exit codes:
   0  success          1  the run or the check failed (or stdout could not be written)
@@ -92,6 +96,7 @@ const STORY_CHECK_MAX_OPS = 100_000;
 function progressFor(io: Io, opts: { quiet?: boolean; verbose?: boolean }): Progress {
   return progressOn(io.progressStream ?? (process.stderr as NodeJS.WriteStream), io.progressStream !== undefined && opts.quiet !== true && opts.verbose !== true);
 }
+type GradeFlags = { json?: boolean; strict?: boolean };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code = 0;
@@ -112,6 +117,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   addCheckCommand(program, io, setCode);
   addServeCommand(program, io, setCode);
   addClusterCommand(program, io, setCode);
+  addGradeCommand(program, io, setCode);
   addReportCommand(program, io);
   try {
     await program.parseAsync(argv, { from: "user" });
@@ -190,6 +196,39 @@ violations. Anomalies of guarantees that were off never fail the check.`)
     .action(async (path: string, opts: CheckFlags) => {
       setCode(await checkCommand(path, opts, io));
     });
+}
+
+function addGradeCommand(program: Command, io: Io, setCode: SetCode): void {
+  program.command("grade-p2")
+    .description("Check one of Project 2's three output parts (customers' events, branches' events, or all events; bank-sim's or anyone's) against the course's Lamport clock rules, counting the events that meet them.")
+    .argument("<file>", "a Project 2 output part, e.g. out/output.json, out/output.branches.json or out/output.all.json")
+    .option("--json", "print {part, correct, total, errors, lamport} as JSON")
+    .option("--strict", "also fail on Lamport's rules the course's graders do not count (a receipt not above its send)")
+    .addHelpText("after", `
+The count is the course grader's; Lamport's rules beyond it are listed apart.
+Exit codes: 0 every event meets the rules (with --strict, Lamport's too);
+1 some do not; 2 a file that is not one of the three parts, or bad usage.`)
+    .action(async (file: string, opts: GradeFlags) => {
+      setCode(await gradeCommand(file, opts, io));
+    });
+}
+
+async function gradeCommand(file: string, opts: GradeFlags, io: Io): Promise<number> {
+  const source = file === "-" ? "<stdin>" : file;
+  const grade = gradeP2(parseJsonText(await readScenarioText(file, MAX_SCENARIO_BYTES), source), source);
+  if (opts.json) io.out(JSON.stringify(grade, null, 2) + "\n");
+  else {
+    for (const e of grade.errors.slice(0, 50)) io.out(`  ${e}\n`);
+    if (grade.errors.length > 50) io.out(`  ... and ${grade.errors.length - 50} more\n`);
+    const part = { customers: "customers' events", branches: "branches' events", all: "all events" }[grade.part];
+    io.out(`${source}: ${part}: ${grade.correct} of ${grade.total} events meet the course's rules\n`);
+    if (grade.lamport.length > 0) {
+      io.out(`Lamport's rules beyond the course's count: ${grade.lamport.length} event${grade.lamport.length === 1 ? "" : "s"} break them\n`);
+      for (const e of grade.lamport.slice(0, 50)) io.out(`  ${e}\n`);
+      if (grade.lamport.length > 50) io.out(`  ... and ${grade.lamport.length - 50} more\n`);
+    }
+  }
+  return grade.correct === grade.total && (!opts.strict || grade.lamport.length === 0) ? 0 : 1;
 }
 
 function addReportCommand(program: Command, io: Io): void {
@@ -301,7 +340,7 @@ async function runCommand(file: string, opts: RunFlags, io: Io, cmd?: Command): 
       `bank-sim: ${scenario.source}: ${s.operations} operations on ${scenario.branches.length} branch${scenario.branches.length === 1 ? "" : "es"} ` +
         `(${cfg.concurrent ? "concurrent" : "sequential"}, guarantees ${cfg.guarantees.join(",") || "none"}) ` +
         `in ${(s.wallMs / 1000).toFixed(2)} s; converged, balance ${balances} everywhere; ` +
-        `wrote ${cfg.outDir}/output.json\n`,
+        `wrote ${cfg.outDir}/output.json${scenario.shape === "p2" ? " (customers' events), output.branches.json and output.all.json" : ""}\n`,
     );
     if (opts.quiet !== true) io.out((await storyOfRun(report, cfg.guarantees, cfg.outDir, progress)).join("\n") + "\n");
     if (opts.report) await reportCommand(cfg.outDir, io);
@@ -317,8 +356,8 @@ async function runCommand(file: string, opts: RunFlags, io: Io, cmd?: Command): 
 async function storyOfRun(report: Parameters<typeof runStory>[0], guarantees: readonly string[], outDir: string, progress: Progress): Promise<string[]> {
   let check: CheckReport | undefined;
   let skipped: string | undefined;
-  if (report.outcomes.length > STORY_CHECK_MAX_OPS) {
-    skipped = `the history is too big to check here (${report.outcomes.length} operations): bank-sim check ${outDir} judges it`;
+  if (report.summary.operations > STORY_CHECK_MAX_OPS) {
+    skipped = `the history is too big to check here (${report.summary.operations} operations): bank-sim check ${outDir} judges it`;
   } else {
     try {
       check = await checkHistoryFile(join(outDir, "history.jsonl"), progress);

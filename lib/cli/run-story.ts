@@ -7,19 +7,20 @@
 import type { CheckReport, Violation } from "../checker/checker.js";
 import { formatMoneyText } from "../core/money.js";
 import type { RunReport } from "../run/run.js";
-import { HELD_MS } from "../run/results.js";
+import { NAMED_MAX, type Named } from "../run/notable.js";
 import type { EventOutcome } from "../scenario/scenario.js";
 
-/** How many operations or entries a line names before "and N more". */
-const NAMED = 3;
+/** How many operations a line names before "and N more" (as many as the run keeps by name). */
+const NAMED = NAMED_MAX;
 
 const upper = (gs: readonly string[]) => gs.map((g) => g.toUpperCase()).join(" + ");
 const ms = (x: number) => (x >= 10 ? x.toFixed(0) : x.toFixed(1));
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function named(items: string[]): string {
-  const shown = items.slice(0, NAMED).join("; ");
-  return items.length > NAMED ? `${shown}; and ${items.length - NAMED} more` : shown;
+/** The first few of a kind, by name, and how many more there were. */
+function named(kind: Named, name: (o: EventOutcome) => string): string {
+  const shown = kind.first.slice(0, NAMED).map(name).join("; ");
+  return kind.count > NAMED ? `${shown}; and ${kind.count - NAMED} more` : shown;
 }
 
 /** "withdraw event 2 of customer 1 at branch 2" */
@@ -27,15 +28,14 @@ function eventName(o: EventOutcome): string {
   return `${o.event.interface} event ${o.event.id} of customer ${o.customerId} at branch ${o.servedBy ?? o.event.branch}`;
 }
 
-export function runStory(report: Pick<RunReport, "outcomes" | "summary">, check: CheckReport | undefined, guarantees: readonly string[], outDir: string, checkSkipped?: string): string[] {
+export function runStory(report: Pick<RunReport, "notable" | "summary">, check: CheckReport | undefined, guarantees: readonly string[], outDir: string, checkSkipped?: string): string[] {
   const lines: string[] = [];
-  const incomplete = report.outcomes.filter((o) => o.status !== "ok");
-  if (incomplete.length > 0) {
-    lines.push(`${plural(incomplete.length, "operation")} did not complete: ${named(incomplete.map((o) => `${eventName(o)} (${o.status}: ${o.error ?? "no answer"})`))}`);
+  const { incomplete, refused } = report.notable;
+  if (incomplete.count > 0) {
+    lines.push(`${plural(incomplete.count, "operation")} did not complete: ${named(incomplete, (o) => `${eventName(o)} (${o.status}: ${o.error ?? "no answer"})`)}`);
   }
-  const refused = report.outcomes.filter((o) => o.status === "ok" && o.result === "fail");
-  if (refused.length > 0) {
-    lines.push(`${plural(refused.length, "withdraw")} refused for lack of funds: ${named(refused.map((o) => `${eventName(o)}${o.balanceCents === undefined ? "" : ` saw balance ${formatMoneyText(o.balanceCents)}`}`))}`);
+  if (refused.count > 0) {
+    lines.push(`${plural(refused.count, "withdraw")} refused for lack of funds: ${named(refused, (o) => `${eventName(o)}${o.balanceCents === undefined ? "" : ` saw balance ${formatMoneyText(o.balanceCents)}`}`)}`);
   }
   if (check !== undefined) lines.push(...checkLines(check));
   else if (checkSkipped !== undefined) lines.push(checkSkipped);
@@ -65,7 +65,7 @@ function checkLines(check: CheckReport): string[] {
   return lines;
 }
 
-function heldLine(report: Pick<RunReport, "outcomes" | "summary">, guarantees: readonly string[]): string {
+function heldLine(report: Pick<RunReport, "notable" | "summary">, guarantees: readonly string[]): string {
   const held = report.summary.heldAtGate;
   if (held.requests === 0 || held.longest === null) {
     return guarantees.length === 0
@@ -75,10 +75,7 @@ function heldLine(report: Pick<RunReport, "outcomes" | "summary">, guarantees: r
   const l = held.longest;
   const why = l.guarantees.length === 0 ? "" : ` for ${upper(l.guarantees)}`;
   if (held.requests === 1) return `1 request held ${ms(l.gateWaitMs)} ms at branch ${l.branch}${why} (event ${l.event} of customer ${l.customer})`;
-  const holds = report.outcomes.filter((o) => o.gateWaitMs > HELD_MS);
-  const byGuarantee = new Map<string, number>();
-  for (const o of holds) for (const g of o.asking) byGuarantee.set(g, (byGuarantee.get(g) ?? 0) + 1);
-  const split = [...byGuarantee].map(([g, n]) => `${g.toUpperCase()} ${n}`).join(", ");
+  const split = [...report.notable.heldByGuarantee].map(([g, n]) => `${g.toUpperCase()} ${n}`).join(", ");
   return `${held.requests} requests held at the gate${split === "" ? "" : ` (${split})`}, ${ms(held.totalMs / held.requests)} ms on average; ` +
     `the longest ${ms(l.gateWaitMs)} ms at branch ${l.branch}${why} (event ${l.event} of customer ${l.customer})`;
 }

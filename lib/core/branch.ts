@@ -7,7 +7,8 @@
 import { AppliedWaiters, REAL_CLOCK, WaitersFull, WaitTimeout, type Clock } from "./applied-waiters.js";
 import { gateNeed, GUARANTEE_TITLES } from "./gate.js";
 import { Ledger, PendingFull, type Write } from "./ledger.js";
-import { LOG_WRITE_IDS_MAX, MAX_AMOUNT_CENTS } from "./limits.js";
+import { LamportClock, ranks, sendStamp } from "./lamport.js";
+import { LOG_WRITE_IDS_MAX, MAX_AMOUNT_CENTS, MAX_CLOCK } from "./limits.js";
 import { covers, formatWriteId, missingIds, type VersionVector, type WriteId } from "./version-vector.js";
 
 export type OpKind = "deposit" | "withdraw" | "query";
@@ -21,6 +22,8 @@ export interface CustomerOp {
   readSet: VersionVector;
   /** Bit set of guarantees to enforce (gate.ts GUARANTEE_BITS). */
   guarantees: number;
+  /** The customer's Lamport clock at this send (0 or absent: a customer that keeps none). */
+  clock?: number;
 }
 
 export interface OpReply {
@@ -32,6 +35,8 @@ export interface OpReply {
   witness: VersionVector;
   gateWaitMs: number;
   replayed: boolean;
+  /** The branch's Lamport clock at its receipt of the request (absent in outcomes logged before clocks were kept). */
+  clock?: number;
 }
 
 export interface BranchState {
@@ -86,8 +91,12 @@ export interface Recovered {
 export interface BranchHooks {
   /** A write this branch accepted as origin, now durable: send it to every other replica. */
   propagate(write: Write): void;
-  /** Writes this branch applied (its own once durable), in order, its own included. */
-  applied(writes: readonly Write[]): void;
+  /**
+   * Writes this branch applied (its own once durable), in order, its own
+   * included; `clocks[i]` is the Lamport clock of writes[i]'s event here: for
+   * its own write, its first propagation send; for a peer's, its receipt.
+   */
+  applied(writes: readonly Write[], clocks: readonly number[]): void;
   /** Writes from peers this branch took but holds, waiting for their dependencies (recorded in the history for the report). */
   buffered?(writes: readonly Write[]): void;
   log(line: string): void;
@@ -118,6 +127,10 @@ export class Branch {
   private failure: string | undefined;
   /** Resolves once everything logged so far is durable: no reply shows state that a crash could take back. */
   private durable: Promise<void> = Promise.resolve();
+  /** This branch's Lamport clock (lamport.ts): ticks on every receipt and every propagation send. */
+  private readonly lamport: LamportClock;
+  /** Each branch id's position in ascending order: which of a write's sends reached this replica. */
+  private readonly rankOf: Map<number, number>;
 
   constructor(config: BranchConfig & { recovered?: Recovered }, hooks: BranchHooks) {
     this.id = config.id;
@@ -129,6 +142,30 @@ export class Branch {
     this.waiters = new AppliedWaiters(() => this.ledger.appliedVector, this.clock, config.waitersMax);
     for (const w of config.recovered?.writes ?? []) this.ledger.replay(w);
     for (const o of config.recovered?.outcomes ?? []) this.lastRequest.set(o.session, { n: o.n, reply: Promise.resolve(o.reply) });
+    this.rankOf = ranks(config.branchIds);
+    this.lamport = new LamportClock(config.recovered ? this.recoveredClock(config.recovered) : 0);
+  }
+
+  /**
+   * Where a restarted branch's clock resumes: the largest clock its log
+   * shows (its replies' receipts, its own writes' last sends, the sends of
+   * peers' writes it received). Receipts of peers' writes are not logged, so
+   * the clock may resume below a value it had before the crash.
+   */
+  private recoveredClock(recovered: Recovered): number {
+    let max = 0;
+    const others = this.config.branchIds.length - 1;
+    for (const w of recovered.writes) {
+      const c = w.clock ?? 0;
+      max = Math.max(max, w.id.branch === this.id ? c + Math.max(others - 1, 0) : sendStamp(c, w.id.branch, this.id, this.rankOf));
+    }
+    for (const o of recovered.outcomes) max = Math.max(max, o.reply.clock ?? 0);
+    return max;
+  }
+
+  /** The branch's Lamport clock now. */
+  get lamportClock(): number {
+    return this.lamport.value;
   }
 
   /**
@@ -169,7 +206,9 @@ export class Branch {
     if (last && last.n > n) {
       return Promise.reject(new BranchError("invalid", `request ${op.requestId} is older than this session's latest (#${last.n}); its outcome is no longer kept`));
     }
-    const reply = this.execute(op, n);
+    // The receipt is an event of this branch whatever comes of the request.
+    const received = this.lamport.receive(Math.min(op.clock ?? 0, MAX_CLOCK));
+    const reply = this.execute(op, n, received);
     const entry = { n, reply };
     this.lastRequest.set(op.session, entry);
     // A refused attempt executed nothing: forget it, so that a retry runs afresh.
@@ -179,7 +218,7 @@ export class Branch {
     return reply;
   }
 
-  private async execute(op: CustomerOp, n: number): Promise<OpReply> {
+  private async execute(op: CustomerOp, n: number, received: number): Promise<OpReply> {
     this.validate(op);
     const need = gateNeed(op.kind, op.guarantees, op.writeSet, op.readSet);
     const started = this.clock.now();
@@ -200,15 +239,17 @@ export class Branch {
     const gateWaitMs = held ? this.clock.now() - started : 0;
     if (this.stopping) throw new BranchError("stopping", `branch ${this.id} is shutting down`);
     if (op.kind === "query") {
-      const reply = this.reply(op, "success", this.ledger.balanceCents, undefined, gateWaitMs);
+      const reply = this.reply(op, "success", this.ledger.balanceCents, undefined, gateWaitMs, received);
       await this.stored(this.durable);
       return reply;
     }
     if (op.kind === "deposit" && this.ledger.balanceCents + op.amountCents > Number.MAX_SAFE_INTEGER) {
       throw new BranchError("invalid", `a deposit of ${op.amountCents} cents would take branch ${this.id}'s balance of ${this.ledger.balanceCents} cents past 2^53 - 1, beyond which it cannot be exact`);
     }
-    const decision = this.ledger.decide(op.kind, op.amountCents, need.deps, this.clock.wallNow());
-    const reply = this.reply(op, decision.result, decision.balanceCents, decision.write?.id, gateWaitMs);
+    // A write is sent to every other branch, one send event each (lamport.ts).
+    const sends = () => this.lamport.sends(this.config.branchIds.length - 1);
+    const decision = this.ledger.decide(op.kind, op.amountCents, need.deps, this.clock.wallNow(), sends);
+    const reply = this.reply(op, decision.result, decision.balanceCents, decision.write?.id, gateWaitMs, received);
     // Log the write and the outcome (so a retry after a crash gets it) before
     // anyone sees them: the reply, the peers, the requests waiting for it.
     const write = decision.write;
@@ -218,14 +259,14 @@ export class Branch {
     if (write) this.waiters.notify();
     await this.stored(durable);
     if (write) {
-      this.hooks.applied([write]);
+      this.hooks.applied([write], [write.clock ?? 0]);
       this.hooks.propagate(write);
     }
     return reply;
   }
 
-  private reply(op: CustomerOp, result: OpReply["result"], balanceCents: number, writeId: WriteId | undefined, gateWaitMs: number): OpReply {
-    const reply: OpReply = { branch: this.id, kind: op.kind, result, balanceCents, witness: this.ledger.snapshot(), gateWaitMs, replayed: false };
+  private reply(op: CustomerOp, result: OpReply["result"], balanceCents: number, writeId: WriteId | undefined, gateWaitMs: number, clock: number): OpReply {
+    const reply: OpReply = { branch: this.id, kind: op.kind, result, balanceCents, witness: this.ledger.snapshot(), gateWaitMs, replayed: false, clock };
     if (writeId) reply.writeId = writeId;
     const what = op.kind === "query" ? "" : ` ${op.amountCents}c`;
     this.hooks.log(`${op.requestId} ${op.kind}${what} -> ${result}${writeId ? ` ${formatWriteId(writeId)}` : ""} balance=${this.ledger.balanceCents}c gate=${gateWaitMs.toFixed(1)}ms`);
@@ -277,11 +318,13 @@ export class Branch {
     if (held.length > 0) this.hooks.buffered?.(held);
     let done = this.durable;
     if (applied.length > 0) {
+      // Each write applied here is the receipt of the send that reached this replica.
+      const clocks = applied.map((w) => this.lamport.receive(Math.min(sendStamp(w.clock ?? 0, w.id.branch, this.id, this.rankOf), MAX_CLOCK)));
       this.hooks.log(this.appliedLine(applied));
       done = this.persist(applied.map((write) => ({ kind: "write", write })), false);
       this.waiters.notify();
       const taken = applied;
-      done = done.then(() => this.hooks.applied(taken));
+      done = done.then(() => this.hooks.applied(taken, clocks));
     }
     if (refused === undefined) return done;
     // Not all taken, so not acknowledged: the sender resends the batch once room is made.

@@ -22,6 +22,12 @@ export interface Write {
   deps: VersionVector;
   /** Origin's wall clock at acceptance, for propagation lag. */
   acceptedAtMs: number;
+  /**
+   * The origin's Lamport clock at the first of its propagation sends (one per
+   * other branch, in ascending id order, one tick each: lamport.ts sendStamp).
+   * Absent in logs written before clocks were kept.
+   */
+  clock?: number;
 }
 
 export interface Decision {
@@ -84,12 +90,13 @@ export class Ledger {
 
   /**
    * Decides a customer's write here, as its origin. A withdraw that would
-   * overdraw fails and changes nothing. A write depends on `deps` (what its
+   * overdraw fails and changes nothing; `clock`, called only when a write is
+   * made, gives the clock of its first propagation send. A write depends on `deps` (what its
    * session needs before it); a withdraw also on everything applied here, so
    * no replica ever holds the debit without the credits that justified it.
    * It carries only the part its origin's previous write does not imply.
    */
-  decide(kind: WriteKind, amountCents: number, deps: VersionVector, nowMs: number): Decision {
+  decide(kind: WriteKind, amountCents: number, deps: VersionVector, nowMs: number, clock?: () => number): Decision {
     const before = this.balance;
     if (kind === "withdraw" && amountCents > before) return { result: "fail", balanceCents: before };
     const allDeps: VersionVector = new Map();
@@ -102,6 +109,7 @@ export class Ledger {
       deps: allDeps,
       acceptedAtMs: nowMs,
     };
+    if (clock) write.clock = clock();
     this.apply(write);
     return { result: "success", balanceCents: this.balance, write };
   }

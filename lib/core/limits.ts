@@ -73,3 +73,10 @@ export const LOG_WRITE_IDS_MAX = 8;
 
 /** Entries a served branch keeps in its applied log (Bank.AppliedLog); past it the oldest are dropped, and a reader asking for them is told so. */
 export const MAX_APPLIED_LOG = 2_000_000;
+
+/**
+ * Largest Lamport clock a request or a replicated write may carry (2^52): far
+ * above any run's count of events, and low enough that a branch's clock, which
+ * ticks past the largest stamp it has seen, stays an exact safe integer.
+ */
+export const MAX_CLOCK = 2 ** 52;

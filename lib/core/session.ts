@@ -18,6 +18,7 @@
 // injected `random`, and adapters stamp record times themselves.
 
 import type { CustomerOp, OpKind, OpReply } from "./branch.js";
+import { LamportClock } from "./lamport.js";
 import { addWrite, formatWriteId, mergeInto, type VersionVector } from "./version-vector.js";
 
 export interface RetryPolicy {
@@ -46,7 +47,7 @@ export interface AttemptFailure {
 }
 
 /** What the machine reads from a reply (an OpReply has it all). */
-export type SessionReply = Pick<OpReply, "result" | "balanceCents" | "writeId" | "witness" | "gateWaitMs">;
+export type SessionReply = Pick<OpReply, "result" | "balanceCents" | "writeId" | "witness" | "gateWaitMs" | "clock">;
 
 /** The "invoke" record's content, without its times and operation number. */
 export interface InvokeBody {
@@ -57,6 +58,8 @@ export interface InvokeBody {
   amountCents: number;
   writeSet: VersionVector;
   readSet: VersionVector;
+  /** The session's Lamport clock at this send ("event_sent from customer C"). */
+  clock: number;
 }
 
 /** The "complete" record's content, without its times and operation number (lib/history/types.ts). */
@@ -72,6 +75,8 @@ export interface CompleteBody {
   gateWaitMs: number;
   attempts: number;
   error?: string;
+  /** The branch's Lamport clock at its receipt of the request (from its reply). */
+  branchClock?: number;
 }
 
 export interface SessionOutcome {
@@ -84,6 +89,9 @@ export interface SessionOutcome {
   attempts: number;
   /** Why it did not succeed, naming the operation and its branch. */
   error?: string;
+  /** The session's Lamport clock at the send, and the branch's at its receipt (when it answered). */
+  clock?: number;
+  branchClock?: number;
 }
 
 export interface Send {
@@ -119,6 +127,12 @@ export class SessionMachine {
   readonly writeSet: VersionVector = new Map();
   readonly readSet: VersionVector = new Map();
   private n = 0;
+  /**
+   * The session's Lamport clock: it ticks once per request sent (a retry is
+   * the same send). As in the course's example, a customer does not take the
+   * branch's clock from replies, so its sends are numbered 1, 2, ...
+   */
+  private readonly lamport = new LamportClock();
   private readonly guarantees: number;
   private readonly retry: RetryPolicy;
   private readonly random: () => number;
@@ -143,12 +157,12 @@ export class SessionMachine {
     // Copies: the request is "on the wire", the session's sets keep changing.
     const request: CustomerOp = {
       requestId: `${this.name}#${++this.n}`, session: this.name, kind, amountCents: kind === "query" ? 0 : amountCents,
-      writeSet: new Map(this.writeSet), readSet: new Map(this.readSet), guarantees: this.guarantees,
+      writeSet: new Map(this.writeSet), readSet: new Map(this.readSet), guarantees: this.guarantees, clock: this.lamport.tick(),
     };
     this.op = { kind, branch, request, attempts: 1, backoffMs: this.retry.backoffMsMin, lastError: "", mayHaveRun: false };
     const invoke: InvokeBody = {
       session: this.name, requestId: request.requestId, branch, kind, amountCents: request.amountCents,
-      writeSet: request.writeSet, readSet: request.readSet,
+      writeSet: request.writeSet, readSet: request.readSet, clock: request.clock ?? 0,
     };
     return { next: "send", request, invoke };
   }
@@ -165,11 +179,13 @@ export class SessionMachine {
     // A query read the balance, and so did a withdraw (it decided on it).
     const read = op.kind !== "deposit";
     if (read) mergeInto(this.readSet, reply.witness);
-    const outcome: SessionOutcome = { status: "ok", result: reply.result, gateWaitMs: reply.gateWaitMs, attempts: op.attempts };
+    const clock = op.request.clock ?? 0;
+    const outcome: SessionOutcome = { status: "ok", result: reply.result, gateWaitMs: reply.gateWaitMs, attempts: op.attempts, clock };
     const complete: CompleteBody = {
       session: this.name, branch: op.branch, kind: op.kind, status: "ok", result: reply.result,
       witness: reply.witness, gateWaitMs: reply.gateWaitMs, attempts: op.attempts,
     };
+    if (reply.clock !== undefined && reply.clock > 0) outcome.branchClock = complete.branchClock = reply.clock;
     if (writeId) outcome.writeId = complete.writeId = writeId;
     if (read) outcome.balanceCents = complete.balanceCents = reply.balanceCents;
     return { next: "done", outcome, complete };
@@ -191,7 +207,7 @@ export class SessionMachine {
     this.op = undefined;
     const status = op.mayHaveRun ? "unknown" : "failed";
     const outcome: SessionOutcome = {
-      status, gateWaitMs: 0, attempts: op.attempts,
+      status, gateWaitMs: 0, attempts: op.attempts, clock: op.request.clock ?? 0,
       error: `${op.kind} at branch ${op.branch} failed after ${op.attempts} attempt(s): ${op.lastError}`,
     };
     const complete: CompleteBody = {

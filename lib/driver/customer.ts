@@ -132,6 +132,7 @@ function requestToWire(op: CustomerOp): banksim.v1.CustomerRequest {
     writeSet: toWire(op.writeSet),
     readSet: toWire(op.readSet),
     guarantees: op.guarantees,
+    clock: op.clock ?? 0,
   });
 }
 
@@ -141,6 +142,7 @@ function replyFromWire(reply: banksim.v1.CustomerReply): SessionReply {
     balanceCents: reply.balanceCents,
     witness: fromWire(reply.witness),
     gateWaitMs: reply.gateWaitMs,
+    clock: reply.clock,
   };
   if (reply.writeId && reply.writeId.seq > 0) r.writeId = { branch: reply.writeId.branch, seq: reply.writeId.seq };
   return r;

@@ -18,6 +18,7 @@ export function invokeRecord(b: InvokeBody, at: Stamp, event?: number): Omit<Inv
   return {
     session: b.session, requestId: b.requestId, branch: b.branch, kind: b.kind, amountCents: b.amountCents,
     writeSet: toJson(b.writeSet), readSet: toJson(b.readSet), ...(event === undefined ? {} : { event }), wallMs: at.wallMs, monoMs: at.monoMs,
+    ...(b.clock > 0 ? { clock: b.clock } : {}),
   };
 }
 
@@ -32,5 +33,6 @@ export function completeRecord(b: CompleteBody, at: Stamp): Omit<CompleteRecord,
     wallMs: at.wallMs, monoMs: at.monoMs,
     ...(b.writeId === undefined ? {} : { writeId: b.writeId }),
     ...(b.balanceCents === undefined ? {} : { balanceCents: b.balanceCents }),
+    ...(b.branchClock === undefined ? {} : { branchClock: b.branchClock }),
   };
 }

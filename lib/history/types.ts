@@ -36,6 +36,8 @@ export interface InvokeRecord {
   event?: number;
   wallMs: number;
   monoMs: number;
+  /** The session's Lamport clock at this send (absent in histories written before clocks were kept). */
+  clock?: number;
 }
 
 export interface CompleteRecord {
@@ -63,13 +65,31 @@ export interface CompleteRecord {
   error?: string;
   wallMs: number;
   monoMs: number;
+  /** The branch's Lamport clock at its receipt of the request (status "ok" only). */
+  branchClock?: number;
+}
+
+/** One write in an apply record; `clock` as ApplyRecord says. */
+export interface AppliedWrite {
+  id: string;
+  kind: "deposit" | "withdraw";
+  amountCents: number;
+  /**
+   * The branch's Lamport clock at this event: for its own write, the first of
+   * its propagation sends (to the other branches in ascending id order, one
+   * tick each); for a peer's write, its receipt. Absent when unknown (writes
+   * a restarted branch recovered from its log, older histories).
+   */
+  clock?: number;
 }
 
 /** One branch applied these writes, in this order (its own writes included). */
 export interface ApplyRecord {
   type: "apply";
   branch: number;
-  writes: Array<{ id: string; kind: "deposit" | "withdraw"; amountCents: number }>;
+  writes: AppliedWrite[];
+  /** The branch restarted from its log just before these writes: its Lamport clock resumed from what the log holds. */
+  restart?: boolean;
   wallMs: number;
   monoMs: number;
 }

@@ -54,13 +54,18 @@ export class BranchOutbox {
     this.schedule();
   }
 
-  addApplied(writes: readonly Write[]): void {
+  /** `clocks[i]`: the branch's Lamport clock at writes[i]'s event (BranchHooks.applied). */
+  addApplied(writes: readonly Write[], clocks: readonly number[] = []): void {
     if (this.applied.length === 0) {
       // The batch is stamped with the time of its first write, not of the flush.
       this.appliedAtMs = Date.now();
       this.appliedAtMono = performance.timeOrigin + performance.now();
     }
-    for (const w of writes) this.applied.push(wireForm(w));
+    writes.forEach((w, i) => {
+      // The wire form is shared by every replica of a write; a replica's own clock goes on a copy.
+      const clock = clocks[i];
+      this.applied.push(clock ? { ...wireForm(w), clock } : wireForm(w));
+    });
     this.schedule();
   }
 

@@ -13,7 +13,7 @@ import { requireSecret } from "../wire/auth.js";
 import { SERVER_OPTIONS } from "../wire/bind.js";
 import type { AppliedJournal } from "./applied-journal.js";
 import { ALL_GUARANTEES, guaranteesToBits } from "../core/gate.js";
-import { MAX_AMOUNT_CENTS, MAX_AWAIT_MS, MAX_SESSION_CHARS } from "../core/limits.js";
+import { MAX_AMOUNT_CENTS, MAX_AWAIT_MS, MAX_CLOCK, MAX_SESSION_CHARS } from "../core/limits.js";
 import { fromWire, toWire } from "../wire/vector-codec.js";
 import type { Write } from "../core/ledger.js";
 import { APPLIED_LOG_REQUEST, AWAIT_REQUEST, CUSTOMER_REQUEST, guardRequests, OWN_WRITES_REQUEST, STATE_REQUEST, UndecodableMessage } from "../wire/wire-guard.js";
@@ -56,6 +56,7 @@ function requestProblem(r: Req): string | undefined {
   if (r.interface !== pb.Interface.QUERY && !Number.isSafeInteger(r.amountCents)) {
     return `amount_cents must be whole cents between 0 and ${MAX_AMOUNT_CENTS}, found a number beyond ±2^53 (about ${r.amountCents})`;
   }
+  if (!Number.isSafeInteger(r.clock) || r.clock < 0 || r.clock > MAX_CLOCK) return `clock must be a Lamport clock between 0 and ${MAX_CLOCK}, found ${r.clock}`;
   if ((r.guarantees & ~KNOWN_GUARANTEE_BITS) !== 0 || r.guarantees < 0) {
     return `guarantees must be a bit set of MONOTONIC_WRITES (1), READ_YOUR_WRITES (2), MONOTONIC_READS (4) and WRITES_FOLLOW_READS (8), found ${r.guarantees}`;
   }
@@ -128,6 +129,7 @@ function msgDelivery(served: Served, call: grpc.ServerUnaryCall<Req | Undecodabl
     writeSet: fromWire(r.writeSet),
     readSet: fromWire(r.readSet),
     guarantees: r.guarantees,
+    clock: r.clock,
   }).then((reply) => cb(null, replyToWire(reply)), (err) => fail(served, cb, err, clip(r.requestId)));
 }
 
@@ -216,6 +218,7 @@ function replyToWire(r: OpReply): Reply {
     witness: toWire(r.witness),
     gateWaitMs: r.gateWaitMs,
     replayed: r.replayed,
+    clock: r.clock ?? 0,
   });
   if (r.writeId) reply.writeId = new pb.WriteId({ branch: r.writeId.branch, seq: r.writeId.seq });
   return reply;

@@ -97,8 +97,8 @@ class HostedBranch {
         { id: branchId, branchIds: config.branchIds, initialBalanceCents: config.initialBalanceCents, gateTimeoutMs: config.gateTimeoutMs, recovered },
         {
           propagate: (w) => lease.host.broadcast(w),
-          applied: (ws) => {
-            outbox.addApplied(ws);
+          applied: (ws, clocks) => {
+            outbox.addApplied(ws, clocks);
             journal?.add(ws);
           },
           buffered: (ws) => outbox.addBuffered(ws),
@@ -110,6 +110,8 @@ class HostedBranch {
       );
       // A failed unsynced append (a peer's write) fails the branch too: its log can no longer be trusted.
       store?.onFailure((err) => branch.fail(err.message));
+      // Before the host can hand it anything: the history's restart mark must come before the new incarnation's events.
+      if (task.restart) outbox.post(recoveredMessage(task, opened));
       lease.host.addBranch(branch);
       if (BROKEN_GATE_BITS !== 0) log(`TEST HOOK BANK_SIM_TEST_BREAK_GATE: branch ${branchId}'s gate ignores ${bitsToGuarantees(BROKEN_GATE_BITS).join(",")}`);
       const server = createBranchServer(branch, log, config.secret, store ? (after) => store.ownWritesAfter(branchId, after) : undefined, journal);
@@ -131,10 +133,9 @@ class HostedBranch {
     }
   }
 
-  /** Reports "ready" (and, after a restart, what the log gave back), then serves control messages until "stop" or "crash". */
+  /** Reports "ready" (after a restart, what the log gave back was reported at open), then serves control messages until "stop" or "crash". */
   serveUntilTold(): Promise<"stop" | "crash"> {
     const { task, lease, address } = this.p;
-    if (task.restart) this.reportRecovered();
     return new Promise((resolve) => {
       task.control.on("message", (msg: ToWorker) => {
         if (msg.type === "stop" || msg.type === "crash") resolve(msg.type);
@@ -190,19 +191,6 @@ class HostedBranch {
     }
   }
 
-  /**
-   * After a restart the main thread reconciles the history with what the log
-   * gave back: writes applied just before the crash may never have been reported.
-   */
-  private reportRecovered(): void {
-    const { task, opened } = this.p;
-    this.post({
-      type: "recovered", branchId: task.branchId, outcomes: opened?.recovered.outcomes.length ?? 0, cutBytes: opened?.cutBytes ?? 0,
-      applied: (opened?.recovered.writes ?? []).map((w) => ({ id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs })),
-      ...(opened?.cutReason ? { cutReason: opened.cutReason } : {}),
-    });
-  }
-
   private post(msg: ToMain): void {
     this.p.outbox.post(msg);
   }
@@ -217,4 +205,17 @@ function openStore(config: HostConfig, branchId: number, log: (line: string) => 
       (opened.cutBytes > 0 ? `; cut ${opened.cutBytes} bytes off its end (${opened.cutReason})` : ""));
   }
   return opened;
+}
+
+/**
+ * After a restart the main thread reconciles the history with what the log
+ * gave back (writes applied just before the crash may never have been
+ * reported), and marks the restart: the branch's Lamport clock resumed there.
+ */
+function recoveredMessage(task: BranchTask, opened: OpenedStore | undefined): ToMain {
+  return {
+    type: "recovered", branchId: task.branchId, outcomes: opened?.recovered.outcomes.length ?? 0, cutBytes: opened?.cutBytes ?? 0,
+    applied: (opened?.recovered.writes ?? []).map((w) => ({ id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs })),
+    ...(opened?.cutReason ? { cutReason: opened.cutReason } : {}),
+  };
 }

@@ -22,7 +22,8 @@ const pb = banksim.v1;
 export class Host {
   readonly hostId: number;
   private readonly branches = new Map<number, Branch>();
-  private readonly gone = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  /** Per branch, the deliveries waiting on its receive: each stops waiting if the branch goes away (one entry per delivery under way, removed when it ends). */
+  private readonly waiting = new Map<number, Set<() => void>>();
   private readonly links = new Map<number, ReplicationLink>();
   /** Peers whose link refused a write (LinkOverflow): logged once each. */
   private readonly overflowed = new Set<number>();
@@ -72,24 +73,40 @@ export class Host {
 
   addBranch(branch: Branch): void {
     this.branches.set(branch.id, branch);
-    let resolve: () => void = () => undefined;
-    const promise = new Promise<void>((r) => (resolve = r));
-    this.gone.set(branch.id, { promise, resolve });
+    this.waiting.set(branch.id, new Set());
   }
 
   /** Removes a branch (stopped or crashed); deliveries still waiting on it stop waiting. */
   removeBranch(id: number): number {
     this.branches.delete(id);
-    this.gone.get(id)?.resolve();
-    this.gone.delete(id);
+    for (const stop of this.waiting.get(id) ?? []) stop();
+    this.waiting.delete(id);
     return this.branches.size;
   }
 
-  /** A branch's receive, or nothing if the branch goes away first (a crashed branch never answers). */
+  /**
+   * A branch's receive, or nothing if the branch goes away first (a crashed
+   * branch never answers). Not a race against one promise that lives as long
+   * as the branch: each race would leave a reaction on it, one per delivery
+   * for the branch's whole life (memory that grew with every operation).
+   */
   private receiveAt(branch: Branch, writes: readonly Write[]): Promise<void> {
-    const gone = this.gone.get(branch.id)?.promise;
+    const waiting = this.waiting.get(branch.id);
     const received = branch.receive(writes);
-    return gone ? Promise.race([received, gone]) : received;
+    if (!waiting) return received;
+    return new Promise<void>((resolve, reject) => {
+      const stop = () => resolve();
+      waiting.add(stop);
+      received.then(
+        () => (waiting.delete(stop), resolve()),
+        (err: unknown) => (waiting.delete(stop), reject(err)),
+      );
+    });
+  }
+
+  /** Deliveries under way at a branch (each ends when the branch has received, or is gone). */
+  deliveriesAt(id: number): number {
+    return this.waiting.get(id)?.size ?? 0;
   }
 
   setEpoch(wallMs: number): void {

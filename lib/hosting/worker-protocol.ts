@@ -67,6 +67,8 @@ export interface WireWrite {
   kind: "deposit" | "withdraw";
   amountCents: number;
   acceptedAtMs: number;
+  /** The branch's Lamport clock at this write's event there (BranchHooks.applied); absent for writes recovered from a log. */
+  clock?: number;
 }
 
 /** Writes from peers a branch took but holds until their dependencies arrive, stamped with the first one's time. */

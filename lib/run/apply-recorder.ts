@@ -7,6 +7,7 @@
 // branch reports everything its log gave back).
 
 import { REAL_CLOCK, type Clock } from "../core/applied-waiters.js";
+import type { AppliedWrite } from "../history/types.js";
 import type { HistoryWriter } from "../history/writer.js";
 import type { PropagationLag } from "./latency-stats.js";
 import type { WireWrite } from "../hosting/worker-protocol.js";
@@ -14,7 +15,8 @@ import type { WireWrite } from "../hosting/worker-protocol.js";
 export const MERGE_MS = 50;
 
 interface Pending {
-  writes: Array<{ id: string; kind: "deposit" | "withdraw"; amountCents: number }>;
+  writes: AppliedWrite[];
+  restart: boolean;
   wallMs: number;
   monoMs: number;
 }
@@ -35,9 +37,18 @@ export class ApplyRecorder {
     this.clock = clock;
   }
 
-  add(branch: number, writes: readonly WireWrite[], wallMs: number, monoMs: number): void {
+  /**
+   * `restart`: the branch restarted from its log (these are what it gave
+   * back): the record says so, since its Lamport clock resumed from the log.
+   */
+  add(branch: number, writes: readonly WireWrite[], wallMs: number, monoMs: number, restart = false): void {
     const seen = this.reported?.get(branch);
     const fresh = seen ? writes.filter((w) => !seen.has(w.id)) : writes;
+    if (restart) {
+      this.flushBranch(branch);
+      this.pending.set(branch, { writes: [], restart: true, wallMs, monoMs });
+      this.timer ??= this.clock.setTimeout(() => this.flush(), MERGE_MS);
+    }
     if (fresh.length === 0) return;
     if (this.reported) {
       const set = seen ?? new Set<string>();
@@ -46,8 +57,8 @@ export class ApplyRecorder {
     }
     for (const w of fresh) this.lag.applied(w.id, w.acceptedAtMs, wallMs);
     let p = this.pending.get(branch);
-    if (!p) this.pending.set(branch, (p = { writes: [], wallMs, monoMs }));
-    for (const { id, kind, amountCents } of fresh) p.writes.push({ id, kind, amountCents });
+    if (!p) this.pending.set(branch, (p = { writes: [], restart: false, wallMs, monoMs }));
+    for (const { id, kind, amountCents, clock } of fresh) p.writes.push(clock ? { id, kind, amountCents, clock } : { id, kind, amountCents });
     this.timer ??= this.clock.setTimeout(() => this.flush(), MERGE_MS);
   }
 
@@ -55,7 +66,13 @@ export class ApplyRecorder {
   flush(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    for (const [branch, p] of this.pending) this.history.write({ type: "apply", branch, writes: p.writes, wallMs: p.wallMs, monoMs: p.monoMs });
-    this.pending.clear();
+    for (const branch of [...this.pending.keys()]) this.flushBranch(branch);
+  }
+
+  private flushBranch(branch: number): void {
+    const p = this.pending.get(branch);
+    if (!p) return;
+    this.pending.delete(branch);
+    this.history.write({ type: "apply", branch, writes: p.writes, ...(p.restart ? { restart: true } : {}), wallMs: p.wallMs, monoMs: p.monoMs });
   }
 }

@@ -11,6 +11,7 @@ import { RequestSizes, type SessionOpOutcome } from "../driver/customer.js";
 import type { CustomerRun, EventOutcome, Scenario } from "../scenario/scenario.js";
 import type { Interruption } from "./interruption.js";
 import { LatencyStats } from "./latency-stats.js";
+import { NotableOutcomes } from "./notable.js";
 import type { RunConfig } from "./run-config.js";
 
 /** What driving needs of a customer's session. */
@@ -18,25 +19,54 @@ export interface CustomerSession {
   perform(kind: OpKind, amountCents: number, branch: number, event?: number): Promise<SessionOpOutcome>;
 }
 
-/** What the customers' operations came to, in the order they completed. */
-export class CustomerTally {
-  readonly outcomes: EventOutcome[] = [];
+/** How many operations completed, and how. */
+export interface OperationCounts {
+  operations: number;
+  /** Attempts beyond each operation's first. */
+  retries: number;
+  failed: number;
+  unknown: number;
+  /** The error of the first operation that ended failed or unknown. */
+  firstIncomplete: string | undefined;
+}
+
+/**
+ * What the customers' operations came to: counts and latency histograms,
+ * kept in constant memory; each outcome, in the order they completed, goes
+ * to `onOutcome` (results.json's events and output.json's answers), not
+ * into a list.
+ */
+export class CustomerTally implements OperationCounts {
   readonly latency = new LatencyStats();
   readonly gateWait = new LatencyStats();
   /** Sampled request sizes, filled by the sessions. */
   readonly sizes = new RequestSizes();
-  private readonly onRecord: () => void;
+  /** The operations the run's account names, and the gate's holds. */
+  readonly notable = new NotableOutcomes();
+  operations = 0;
+  retries = 0;
+  failed = 0;
+  unknown = 0;
+  firstIncomplete: string | undefined;
+  private readonly onOutcome: (o: EventOutcome) => void;
 
-  /** `onRecord`: told of every operation that completes (progress). */
-  constructor(onRecord: () => void = () => undefined) {
-    this.onRecord = onRecord;
+  /** `onOutcome`: told of every operation as it completes (results.json, output.json, progress). */
+  constructor(onOutcome: (o: EventOutcome) => void = () => undefined) {
+    this.onOutcome = onOutcome;
   }
 
   record(o: EventOutcome): void {
     this.latency.record(o.latencyMs);
     this.gateWait.record(o.gateWaitMs);
-    this.outcomes.push(o);
-    this.onRecord();
+    this.operations++;
+    this.retries += o.attempts - 1;
+    if (o.status !== "ok") {
+      if (o.status === "failed") this.failed++;
+      else this.unknown++;
+      if (this.failed + this.unknown === 1) this.firstIncomplete = o.error ?? "";
+    }
+    this.notable.add(o);
+    this.onOutcome(o);
   }
 }
 

@@ -11,12 +11,12 @@
 //   so a reader sees a whole file or none, and nothing is written through a
 //   name that already exists (a symlink planted there is replaced, never followed).
 
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
 import { storageError } from "../storage/storage-error.js";
 
 /** Everything a run writes into its out dir, besides its marker and lock. */
-export const ARTIFACTS = ["output.json", "results.json", "history.jsonl", "branches", "store", "report.html"] as const;
+export const ARTIFACTS = ["output.json", "output.branches.json", "output.all.json", "results.json", "history.jsonl", "branches", "store", "report.html"] as const;
 export const MARKER = ".bank-sim";
 export const LOCK = ".bank-sim.lock";
 /** What may sit in a folder a run writes, by folder. */
@@ -31,10 +31,13 @@ export class OutDirError extends Error {
 }
 
 /** Where each part of a run's output goes. */
-export function outPaths(dir: string): { results: string; output: string; history: string; branches: string; store: string } {
+export function outPaths(dir: string): { results: string; output: string; outputBranches: string; outputAll: string; history: string; branches: string; store: string } {
   return {
     results: join(dir, "results.json"),
     output: join(dir, "output.json"),
+    // Project 2's branches' part and all-events part (output.json holds its customers' part).
+    outputBranches: join(dir, "output.branches.json"),
+    outputAll: join(dir, "output.all.json"),
     history: join(dir, "history.jsonl"),
     branches: join(dir, "branches"),
     store: join(dir, "store"),
@@ -183,19 +186,42 @@ function remove(path: string, entry: string): void {
 
 /** Creates `path` (it must not exist: O_EXCL, so no symlink is followed) and writes `text`. */
 function writeNew(path: string, text: string): void {
+  writeNewParts(path, [text]);
+}
+
+/** What a file is written from: text, or the whole of another file (copied in chunks, never held in memory at once). */
+export type FilePart = string | { file: string };
+
+const COPY_CHUNK = 1 << 20;
+
+/** Creates `path` (it must not exist: O_EXCL, so no symlink is followed) and writes the parts in order. */
+function writeNewParts(path: string, parts: readonly FilePart[]): void {
   const fd = openSync(path, "wx");
   try {
-    writeSync(fd, text);
+    for (const part of parts) {
+      if (typeof part === "string") writeSync(fd, part);
+      else copyInto(fd, part.file);
+    }
   } finally {
     closeSync(fd);
   }
 }
 
-/** Writes `text` to a temporary name beside `path`, then renames it over `path`: readers see all of it or none. */
-function writeReplacing(path: string, text: string): void {
+function copyInto(fd: number, file: string): void {
+  const from = openSync(file, "r");
+  try {
+    const chunk = Buffer.allocUnsafe(COPY_CHUNK);
+    for (let n = readSync(from, chunk, 0, COPY_CHUNK, null); n > 0; n = readSync(from, chunk, 0, COPY_CHUNK, null)) writeSync(fd, chunk, 0, n);
+  } finally {
+    closeSync(from);
+  }
+}
+
+/** Writes the parts to a temporary name beside `path`, then renames it over `path`: readers see all of it or none. */
+function writeReplacing(path: string, parts: readonly FilePart[]): void {
   const temp = join(dirname(path), `.${parse(path).base}.${process.pid}.tmp`);
   try {
-    writeNew(temp, text);
+    writeNewParts(temp, parts);
     renameSync(temp, path);
   } catch (err) {
     try {
@@ -208,11 +234,16 @@ function writeReplacing(path: string, text: string): void {
 }
 
 /**
- * Writes results.json (always) and output.json (only when given: a run that
- * failed leaves no course output that could pass for a right one).
+ * Writes results.json (always; from its parts, see results-file.ts) and
+ * output.json (only when given: a run that failed leaves no course output
+ * that could pass for a right one).
  */
-export function writeOutputs(dir: string, results: unknown, output: string | undefined): void {
+export function writeOutputs(dir: string, results: readonly FilePart[], output: string | undefined, p2?: { branches: string; all: string }): void {
   const paths = outPaths(dir);
-  writeReplacing(paths.results, JSON.stringify(results, null, 2) + "\n");
-  if (output !== undefined) writeReplacing(paths.output, output);
+  writeReplacing(paths.results, results);
+  if (output !== undefined) writeReplacing(paths.output, [output]);
+  if (output !== undefined && p2 !== undefined) {
+    writeReplacing(paths.outputBranches, [p2.branches]);
+    writeReplacing(paths.outputAll, [p2.all]);
+  }
 }

@@ -51,18 +51,27 @@ export interface HeldAtGate {
   longest: { op: number; customer: number; event: number; branch: number; gateWaitMs: number; guarantees: readonly string[] } | null;
 }
 
-export function buildResults(r: {
+/** What results.json is made of: everything but its events (those are shaped one by one, eventEntry). */
+export interface ResultsFacts {
   scenario: Scenario;
   cfg: RunConfig;
-  outcomes: readonly EventOutcome[];
   finals: readonly BranchState[];
   converged: boolean;
   ok: boolean;
   error: string | undefined;
   summary: RunSummary;
-}): unknown {
-  const round = (x: number) => Math.round(x * 1000) / 1000;
-  const orNull = <T>(x: T | undefined): T | null => (x === undefined ? null : x);
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const orNull = <T>(x: T | undefined): T | null => (x === undefined ? null : x);
+
+/** The whole of results.json at once (for a list of outcomes in hand; a run streams its events instead, results-file.ts). */
+export function buildResults(r: ResultsFacts & { outcomes: readonly EventOutcome[] }): unknown {
+  return { ...resultsHead(r), events: r.outcomes.map(eventEntry) };
+}
+
+/** results.json without its events; `events`, its last key, is an empty list here. */
+export function resultsHead(r: ResultsFacts): Record<string, unknown> {
   return {
     version: RESULTS_VERSION,
     ok: r.ok,
@@ -89,25 +98,30 @@ export function buildResults(r: {
     converged: r.converged,
     finalBalances: Object.fromEntries(r.finals.map((s) => [String(s.branch), formatMoney(s.balanceCents)])),
     branches: r.finals.map((s) => ({ branch: s.branch, balance: formatMoney(s.balanceCents), applied: toJson(s.applied), issued: s.issued })),
-    events: r.outcomes.map((o) => ({
-      op: o.op,
-      customer: o.customerId,
-      object: o.objectIndex,
-      event: o.event.id,
-      path: o.event.path,
-      interface: o.event.interface,
-      branch: o.event.branch,
-      servedBy: orNull(o.servedBy),
-      amount: o.event.interface === "query" ? null : formatMoney(o.event.amountCents),
-      status: o.status,
-      result: orNull(o.result),
-      balance: o.balanceCents === undefined ? null : formatMoney(o.balanceCents),
-      writeId: orNull(o.writeId),
-      latencyMs: round(o.latencyMs),
-      gateWaitMs: round(o.gateWaitMs),
-      heldFor: o.gateWaitMs > HELD_MS ? o.asking : [],
-      attempts: o.attempts,
-      error: orNull(o.error),
-    })),
+    events: [],
+  };
+}
+
+/** One event's entry in results.json's events. */
+export function eventEntry(o: EventOutcome): Record<string, unknown> {
+  return {
+    op: o.op,
+    customer: o.customerId,
+    object: o.objectIndex,
+    event: o.event.id,
+    path: o.event.path,
+    interface: o.event.interface,
+    branch: o.event.branch,
+    servedBy: orNull(o.servedBy),
+    amount: o.event.interface === "query" ? null : formatMoney(o.event.amountCents),
+    status: o.status,
+    result: orNull(o.result),
+    balance: o.balanceCents === undefined ? null : formatMoney(o.balanceCents),
+    writeId: orNull(o.writeId),
+    latencyMs: round(o.latencyMs),
+    gateWaitMs: round(o.gateWaitMs),
+    heldFor: o.gateWaitMs > HELD_MS ? o.asking : [],
+    attempts: o.attempts,
+    error: orNull(o.error),
   };
 }

@@ -52,7 +52,7 @@ export class RunRecorder {
     } else if (msg.type === "recovered") {
       this.fault(`branch ${msg.branchId} recovered ${msg.applied.length} writes and ${msg.outcomes} outcomes from its log` +
         (msg.cutBytes > 0 ? `, cutting ${msg.cutBytes} bytes (${msg.cutReason ?? ""})` : ""));
-      this.applies.add(msg.branchId, msg.applied, Date.now(), performance.timeOrigin + performance.now());
+      this.applies.add(msg.branchId, msg.applied, Date.now(), performance.timeOrigin + performance.now(), true);
     } else if (msg.type === "failed") {
       this.fault(`branch ${msg.branchId} stopped serving: its log failed: ${msg.reason}`);
     }

@@ -12,20 +12,26 @@ import { BranchClients } from "../driver/branch-clients.js";
 import type { ServedCluster } from "../driver/served-cluster.js";
 import { formatWriteId } from "../core/version-vector.js";
 import type { LinkStats, ToMain } from "../hosting/worker-protocol.js";
-import { courseOutput, formatJsonCompact } from "../scenario/output.js";
+import { courseOutputOf, formatJsonCompact } from "../scenario/output.js";
+import { allEventsPart, branchPart } from "../scenario/p2-output.js";
+import { p2EventsOfHistory } from "./p2-events.js";
 import type { EventOutcome, Scenario } from "../scenario/scenario.js";
+import { CourseAnswers } from "./course-answers.js";
+import type { NotableOutcomes } from "./notable.js";
+import { ResultsFile } from "./results-file.js";
 import { clusterCrashTarget, startCrashes, type CrashTarget } from "./crash-plan.js";
 import { CustomerTally, driveCustomers } from "./drive.js";
 import { Interruption } from "./interruption.js";
 import { claimOutDir, outPaths, writeOutputs } from "./out-dir.js";
 import { newSecret } from "../wire/auth.js";
 import { crashPlanConflict } from "../core/fault-plan.js";
+import type { StorageError } from "../storage/storage-error.js";
 
 /** What was asked cannot be done here: a fault plan this placement cannot carry out, a port or address that cannot be had. */
 class PlanError extends Error {
   override name = "PlanError";
 }
-import { buildResults, type RunSummary } from "./results.js";
+import { eventEntry, resultsHead, type RunSummary } from "./results.js";
 import type { RunConfig } from "./run-config.js";
 import { RunRecorder } from "./run-recorder.js";
 import { customerSessions } from "./sessions.js";
@@ -38,7 +44,8 @@ export interface RunReport {
   error?: string;
   /** The failure is a usage error: the run could not do what was asked (a crash plan this placement cannot carry out). */
   usage: boolean;
-  outcomes: EventOutcome[];
+  /** The operations the run's account names (the first few of each kind, with counts). */
+  notable: NotableOutcomes;
   finals: BranchState[];
   converged: boolean;
   summary: RunSummary;
@@ -51,6 +58,8 @@ export interface RunIo {
   signal?: AbortSignal;
   /** Told how far each step has come (the CLI draws it on a terminal). */
   progress?: RunProgress;
+  /** Told of each operation as it completes (the run itself keeps none: they go to results.json as they come). */
+  onOutcome?: (o: EventOutcome) => void;
 }
 
 /** What a run tells of its progress: a phase of `total` units, then each unit done. */
@@ -65,8 +74,9 @@ const NO_PROGRESS: RunProgress = { phase: () => undefined, advance: () => undefi
 export async function runScenario(scenario: Scenario, cfg: RunConfig, io: RunIo, served?: ServedCluster): Promise<RunReport> {
   const startedMs = performance.now();
   const outDir = claimOutDir(cfg.outDir);
+  let run: ScenarioRun | undefined;
   try {
-    const run = new ScenarioRun(scenario, cfg, io, startedMs, served);
+    run = new ScenarioRun(scenario, cfg, io, startedMs, served);
     try {
       const live = await run.start();
       await run.drive(live);
@@ -76,8 +86,9 @@ export async function runScenario(scenario: Scenario, cfg: RunConfig, io: RunIo,
     } finally {
       await run.stop();
     }
-    return run.finish();
+    return await run.finish();
   } finally {
+    run?.discardSpool();
     outDir.release();
   }
 }
@@ -104,6 +115,10 @@ class ScenarioRun {
   private readonly recorder: RunRecorder;
   private readonly interruption: Interruption;
   private readonly tally: CustomerTally;
+  /** results.json's events, written as they complete. */
+  private readonly results: ResultsFile;
+  /** What output.json needs of each event. */
+  private readonly answers: CourseAnswers;
   private readonly progress: RunProgress;
   private readonly times: PhaseTimes = { startupMs: 0, customersMs: 0, settleMs: 0, stopMs: 0 };
   /** Set as soon as each exists, so stop() undoes whatever started. */
@@ -123,9 +138,16 @@ class ScenarioRun {
     this.startedMs = startedMs;
     this.interruption = new Interruption(io.signal);
     const progress = (this.progress = io.progress ?? NO_PROGRESS);
-    this.tally = new CustomerTally(() => progress.advance());
-    this.recorder = new RunRecorder(scenario, cfg, outPaths(cfg.outDir), cfg.verbose ? io.log : undefined,
-      (err) => this.interruption.stop(new Error(`cannot write ${err.message}; the run stops`)));
+    const onStorageError = (err: StorageError) => this.interruption.stop(new Error(`cannot write ${err.message}; the run stops`));
+    this.results = new ResultsFile(cfg.outDir, onStorageError);
+    this.answers = new CourseAnswers(scenario);
+    this.tally = new CustomerTally((o) => {
+      this.results.add(eventEntry(o));
+      this.answers.record(o);
+      io.onOutcome?.(o);
+      progress.advance();
+    });
+    this.recorder = new RunRecorder(scenario, cfg, outPaths(cfg.outDir), cfg.verbose ? io.log : undefined, onStorageError);
   }
 
   /** Starts the cluster and connects to every branch the scenario targets, all at once rather than on the customers' critical path. */
@@ -235,33 +257,45 @@ class ScenarioRun {
     if (this.cluster) this.links = await this.cluster.stop();
     this.times.stopMs = performance.now() - t2;
     await this.recorder.close();
+    await this.results.close();
   }
 
-  /** The verdict, results.json and (for a run that succeeded) output.json. */
-  finish(): RunReport {
+  /** Removes results.json's spool of events (written into results.json by finish, or left over from a failure). */
+  discardSpool(): void {
+    this.results.discard();
+  }
+
+  /** The verdict, results.json and (for a run that succeeded) output.json, and for Project 2 input its other two parts. */
+  async finish(): Promise<RunReport> {
     const { scenario, cfg } = this;
-    const { outcomes } = this.tally;
     const { finals, converged } = this.settlement;
     // A step's error comes first; without one, operations that did not complete may fail the run.
     let error = this.error;
-    if (!error) error = incompleteOperationsError(outcomes, cfg.faults) ?? error;
+    if (!error) error = incompleteOperationsError(this.tally, cfg.faults) ?? error;
     const ok = error === undefined;
     const summary = summarize({
       wallMs: performance.now() - this.startedMs, times: this.times, tally: this.tally, lag: this.recorder.lag, links: this.links,
       finals, faultEvents: this.recorder.faultEvents, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     });
-    const results = buildResults({ scenario, cfg, outcomes, finals, converged, ok, error, summary });
     try {
-      writeOutputs(cfg.outDir, results, ok ? formatJsonCompact(courseOutput(scenario, outcomes)) : undefined);
+      const results = this.results.parts(resultsHead({ scenario, cfg, finals, converged, ok, error, summary }));
+      const p2 = ok && scenario.shape === "p2" ? await p2Parts(scenario, outPaths(cfg.outDir).history) : undefined;
+      writeOutputs(cfg.outDir, results, ok ? formatJsonCompact(courseOutputOf(scenario, this.answers.outcomeOf)) : undefined, p2);
     } catch (err) {
       // The reason the run failed comes first; that its results could not be written, after.
       const cannot = `cannot write ${(err as Error).message}`;
       error = error === undefined ? cannot : `${error}; and ${cannot}`;
     }
-    const report: RunReport = { ok: error === undefined, outcomes, finals, converged, summary, outDir: cfg.outDir, usage: this.usage };
+    const report: RunReport = { ok: error === undefined, notable: this.tally.notable, finals, converged, summary, outDir: cfg.outDir, usage: this.usage };
     if (error !== undefined) report.error = error;
     return report;
   }
+}
+
+/** Project 2's branches' part and all-events part, from the run's history (its customers' part is output.json). */
+async function p2Parts(scenario: Scenario, historyPath: string): Promise<{ branches: string; all: string }> {
+  const events = await p2EventsOfHistory(scenario, historyPath);
+  return { branches: formatJsonCompact(branchPart(events, scenario.branches)), all: formatJsonCompact(allEventsPart(events)) };
 }
 
 /** The cluster a run asks for: the scenario's branches, the run's settings, its store under the out dir when durable. */

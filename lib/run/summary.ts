@@ -5,10 +5,9 @@
 import type { BranchState } from "../core/branch.js";
 import type { FaultPlan } from "../core/fault-plan.js";
 import type { LinkStats } from "../hosting/worker-protocol.js";
-import type { EventOutcome } from "../scenario/scenario.js";
-import type { CustomerTally } from "./drive.js";
+import type { CustomerTally, OperationCounts } from "./drive.js";
 import type { PropagationLag } from "./latency-stats.js";
-import { HELD_MS, type HeldAtGate, type RunSummary } from "./results.js";
+import type { RunSummary } from "./results.js";
 
 /** How long each step took. */
 export interface PhaseTimes {
@@ -28,7 +27,7 @@ export function summarize(m: {
   faultEvents: string[];
   peakRssMb: number;
 }): RunSummary {
-  const { outcomes } = m.tally;
+  const { operations } = m.tally;
   const { startupMs, customersMs, settleMs, stopMs } = m.times;
   return {
     wallMs: m.wallMs,
@@ -36,8 +35,8 @@ export function summarize(m: {
     customersMs,
     settleMs,
     stopMs,
-    operations: outcomes.length,
-    opsPerSec: customersMs > 0 ? (outcomes.length / customersMs) * 1000 : 0,
+    operations,
+    opsPerSec: customersMs > 0 ? (operations / customersMs) * 1000 : 0,
     latency: m.tally.latency.summary(),
     gateWait: m.tally.gateWait.summary(),
     propagationLag: m.lag.stats.summary(),
@@ -47,32 +46,11 @@ export function summarize(m: {
     peakRssMb: m.peakRssMb,
     faults: {
       events: m.faultEvents,
-      retries: outcomes.reduce((n, o) => n + o.attempts - 1, 0),
-      unknownOutcomes: outcomes.filter((o) => o.status === "unknown").length,
-      failedOperations: outcomes.filter((o) => o.status === "failed").length,
+      retries: m.tally.retries,
+      unknownOutcomes: m.tally.unknown,
+      failedOperations: m.tally.failed,
     },
-    heldAtGate: heldAtGate(outcomes),
-  };
-}
-
-/** The requests the gate held, and the longest hold. */
-export function heldAtGate(outcomes: readonly EventOutcome[]): HeldAtGate {
-  let requests = 0;
-  let totalMs = 0;
-  let longest: EventOutcome | undefined;
-  for (const o of outcomes) {
-    if (o.gateWaitMs <= HELD_MS) continue;
-    requests++;
-    totalMs += o.gateWaitMs;
-    if (longest === undefined || o.gateWaitMs > longest.gateWaitMs) longest = o;
-  }
-  return {
-    requests,
-    totalMs,
-    longest: longest === undefined ? null : {
-      op: longest.op, customer: longest.customerId, event: longest.event.id, branch: longest.servedBy ?? longest.event.branch,
-      gateWaitMs: Math.round(longest.gateWaitMs * 1000) / 1000, guarantees: longest.asking,
-    },
+    heldAtGate: m.tally.notable.heldAtGate(),
   };
 }
 
@@ -82,12 +60,10 @@ export function heldAtGate(outcomes: readonly EventOutcome[]): HeldAtGate {
  * user who asked for N operations must not read "converged" and exit 0 when
  * some of them never completed.
  */
-export function incompleteOperationsError(outcomes: readonly EventOutcome[], faults: FaultPlan): string | undefined {
-  const failed = outcomes.filter((o) => o.status === "failed").length;
-  const unknown = outcomes.filter((o) => o.status === "unknown").length;
+export function incompleteOperationsError(counts: OperationCounts, faults: FaultPlan): string | undefined {
+  const { failed, unknown } = counts;
   if (failed + unknown === 0) return undefined;
-  const first = outcomes.find((o) => o.status !== "ok");
   const planned = faults.crashes.length + faults.partitions.length > 0 || faults.loss + faults.dup + faults.reorder > 0;
-  return `${failed + unknown} of ${outcomes.length} operations did not complete (${failed} failed, ${unknown} of unknown outcome)` +
-    `${planned ? " under the injected faults" : ""}; first: ${first?.error ?? ""}`;
+  return `${failed + unknown} of ${counts.operations} operations did not complete (${failed} failed, ${unknown} of unknown outcome)` +
+    `${planned ? " under the injected faults" : ""}; first: ${counts.firstIncomplete ?? ""}`;
 }

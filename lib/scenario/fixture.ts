@@ -1,6 +1,7 @@
 // Scenario files: parse and validate every input shape the course has used
-// (P1 untargeted events, P3 "dest" and "branch" events, "bank"/"client"
-// aliases, missing event ids) into a Scenario. Pure: the caller reads the file.
+// (P1 untargeted events, P2 "customer-requests", P3 "dest" and "branch"
+// events, "bank"/"client" aliases, missing event ids, keys with stray spaces)
+// into a Scenario. Pure: the caller reads the file.
 // Every rejection is a ScenarioError saying where, what was expected and what
 // was found, so a bad file stops the run before any server starts.
 
@@ -21,6 +22,11 @@ export interface ParseOptions {
 }
 
 const INTERFACES: readonly Interface[] = ["deposit", "withdraw", "query"];
+/** Project 2's requests: writes only (its outputs are clocks, not balances). */
+const P2_INTERFACES: readonly Interface[] = ["deposit", "withdraw"];
+const P2_REQUESTS = "customer-requests";
+const P2_REQUEST_ID = "customer-request-id";
+const OUTPUT_HINT = "a Project 2 output (it has \"logical_clock\"), not a scenario; `bank-sim grade-p2` checks such files with the course's rules";
 const TYPE_EXPECTED = `"branch" (or "bank") or "customer" (or "client")`;
 const MAX_WARNINGS = 100;
 const MAX_PATHS_IN_WARNING = 5;
@@ -64,7 +70,7 @@ export function parseScenario(text: string, source: string, options: ParseOption
     initialBalanceCents: first.balanceCents,
     customers: objects.customers.map((c) => c.run),
     shape: objects.shape(),
-    warnings: duplicateWarnings(source, objects.eventIds),
+    warnings: [...objects.keyWarnings, ...duplicateWarnings(source, objects.eventIds)],
   };
 }
 
@@ -94,8 +100,13 @@ class ObjectReader {
   readonly eventIds = new Map<number, Map<number, string[]>>();
   /** Events seen so far per customer id. */
   private readonly sessionLength = new Map<number, number>();
+  /** Keys with stray spaces that were read as their trimmed selves (a warning; --strict refuses them). */
+  readonly keyWarnings: string[] = [];
   private firstDest: string | undefined;
   private firstBranch: string | undefined;
+  /** Where the first customer with "customer-requests" (Project 2) and with "events" are: one format per file. */
+  private firstRequests: string | undefined;
+  private firstEvents: string | undefined;
   private totalEvents = 0;
 
   constructor(
@@ -107,7 +118,8 @@ class ObjectReader {
   read(item: unknown, index: number): void {
     const at = `[${index}]`;
     if (typeof item !== "object" || item === null || Array.isArray(item)) throw this.bad(at, `an object with "type" ${TYPE_EXPECTED}`, item);
-    const obj = item as Record<string, unknown>;
+    const obj = this.keys(item as Record<string, unknown>, at);
+    if (looksLikeP2Output(obj)) throw this.err(at, "a branch or customer object", OUTPUT_HINT);
     const type = obj["type"];
     if (type === "branch" || type === "bank") this.branch(obj, at);
     else if (type === "customer" || type === "client") this.customer(obj, at, index);
@@ -116,7 +128,33 @@ class ObjectReader {
 
   /** The output shape the file's targeting style asks for. */
   shape(): OutputShape {
+    if (this.firstRequests !== undefined) return "p2";
     return this.firstBranch !== undefined ? "branch" : this.firstDest !== undefined ? "dest" : "recv";
+  }
+
+  /**
+   * The object with every key trimmed: real course files have keys with
+   * stray spaces (the P2 spec's own example). Each such key is a warning
+   * naming it (an error with --strict); a key that trims to another key of
+   * the same object is an error.
+   */
+  private keys(obj: Record<string, unknown>, at: string): Record<string, unknown> {
+    let out: Record<string, unknown> | undefined;
+    for (const key of Object.keys(obj)) {
+      const trimmed = key.trim();
+      if (trimmed === key) continue;
+      if (this.strict) throw this.err(at, `keys without stray spaces (a warning without --strict)`, `the key ${JSON.stringify(key)}`);
+      out ??= { ...obj };
+      if (Object.prototype.hasOwnProperty.call(out, trimmed)) {
+        throw this.err(at, `each key once`, `${JSON.stringify(trimmed)} and ${JSON.stringify(key)}`);
+      }
+      out[trimmed] = obj[key];
+      delete out[key];
+      if (this.keyWarnings.length < MAX_WARNINGS) {
+        this.keyWarnings.push(`${this.source}: ${at}: the key ${JSON.stringify(key)} has stray spaces; read as ${JSON.stringify(trimmed)} (--strict makes this an error)`);
+      }
+    }
+    return out ?? obj;
   }
 
   private branch(obj: Record<string, unknown>, at: string): void {
@@ -130,15 +168,18 @@ class ObjectReader {
 
   private customer(obj: Record<string, unknown>, at: string, index: number): void {
     const customerId = this.positiveId(obj["id"], `${at}.id`);
-    const rawEvents = obj["events"];
-    if (!Array.isArray(rawEvents)) throw this.bad(`${at}.events`, "an array of events", rawEvents);
+    const p2 = this.format(obj, at);
+    const listKey = p2 ? P2_REQUESTS : "events";
+    const rawEvents = obj[listKey];
+    if (!Array.isArray(rawEvents)) throw this.bad(`${at}.${listKey}`, p2 ? "an array of customer requests" : `an array of events (or Project 2's "${P2_REQUESTS}")`, rawEvents);
     const ids = this.eventIds.get(customerId) ?? new Map<number, string[]>();
     this.eventIds.set(customerId, ids);
     let position = this.sessionLength.get(customerId) ?? 0;
     const events: ScenarioEvent[] = [];
     const targets: (RawTarget | undefined)[] = [];
     rawEvents.forEach((rawEvent: unknown, j) => {
-      const { event, target } = this.event(rawEvent, `${at}.events[${j}]`, customerId, ids, ++position);
+      const path = `${at}.${listKey}[${j}]`;
+      const { event, target } = p2 ? this.request(rawEvent, path, customerId, ids, ++position) : this.event(rawEvent, path, customerId, ids, ++position);
       events.push(event);
       targets.push(target);
     });
@@ -146,11 +187,53 @@ class ObjectReader {
     this.customers.push({ run: { customerId, objectIndex: index, events }, targets });
   }
 
+  /**
+   * Whether this customer uses Project 2's "customer-requests" (else
+   * "events"); a customer with both, or a file that mixes the two, is refused.
+   */
+  private format(obj: Record<string, unknown>, at: string): boolean {
+    const hasRequests = obj[P2_REQUESTS] !== undefined;
+    if (hasRequests && obj["events"] !== undefined) throw this.err(at, `one of "events" or "${P2_REQUESTS}"`, "both");
+    if (hasRequests) this.firstRequests ??= `${at}.${P2_REQUESTS}`;
+    else this.firstEvents ??= `${at}.events`;
+    if (this.firstRequests !== undefined && this.firstEvents !== undefined) {
+      const [key, like] = hasRequests ? [P2_REQUESTS, this.firstEvents] : ["events", this.firstRequests];
+      throw this.err(`${at}.${key}`, `customers in one format per file, like ${like}`, `"${key}"`);
+    }
+    return hasRequests;
+  }
+
+  /**
+   * A Project 2 request: {"customer-request-id", "interface", "money"}; no
+   * target branch (customer i uses branch i), no query. Its id is the
+   * customer-request-id (its position when the file gives none).
+   */
+  private request(raw: unknown, path: string, customerId: number, ids: Map<number, string[]>, position: number): { event: ScenarioEvent; target: undefined } {
+    const ev = this.eventObject(raw, path, "a customer request object");
+    const iface = ev["interface"];
+    if (!P2_INTERFACES.includes(iface as Interface)) throw this.bad(`${path}.interface`, `"deposit" or "withdraw" (Project 2's requests)`, iface);
+    if (ev["dest"] !== undefined || ev["branch"] !== undefined) {
+      throw this.err(`${path}.${ev["dest"] !== undefined ? "dest" : "branch"}`, "no target branch in a Project 2 request (customer i uses branch i)", "one");
+    }
+    const kind = iface as Interface;
+    const rawId = ev[P2_REQUEST_ID];
+    const id = rawId === undefined ? position : this.eventId(rawId, path, customerId, ids, P2_REQUEST_ID);
+    const amountCents = parseMoney(ev["money"], `${path}.money`, this.source);
+    return { event: { id, interface: kind, amountCents, branch: 0, path }, target: undefined };
+  }
+
+  /** A list item that must be an object, with its keys trimmed; counts towards the bound on events. */
+  private eventObject(raw: unknown, path: string, what: string): Record<string, unknown> {
+    if (++this.totalEvents > MAX_EVENTS) throw this.err(path, `at most ${MAX_EVENTS} events in total`, "more");
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw this.bad(path, what, raw);
+    const ev = this.keys(raw as Record<string, unknown>, path);
+    if (ev["logical_clock"] !== undefined) throw this.err(path, what, OUTPUT_HINT);
+    return ev;
+  }
+
   /** `position`: the event's 1-based position in the customer's session, its id when the file gives none. */
   private event(raw: unknown, path: string, customerId: number, ids: Map<number, string[]>, position: number): { event: ScenarioEvent; target: RawTarget | undefined } {
-    if (++this.totalEvents > MAX_EVENTS) throw this.err(path, `at most ${MAX_EVENTS} events in total`, "more");
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw this.bad(path, "an event object", raw);
-    const ev = raw as Record<string, unknown>;
+    const ev = this.eventObject(raw, path, "an event object");
     const iface = ev["interface"];
     if (!INTERFACES.includes(iface as Interface)) throw this.bad(`${path}.interface`, `"deposit", "withdraw" or "query"`, iface);
     const kind = iface as Interface;
@@ -162,13 +245,13 @@ class ObjectReader {
   }
 
   /** An explicit event id; one the customer already used is an error with --strict, else a warning (the paths are kept). */
-  private eventId(value: unknown, path: string, customerId: number, ids: Map<number, string[]>): number {
-    const id = this.positiveId(value, `${path}.id`);
+  private eventId(value: unknown, path: string, customerId: number, ids: Map<number, string[]>, key = "id"): number {
+    const id = this.positiveId(value, `${path}.${key}`);
     const seen = ids.get(id);
     if (seen === undefined) ids.set(id, [path]);
     else {
       if (this.strict) {
-        throw this.err(`${path}.id`, `an event id not already used by customer ${customerId}`, `${id} (also at ${seen[0]}; a warning without --strict)`);
+        throw this.err(`${path}.${key}`, `an event id not already used by customer ${customerId}`, `${id} (also at ${seen[0]}; a warning without --strict)`);
       }
       seen.push(path);
     }
@@ -200,6 +283,13 @@ class ObjectReader {
   private bad(path: string, expected: string, value: unknown): ScenarioError {
     return this.err(path, expected, describeFound(value));
   }
+}
+
+/** An event of a Project 2 output, or a group of them: what the course's graders read, not a scenario. */
+function looksLikeP2Output(obj: Record<string, unknown>): boolean {
+  if (obj["logical_clock"] !== undefined) return true;
+  const events = obj["events"];
+  return Array.isArray(events) && events.some((e) => typeof e === "object" && e !== null && "logical_clock" in e);
 }
 
 /** The first branch in file order, once every branch is known to start with its balance. */

@@ -7,6 +7,9 @@
 //            A customer with no query event is left out (it has no balance to
 //            report); if its last query did not complete, the entry is
 //            {"id","result":"error"|"unknown"} instead of a balance.
+//   "p2"     the customers' part of Project 2's output (p2-output.ts): one
+//            {"id","type":"customer","events":[...]} per customer object, each
+//            request's send with its logical clock.
 // Entries: writes {"interface","result":"success"|"fail"}; queries
 // {"interface","balance"}. An event that did not complete prints
 // "result":"error" (status "failed": definitely not executed) or
@@ -14,15 +17,25 @@
 // (the run stopped first) prints "unknown" too. Pure: no I/O.
 
 import { formatMoney } from "../core/money.js";
+import { customerPart } from "./p2-output.js";
 import type { EventOutcome, Scenario, ScenarioEvent } from "./scenario.js";
 
 type Entry = Record<string, string | number>;
 
+/** What output.json needs of an event's outcome. */
+export type CourseOutcome = Pick<EventOutcome, "status" | "result" | "balanceCents" | "clock">;
+
+/** An event's outcome, by its customer object's index and its own index there; undefined when it has none. */
+export type OutcomeOf = (objectIndex: number, eventIndex: number) => CourseOutcome | undefined;
+
 export function courseOutput(scenario: Scenario, outcomes: readonly EventOutcome[]): unknown[] {
   const byEvent = new Map<string, EventOutcome>();
   for (const o of outcomes) byEvent.set(key(o.objectIndex, o.eventIndex), o);
-  const outcomeOf = (objectIndex: number, eventIndex: number) => byEvent.get(key(objectIndex, eventIndex));
+  return courseOutputOf(scenario, (objectIndex, eventIndex) => byEvent.get(key(objectIndex, eventIndex)));
+}
 
+/** output.json from a lookup of each event's outcome (a run keeps them compactly: course-answers.ts). */
+export function courseOutputOf(scenario: Scenario, outcomeOf: OutcomeOf): unknown[] {
   switch (scenario.shape) {
     case "recv":
       return scenario.customers.map((c) => ({
@@ -33,20 +46,22 @@ export function courseOutput(scenario: Scenario, outcomes: readonly EventOutcome
       return scenario.customers.flatMap((c) =>
         c.events.map((e, j) => ({ id: c.customerId, recv: [entry(e, outcomeOf(c.objectIndex, j), true)] })),
       );
+    case "p2":
+      return customerPart(scenario, outcomeOf);
     case "dest": {
       // Map keeps insertion order: first appearance of each customer id.
-      const last = new Map<number, { outcome: EventOutcome | undefined } | undefined>();
+      const last = new Map<number, { event: ScenarioEvent; outcome: CourseOutcome | undefined } | undefined>();
       for (const c of scenario.customers) {
         if (!last.has(c.customerId)) last.set(c.customerId, undefined);
         c.events.forEach((e, j) => {
-          if (e.interface === "query") last.set(c.customerId, { outcome: outcomeOf(c.objectIndex, j) });
+          if (e.interface === "query") last.set(c.customerId, { event: e, outcome: outcomeOf(c.objectIndex, j) });
         });
       }
       const out: unknown[] = [];
       for (const [id, q] of last) {
         if (q === undefined) continue;
         const o = q.outcome;
-        out.push(o?.status === "ok" ? { id, balance: balanceOf(o) } : { id, result: failureResult(o) });
+        out.push(o?.status === "ok" ? { id, balance: balanceOf(q.event, o) } : { id, result: failureResult(o) });
       }
       return out;
     }
@@ -57,11 +72,11 @@ function key(objectIndex: number, eventIndex: number): string {
   return `${objectIndex}:${eventIndex}`;
 }
 
-function entry(event: ScenarioEvent, o: EventOutcome | undefined, withBranch: boolean): Entry {
+function entry(event: ScenarioEvent, o: CourseOutcome | undefined, withBranch: boolean): Entry {
   const e: Entry = { interface: event.interface };
   if (withBranch) e["branch"] = event.branch;
   if (o?.status !== "ok") e["result"] = failureResult(o);
-  else if (event.interface === "query") e["balance"] = balanceOf(o);
+  else if (event.interface === "query") e["balance"] = balanceOf(event, o);
   else {
     if (o.result === undefined) throw new Error(`output: ${event.path}: an ok ${event.interface} outcome has no result`);
     e["result"] = o.result;
@@ -69,13 +84,13 @@ function entry(event: ScenarioEvent, o: EventOutcome | undefined, withBranch: bo
   return e;
 }
 
-function failureResult(o: EventOutcome | undefined): "error" | "unknown" {
+function failureResult(o: CourseOutcome | undefined): "error" | "unknown" {
   return o?.status === "failed" ? "error" : "unknown";
 }
 
-function balanceOf(o: EventOutcome): number {
+function balanceOf(event: ScenarioEvent, o: CourseOutcome): number {
   // An ok query without a balance is a bug in the run, not a property of the input.
-  if (o.balanceCents === undefined) throw new Error(`output: ${o.event.path}: an ok query outcome has no balance`);
+  if (o.balanceCents === undefined) throw new Error(`output: ${event.path}: an ok query outcome has no balance`);
   return formatMoney(o.balanceCents);
 }
 

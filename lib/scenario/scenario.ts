@@ -9,18 +9,20 @@ export type Interface = "deposit" | "withdraw" | "query";
  * - "branch": events carry `branch`; output is one `{id, recv:[...]}` per event.
  * - "recv":   events carry no target (customer i uses branch i); output is one
  *             `{id, recv:[...]}` per customer object.
+ * - "p2":     Project 2's "customer-requests" (customer i uses branch i); output
+ *             is the course's three parts of Lamport clock events (p2-output.ts).
  */
-export type OutputShape = "dest" | "branch" | "recv";
+export type OutputShape = "dest" | "branch" | "recv" | "p2";
 
 export interface ScenarioEvent {
-  /** The event's id from the file, or its 1-based position when the file has none. */
+  /** The event's id from the file (P2: its customer-request-id), or its 1-based position when the file has none. */
   id: number;
   interface: Interface;
   /** Integer cents; 0 for queries. */
   amountCents: number;
   /** Target branch id. */
   branch: number;
-  /** JSON path of the event in the file, e.g. `[0].events[2]`, for messages. */
+  /** JSON path of the event in the file, e.g. `[0].events[2]` or `[0].customer-requests[1]`, for messages. */
   path: string;
 }
 
@@ -68,6 +70,9 @@ export interface EventOutcome {
   writeId?: string;
   /** The branch that served the event, when not its target (--overdraft-guard home). */
   servedBy?: number;
+  /** The customer's Lamport clock at its send of this event's request, and the branch's at its receipt (when it answered). */
+  clock?: number;
+  branchClock?: number;
   latencyMs: number;
   gateWaitMs: number;
   attempts: number;

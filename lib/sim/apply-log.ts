@@ -7,7 +7,7 @@
 // twice without crashing is a bug the checker must see.
 
 import type { Write } from "../core/ledger.js";
-import type { HistoryRecord } from "../history/types.js";
+import type { AppliedWrite, HistoryRecord } from "../history/types.js";
 import type { VirtualClock } from "./virtual-clock.js";
 
 export class SimApplyLog {
@@ -19,19 +19,25 @@ export class SimApplyLog {
     private readonly clock: VirtualClock,
   ) {}
 
-  /** Incarnation `incarnation` of `branch` applied `writes`, in this order. */
-  report(branch: number, incarnation: number, writes: readonly Write[]): void {
+  /**
+   * Incarnation `incarnation` of `branch` applied `writes`, in this order;
+   * `clocks[i]` is its Lamport clock at writes[i]'s event (BranchHooks.applied).
+   * `restart`: these are what a restarted branch recovered from its log (the
+   * record says so even if all were reported before: its clock resumed there).
+   */
+  report(branch: number, incarnation: number, writes: readonly Write[], clocks: readonly number[] = [], restart = false): void {
     let seen = this.reported.get(branch);
     if (seen === undefined) this.reported.set(branch, (seen = new Map()));
-    const fresh: Array<{ id: string; kind: Write["kind"]; amountCents: number }> = [];
-    for (const w of writes) {
+    const fresh: AppliedWrite[] = [];
+    writes.forEach((w, i) => {
       const id = `${w.id.branch}.${w.id.seq}`;
       const by = seen.get(id);
-      if (by !== undefined && by !== incarnation) continue;
+      if (by !== undefined && by !== incarnation) return;
       seen.set(id, incarnation);
-      fresh.push({ id, kind: w.kind, amountCents: w.amountCents });
-    }
-    if (fresh.length === 0) return;
-    this.history.push({ type: "apply", branch, writes: fresh, wallMs: this.clock.wallNow(), monoMs: this.clock.now() });
+      const clock = clocks[i];
+      fresh.push(clock ? { id, kind: w.kind, amountCents: w.amountCents, clock } : { id, kind: w.kind, amountCents: w.amountCents });
+    });
+    if (fresh.length === 0 && !restart) return;
+    this.history.push({ type: "apply", branch, writes: fresh, ...(restart ? { restart: true } : {}), wallMs: this.clock.wallNow(), monoMs: this.clock.now() });
   }
 }

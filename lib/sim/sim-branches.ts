@@ -234,8 +234,8 @@ export class SimBranches implements Replicas {
       propagate: (w) => {
         if (p.alive) links.propagate(id, w);
       },
-      applied: (ws) => {
-        if (p.alive) applies.report(id, p.incarnation, ws);
+      applied: (ws, clocks) => {
+        if (p.alive) applies.report(id, p.incarnation, ws, clocks);
       },
       log: () => undefined,
       failed: () => this.failed(id, p),
@@ -247,7 +247,7 @@ export class SimBranches implements Replicas {
   private recover(id: number, p: Process, writes: readonly Write[]): void {
     const { applies, links, clock, network } = this.deps;
     // Writes logged just before the crash may never have been reported.
-    applies.report(id, p.incarnation, writes);
+    applies.report(id, p.incarnation, writes, [], true);
     for (const w of writes) if (w.id.branch === id) links.propagate(id, w);
     const world = {
       clock, network, config: this.deps.catchUp ?? DEFAULT_CATCH_UP,

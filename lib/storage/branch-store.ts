@@ -12,16 +12,20 @@ import { REAL_DISK, type Disk } from "./disk.js";
 import { decodeLog, encodeJson, WriteAheadLog, type StorageError, type Timers } from "./wal.js";
 
 type Pairs = Array<[number, number]>;
-interface WriteJson { o: number; s: number; k: "d" | "w"; a: number; d: Pairs; t: number }
+interface WriteJson { o: number; s: number; k: "d" | "w"; a: number; d: Pairs; t: number; c?: number }
 interface OutcomeJson { c: string; n: number; r: Omit<OpReply, "witness"> & { witness: Pairs } }
 type RecordJson = Array<{ w: WriteJson } | { o: OutcomeJson }>;
 
 function writeToJson(w: Write): WriteJson {
-  return { o: w.id.branch, s: w.id.seq, k: w.kind === "deposit" ? "d" : "w", a: w.amountCents, d: [...w.deps], t: w.acceptedAtMs };
+  const j: WriteJson = { o: w.id.branch, s: w.id.seq, k: w.kind === "deposit" ? "d" : "w", a: w.amountCents, d: [...w.deps], t: w.acceptedAtMs };
+  if (w.clock !== undefined) j.c = w.clock;
+  return j;
 }
 
 function writeFromJson(j: WriteJson): Write {
-  return { id: { branch: j.o, seq: j.s }, kind: j.k === "d" ? "deposit" : "withdraw", amountCents: j.a, deps: new Map(j.d), acceptedAtMs: j.t };
+  const w: Write = { id: { branch: j.o, seq: j.s }, kind: j.k === "d" ? "deposit" : "withdraw", amountCents: j.a, deps: new Map(j.d), acceptedAtMs: j.t };
+  if (j.c !== undefined) w.clock = j.c;
+  return w;
 }
 
 function writeItemJson(w: Write): string {

@@ -25,6 +25,7 @@ export const CUSTOMER_REQUEST: MessageSchema = {
   fields: {
     1: ["request_id", "string"], 2: ["session", "string"], 3: ["interface", "varint"], 4: ["amount_cents", "varint"],
     5: ["write_set", VERSION_VECTOR], 6: ["read_set", VERSION_VECTOR], 7: ["guarantees", "varint"],
+    8: ["clock", "varint"],
   },
 };
 export const AWAIT_REQUEST: MessageSchema = { name: "banksim.v1.AwaitRequest", fields: { 1: ["applied", VERSION_VECTOR], 2: ["timeout_ms", "varint"] } };
@@ -33,7 +34,7 @@ export const OWN_WRITES_REQUEST: MessageSchema = { name: "banksim.v1.OwnWritesRe
 export const APPLIED_LOG_REQUEST: MessageSchema = { name: "banksim.v1.AppliedLogRequest", fields: { 1: ["from_index", "varint"] } };
 const WRITE: MessageSchema = {
   name: "Write",
-  fields: { 1: ["id", WRITE_ID], 2: ["interface", "varint"], 3: ["amount_cents", "varint"], 4: ["deps", VERSION_VECTOR], 5: ["accepted_at_ms", "fixed64"] },
+  fields: { 1: ["id", WRITE_ID], 2: ["interface", "varint"], 3: ["amount_cents", "varint"], 4: ["deps", VERSION_VECTOR], 5: ["accepted_at_ms", "fixed64"], 6: ["clock", "varint"] },
 };
 export const WRITE_BATCH: MessageSchema = { name: "banksim.v1.WriteBatch", fields: { 1: ["from_host", "varint"], 2: ["batch_seq", "varint"], 3: ["writes", WRITE] } };
 

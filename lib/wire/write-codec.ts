@@ -3,7 +3,7 @@
 // anything, and a malformed vector or write must be refused with a reason,
 // never half-applied.
 
-import { MAX_AMOUNT_CENTS, MAX_VECTOR_ENTRIES } from "../core/limits.js";
+import { MAX_AMOUNT_CENTS, MAX_CLOCK, MAX_VECTOR_ENTRIES } from "../core/limits.js";
 import type { Write } from "../core/ledger.js";
 import { fromWire, toWire } from "./vector-codec.js";
 import { pb } from "./pb.js";
@@ -38,6 +38,7 @@ export function writeToWire(w: Write): PbWrite {
     amountCents: w.amountCents,
     deps: toWire(w.deps),
     acceptedAtMs: w.acceptedAtMs,
+    clock: w.clock ?? 0,
   });
 }
 
@@ -55,11 +56,13 @@ export function writeFromWire(m: PbWrite): Write | string {
   }
   const depsProblem = wireVectorProblem(m.deps, "deps");
   if (depsProblem) return `${which}: ${depsProblem}`;
+  if (!Number.isSafeInteger(m.clock) || m.clock < 0 || m.clock > MAX_CLOCK) return `${which}: clock must be a Lamport clock between 0 and ${MAX_CLOCK}, found ${m.clock}`;
   return {
     id: { branch: id.branch, seq: id.seq },
     kind: m.interface === pb.Interface.DEPOSIT ? "deposit" : "withdraw",
     amountCents: m.amountCents,
     deps: fromWire(m.deps),
     acceptedAtMs: m.acceptedAtMs,
+    clock: m.clock,
   };
 }

@@ -41,7 +41,7 @@ t.test("a request carries the session's name, a numbered request id and copies o
   const first = m.begin("query", 700, 2);
   t.match(first.request, { requestId: "c1#1", session: "c1", kind: "query", amountCents: 0, guarantees: 3 });
   t.same([...first.request.writeSet], [[1, 3]]);
-  t.same(first.invoke, { session: "c1", requestId: "c1#1", branch: 2, kind: "query", amountCents: 0, writeSet: new Map([[1, 3]]), readSet: new Map([[2, 1]]) });
+  t.same(first.invoke, { session: "c1", requestId: "c1#1", branch: 2, kind: "query", amountCents: 0, writeSet: new Map([[1, 3]]), readSet: new Map([[2, 1]]), clock: 1 });
   m.writeSet.set(1, 9);
   t.same([...first.request.writeSet], [[1, 3]], "the request sent does not change with the session");
   m.replied(reply({ kind: "query", witness: new Map() }));
@@ -54,14 +54,17 @@ t.test("a deposit's write id joins the write set; a withdraw's witness joins the
   const dep = m.replied(reply({ writeId: { branch: 1, seq: 1 }, witness: new Map([[1, 1], [2, 4]]) }));
   t.same([...m.writeSet], [[1, 1]]);
   t.same([...m.readSet], [], "a deposit read nothing");
-  t.same(dep.outcome, { status: "ok", result: "success", gateWaitMs: 2, attempts: 1, writeId: "1.1" }, "no balance for a deposit");
-  m.begin("withdraw", 50, 2);
-  const wd = m.replied(reply({ kind: "withdraw", writeId: { branch: 2, seq: 5 }, balanceCents: 450, witness: new Map([[1, 1], [2, 5]]) }));
+  t.same(dep.outcome, { status: "ok", result: "success", gateWaitMs: 2, attempts: 1, writeId: "1.1", clock: 1 }, "no balance for a deposit");
+  const second = m.begin("withdraw", 50, 2);
+  t.equal(second.request.clock, 2, "the session's clock ticks once per request");
+  const wd = m.replied(reply({ kind: "withdraw", writeId: { branch: 2, seq: 5 }, balanceCents: 450, witness: new Map([[1, 1], [2, 5]]), clock: 40 }));
+  t.equal(wd.outcome.branchClock, 40, "the branch's receipt clock is recorded");
+  t.equal(m.begin("query", 0, 1).request.clock, 3, "but not taken into the session's clock (as in the course's example)");
   t.same([...m.writeSet].sort(), [[1, 1], [2, 5]]);
   t.same([...m.readSet].sort(), [[1, 1], [2, 5]], "a withdraw decided on the balance: it read");
   t.same(wd.complete, {
     session: "c1", branch: 2, kind: "withdraw", status: "ok", result: "success",
-    witness: new Map([[1, 1], [2, 5]]), gateWaitMs: 2, attempts: 1, writeId: "2.5", balanceCents: 450,
+    witness: new Map([[1, 1], [2, 5]]), gateWaitMs: 2, attempts: 1, writeId: "2.5", balanceCents: 450, branchClock: 40,
   });
 });
 
@@ -71,7 +74,7 @@ t.test("a refused withdraw has no write id but still reads: its witness joins th
   const done = m.replied(reply({ kind: "withdraw", result: "fail", witness: new Map([[3, 2]]) }));
   t.same([...m.writeSet], []);
   t.same([...m.readSet], [[3, 2]]);
-  t.same(done.outcome, { status: "ok", result: "fail", gateWaitMs: 2, attempts: 1, balanceCents: 500 });
+  t.same(done.outcome, { status: "ok", result: "fail", gateWaitMs: 2, attempts: 1, balanceCents: 500, clock: 1 });
 });
 
 t.test("a gate refusal is retried with the same request id and a longer backoff", async (t) => {
@@ -113,7 +116,7 @@ t.test("an attempt that may have run makes the outcome unknown unless a later at
   t.equal(unknown.next, "done");
   if (unknown.next !== "done") return;
   t.same(unknown.outcome, {
-    status: "unknown", gateWaitMs: 0, attempts: 3,
+    status: "unknown", gateWaitMs: 0, attempts: 3, clock: 1,
     error: "deposit at branch 1 failed after 3 attempt(s): UNAVAILABLE: No connection established",
   });
   t.same(unknown.complete, {

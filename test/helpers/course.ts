@@ -18,9 +18,14 @@ export interface IndexEntry {
   expect_error?: string;
 }
 
-/** Every index entry in scope (P1 and P3; the index also lists P2 files that are not copied). */
-export const INDEX: readonly IndexEntry[] = (JSON.parse(readFileSync(join(COURSE, "index.json"), "utf8")) as IndexEntry[])
-  .filter((e) => /^p[13]_/.test(e.file));
+/** Every index entry: P1, P2 and P3 scenarios, and P2 grader samples (outputs, not scenarios). */
+export const FULL_INDEX: readonly IndexEntry[] = JSON.parse(readFileSync(join(COURSE, "index.json"), "utf8")) as IndexEntry[];
+
+/** The P1 and P3 entries (P2's are in P2_INDEX). */
+export const INDEX: readonly IndexEntry[] = FULL_INDEX.filter((e) => /^p[13]_/.test(e.file));
+
+/** Project 2's entries: its scenarios (p2_) and the course grader's sample inputs (p2grader_). */
+export const P2_INDEX: readonly IndexEntry[] = FULL_INDEX.filter((e) => /^p2(grader)?_/.test(e.file));
 
 /** The entries of one project ("p1" or "p3") that have an expected output. */
 export function withExpected(project: "p1" | "p3"): IndexEntry[] {

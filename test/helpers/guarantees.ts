@@ -30,7 +30,7 @@ import { checkHistory, type CheckReport, type Rule } from "../../lib/checker/che
 import type { GuaranteeName } from "../../lib/core/gate.js";
 import { parseHistory, readHistory } from "../../lib/history/reader.js";
 import type { RawRunFlags } from "../../lib/run/run-config.js";
-import type { RunReport } from "../../lib/run/run.js";
+import type { TestRun as RunReport } from "./run-scenario.js";
 import { EXAMPLES } from "./paths.js";
 import { runFile } from "./run-scenario.js";
 

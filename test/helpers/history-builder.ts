@@ -4,9 +4,13 @@
 // brings every branch up to date. Witnesses, balances and final records are
 // derived from that state unless a test overrides them (a lying branch, a
 // stale read). Times come from one counter, so every op completes before the
-// next one is invoked unless a test says otherwise.
+// next one is invoked unless a test says otherwise. Lamport clocks are played
+// as the real processes keep them: a session ticks per send, a branch on each
+// receipt and on each propagation send (one per other branch, stamped when it
+// accepts the write).
 
-import type { CompleteRecord, HistoryRecord, VersionVectorJson } from "../../lib/history/types.js";
+import { LamportClock, ranks, sendStamp } from "../../lib/core/lamport.js";
+import type { AppliedWrite, CompleteRecord, HistoryRecord, VersionVectorJson } from "../../lib/history/types.js";
 
 type Kind = "deposit" | "withdraw";
 interface Write {
@@ -40,11 +44,17 @@ export class HistoryBuilder {
   private readonly writes = new Map<string, Write>();
   private readonly out: HistoryRecord[] = [];
   private readonly finalOverrides = new Map<number, { balanceCents?: number; applied?: VersionVectorJson }>();
+  private readonly sessionClocks = new Map<string, LamportClock>();
+  private readonly branchClocks = new Map<number, LamportClock>();
+  /** Each issued write's first send clock at its origin. */
+  private readonly firstSends = new Map<string, number>();
+  private readonly rankOf: Map<number, number>;
 
   constructor(
     private readonly opts: { branches: number[]; initial: number; guarantees?: string[]; concurrent?: boolean },
   ) {
     for (const b of opts.branches) this.vectors.set(b, {});
+    this.rankOf = ranks(opts.branches);
     this.out.push({
       type: "meta",
       version: 1,
@@ -60,6 +70,12 @@ export class HistoryBuilder {
 
   private tick(): number {
     return ++this.clock;
+  }
+
+  private clockOf<K>(map: Map<K, LamportClock>, key: K): LamportClock {
+    let c = map.get(key);
+    if (!c) map.set(key, (c = new LamportClock()));
+    return c;
   }
 
   balanceAt(branch: number): number {
@@ -96,14 +112,20 @@ export class HistoryBuilder {
   applyRaw(branch: number, ...writes: Write[]): this {
     const v = this.vectors.get(branch) ?? {};
     let balance = this.balanceAt(branch);
+    const clocked: AppliedWrite[] = [];
     for (const w of writes) {
       const [origin = "", seq = "0"] = w.id.split(".");
       v[origin] = Math.max(v[origin] ?? 0, Number(seq));
       balance += w.kind === "deposit" ? w.amountCents : -w.amountCents;
+      const first = this.firstSends.get(w.id);
+      const clock = Number(origin) === branch && first !== undefined
+        ? first
+        : this.clockOf(this.branchClocks, branch).receive(sendStamp(first ?? 0, Number(origin), branch, this.rankOf));
+      clocked.push({ ...w, clock });
     }
     this.vectors.set(branch, v);
     this.balances.set(branch, balance);
-    this.out.push({ type: "apply", branch, writes, wallMs: 0, monoMs: this.tick() });
+    this.out.push({ type: "apply", branch, writes: clocked, wallMs: 0, monoMs: this.tick() });
     return this;
   }
 
@@ -140,6 +162,7 @@ export class HistoryBuilder {
 
   private run(session: string, branch: number, kind: Kind | "query", amountCents: number, o: OpOptions): Opened {
     const op = this.nextOp++;
+    const sent = this.clockOf(this.sessionClocks, session).tick();
     this.out.push({
       type: "invoke",
       op,
@@ -152,8 +175,10 @@ export class HistoryBuilder {
       readSet: {},
       wallMs: 0,
       monoMs: this.tick(),
+      clock: sent,
     });
     const status = o.status ?? "ok";
+    const branchClock = this.clockOf(this.branchClocks, branch).receive(sent);
     let id: string | undefined;
     let result: "success" | "fail" | undefined;
     const executes = status === "ok" || (status === "info" && o.applied === true);
@@ -166,6 +191,7 @@ export class HistoryBuilder {
         id = `${branch}.${n}`;
         const w: Write = { id, kind, amountCents };
         this.writes.set(id, w);
+        this.firstSends.set(id, this.clockOf(this.branchClocks, branch).sends(this.opts.branches.length - 1));
         this.applyRaw(branch, w);
       }
     }
@@ -186,6 +212,7 @@ export class HistoryBuilder {
       if (id !== undefined) c.writeId = id;
       if (kind !== "deposit") c.balanceCents = o.balance ?? this.balanceAt(branch);
       c.witness = o.witness ?? this.vectorAt(branch);
+      c.branchClock = branchClock;
     }
     this.out.push(c);
     return id === undefined ? { op } : { op, id };

@@ -70,3 +70,16 @@ t.test("a stopped host leaves its replication port closed", async (t) => {
   await a.stop();
   t.ok(await refuses(addrA), `${addrA} refuses connections`);
 });
+
+t.test("deliveries hold no memory once done: after 200 writes no replica keeps a waiting delivery, and a removed branch keeps nothing", async (t) => {
+  const { a, b, branches } = await twoHosts(t);
+  for (let i = 1; i <= 200; i++) {
+    const r = await branches.get(1)!.serve({ requestId: `c1#${i}`, session: "c1", kind: "deposit", amountCents: 1, writeSet: new Map(), readSet: new Map(), guarantees: 0 });
+    a.broadcast({ id: r.writeId!, kind: "deposit", amountCents: 1, deps: new Map(), acceptedAtMs: 0 });
+  }
+  await until("branches 2 and 3 to apply 200 writes", () => [2, 3].every((id) => branches.get(id)!.state().balanceCents === 200));
+  await until("the deliveries to end", () => b.deliveriesAt(2) + b.deliveriesAt(3) === 0);
+  t.equal(b.deliveriesAt(2) + b.deliveriesAt(3), 0, "no delivery is still recorded as waiting (O(in flight), not O(writes))");
+  t.equal(b.removeBranch(2), 1, "branch 3 is left");
+  t.equal(b.deliveriesAt(2), 0, "a removed branch keeps nothing");
+});

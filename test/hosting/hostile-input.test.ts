@@ -164,6 +164,7 @@ const range = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n
 
 const MAX = MAX_AMOUNT_CENTS;
 const BAD_REQUESTS: BadRequest[] = [
+  { name: "a Lamport clock above 2^52", req: (s) => deposit(s, { clock: 2 ** 52 + 1 }), details: /^clock must be a Lamport clock between 0 and 4503599627370496, found 4503599627370497$/ },
   { name: "a negative amount", req: (s) => deposit(s, { amountCents: -5 }), details: new RegExp(`^deposit amount must be whole cents between 0 and ${MAX}, found -5$`) },
   { name: "an amount over the limit", req: (s) => deposit(s, { interface: pb.Interface.WITHDRAW, amountCents: MAX + 1 }), details: new RegExp(`^withdraw amount must be whole cents between 0 and ${MAX}, found ${MAX + 1}$`) },
   { name: "an amount of 2^53 + 1, which a double cannot hold", req: (s) => requestWithAmount({ requestId: `${s}#1`, session: s, interface: pb.Interface.DEPOSIT }, 2n ** 53n + 1n), details: /^amount_cents must be whole cents between 0 and 10000000000000, found a number beyond ±2\^53 \(about 9007199254740992\)$/ },
@@ -407,6 +408,7 @@ t.test("the Replication stream drops malformed writes, acknowledges the batch, a
     ["a negative amount", W({ id: id(2, 1), amountCents: -100 }), /write 2\.1: amount must be whole cents between 0 and 10000000000000, found -100/],
     ["an amount over the limit", W({ id: id(2, 1), amountCents: MAX + 1 }), /found 10000000000001/],
     ["an amount of 2^60", W({ id: id(2, 1), amountCents: 2 ** 60 }), /found a number beyond ±2\^53 \(about 11529215046068\d+\)/],
+    ["a Lamport clock above 2^52", W({ id: id(2, 1), clock: 2 ** 52 + 1 }), /write 2\.1: clock must be a Lamport clock between 0 and 4503599627370496, found 4503599627370497/],
     ["an unknown origin", W({ id: id(9, 1) }), /write 9\.1: origin 9 is not a branch of this cluster/],
     ["deps naming an unknown branch", W({ id: id(2, 1), deps: vector([9], [1]) }), /write 2\.1: deps name branch 9, which is not in this cluster/],
     ["deps with mismatched arrays", W({ id: id(2, 1), deps: vector([1, 3], [1]) }), /write 2\.1: deps has 2 branches but 1 seqs/],

@@ -122,3 +122,16 @@ t.test("with crashes, a restarted branch's re-report does not count as another r
   t.equal(lag.stats.summary().count, 1);
   t.equal(lag.stats.summary().maxMs, 40);
 });
+
+t.test("clocks go into the record; a restart flushes what came before and marks its own record, even with nothing fresh", async (t) => {
+  const { clock, rec, records } = recorder({ dedupe: true });
+  rec.add(1, [w("1.1", { clock: 3 }), w("2.1", { clock: 7 })], 100, 1);
+  rec.add(1, [w("1.1"), w("2.1")], 120, 2, true);
+  rec.add(1, [w("3.1", { clock: 4 })], 130, 3);
+  advance(clock, MERGE_MS);
+  const applies = records.filter((r) => r.type === "apply");
+  t.same(applies.map((r) => [r.writes, r.restart ?? false]), [
+    [[{ id: "1.1", kind: "deposit", amountCents: 100, clock: 3 }, { id: "2.1", kind: "deposit", amountCents: 100, clock: 7 }], false],
+    [[{ id: "3.1", kind: "deposit", amountCents: 100, clock: 4 }], true],
+  ], "the new incarnation's events follow the restart mark, and what it already reported is not repeated");
+});

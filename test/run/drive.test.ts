@@ -8,7 +8,7 @@ import type { VersionVector } from "../../lib/core/version-vector.js";
 import type { SessionOpOutcome } from "../../lib/driver/customer.js";
 import { CustomerTally, driveCustomers, type CustomerSession, type DriveDeps } from "../../lib/run/drive.js";
 import { Interruption } from "../../lib/run/interruption.js";
-import type { CustomerRun, Interface } from "../../lib/scenario/scenario.js";
+import type { CustomerRun, EventOutcome, Interface } from "../../lib/scenario/scenario.js";
 
 const ev = (id: number, kind: Interface, branch: number, amountCents = 100) => ({ id, interface: kind, amountCents: kind === "query" ? 0 : amountCents, branch, path: `[?].events[${id - 1}]` });
 
@@ -42,8 +42,14 @@ function fakeWorld(opts: { failOn?: string; hold?: boolean } = {}) {
   return { log, made, barriers, session, barrier };
 }
 
-function deps(world: ReturnType<typeof fakeWorld>, over: Partial<DriveDeps> = {}): DriveDeps {
-  return { session: world.session, barrier: world.barrier, interruption: new Interruption(undefined), tally: new CustomerTally(), ...over };
+/** A tally that also keeps every outcome, in the order they completed. */
+function keepingTally(): CustomerTally & { outcomes: EventOutcome[] } {
+  const outcomes: EventOutcome[] = [];
+  return Object.assign(new CustomerTally((o) => outcomes.push(o)), { outcomes });
+}
+
+function deps(world: ReturnType<typeof fakeWorld>, over: Partial<Omit<DriveDeps, "tally">> = {}): DriveDeps & { tally: ReturnType<typeof keepingTally> } {
+  return { session: world.session, barrier: world.barrier, interruption: new Interruption(undefined), tally: keepingTally(), ...over };
 }
 
 const runs: CustomerRun[] = [

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
-import type { RunReport } from "../../lib/run/run.js";
+import type { TestRun as RunReport } from "../helpers/run-scenario.js";
 import { balanceOf, check, D, eventOf, found, GATE_TIMEOUT_MS } from "../helpers/guarantees.js";
 import { COURSE } from "../helpers/paths.js";
 import { runFile } from "../helpers/run-scenario.js";

@@ -83,7 +83,7 @@ t.test("a directory that cannot be written is refused before anything starts", a
 t.test("results are written by rename, so a planted symlink is replaced, never written through", async (t) => {
   const dir = t.testdir({ "victim.txt": "keep me" });
   symlinkSync(join(dir, "victim.txt"), join(dir, "results.json"));
-  writeOutputs(dir, { ok: true }, '[{"id":1,"balance":400}]\n');
+  writeOutputs(dir, ['{\n  "ok": true\n}\n'], '[{"id":1,"balance":400}]\n');
   t.equal(readFileSync(join(dir, "victim.txt"), "utf8"), "keep me");
   t.notOk(lstatSync(join(dir, "results.json")).isSymbolicLink());
   t.equal(readFileSync(join(dir, "results.json"), "utf8"), '{\n  "ok": true\n}\n');
@@ -91,9 +91,10 @@ t.test("results are written by rename, so a planted symlink is replaced, never w
   t.same(readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file left");
 });
 
-t.test("a failed run leaves results.json and no output.json", async (t) => {
-  const dir = t.testdir({});
-  writeOutputs(dir, { ok: false, error: "no" }, undefined);
+t.test("a failed run leaves results.json and no output.json; a part may be a whole file, copied in", async (t) => {
+  const dir = t.testdir({ "part.txt": '  "error": "no"\n' });
+  const part = join(dir, "part.txt");
+  writeOutputs(dir, ['{\n  "ok": false,\n', { file: part }, "}\n"], undefined);
   t.equal(readFileSync(join(dir, "results.json"), "utf8"), '{\n  "ok": false,\n  "error": "no"\n}\n');
   t.notOk(existsSync(join(dir, "output.json")));
 });
@@ -101,6 +102,7 @@ t.test("a failed run leaves results.json and no output.json", async (t) => {
 t.test("every part of a run's output has its place in the out dir", async (t) => {
   t.same(outPaths("runs/7"), {
     results: join("runs/7", "results.json"), output: join("runs/7", "output.json"), history: join("runs/7", "history.jsonl"),
+    outputBranches: join("runs/7", "output.branches.json"), outputAll: join("runs/7", "output.all.json"),
     branches: join("runs/7", "branches"), store: join("runs/7", "store"),
   });
 });

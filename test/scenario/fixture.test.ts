@@ -14,9 +14,11 @@ interface IndexEntry {
   format: string;
   expected?: string;
   expect_error?: string;
+  examples?: string[];
 }
 const index = JSON.parse(read("index.json")) as IndexEntry[];
-const inScope = index.filter((e) => e.format === "p1" || e.format.startsWith("p3"));
+const inScope = index.filter((e) => e.format === "p1" || e.format === "p2" || e.format.startsWith("p3"));
+const SHAPES: Record<string, string> = { p1: "recv", p2: "p2", "p3-branch": "branch", "p3-dest": "dest" };
 
 /** A one-customer scenario with branches 1..3 at 400 around the given events. */
 const withEvents = (events: unknown[], extra: unknown[] = []) =>
@@ -38,16 +40,21 @@ const messageOf = (f: () => unknown): string => {
   return "(no error)";
 };
 
-t.test("every P1 and P3 course fixture without expect_error parses", async (t) => {
-  t.ok(inScope.length >= 25, "the index lists the P1/P3 fixtures");
+t.test("every P1, P2 and P3 course fixture without expect_error parses; P2 grader samples are refused as outputs", async (t) => {
+  t.ok(inScope.length >= 28, "the index lists the P1/P2/P3 fixtures");
   for (const e of inScope.filter((e) => e.expect_error === undefined)) {
     const s = parseScenario(read(e.file), e.file);
-    t.equal(s.shape, e.format === "p1" ? "recv" : e.format === "p3-branch" ? "branch" : "dest", e.file);
+    t.equal(s.shape, SHAPES[e.format], e.file);
     t.ok(s.customers.length > 0 && s.branches.length > 0, `${e.file} has customers and branches`);
+  }
+  const outputs = index.filter((e) => e.format === "p2-output");
+  t.equal(outputs.length, 4, "four grader samples");
+  for (const e of outputs) {
+    t.match(messageOf(() => parseScenario(read(e.file), e.file)), /expected (a branch or customer object|an event object), found a Project 2 output \(it has "logical_clock"\), not a scenario; `bank-sim grade-p2` checks/, e.file);
   }
   // No fixture outside the index slips through untested.
   const files = readdirSync(COURSE).filter((f) => f.endsWith(".json") && !f.endsWith(".expected.json") && f !== "index.json");
-  t.same(files.sort(), inScope.map((e) => e.file).sort());
+  t.same(files.sort(), index.flatMap((e) => [e.file, ...(e.examples ?? [])]).sort());
 });
 
 t.test("course shapes map onto the scenario", async (t) => {
@@ -122,7 +129,7 @@ t.test("bad values are rejected with the path, what was expected and what was fo
     ['[{"id":1,"type":"branch","balance":-1}]', `${f} [0].balance: expected a non-negative amount with at most 2 decimals, found -1`],
     ['[{"id":1,"type":"branch"}]', `${f} [0].balance: expected a non-negative amount with at most 2 decimals, found nothing`],
     ['[{"id":1,"type":"branch","balance":1},{"id":1,"type":"branch","balance":1}]', `${f} [1].id: expected a branch id not used before, found 1 (also at [0])`],
-    ['[{"id":1,"type":"customer"}]', `${f} [0].events: expected an array of events, found nothing`],
+    ['[{"id":1,"type":"customer"}]', `${f} [0].events: expected an array of events (or Project 2's "customer-requests"), found nothing`],
     [withEvents(["x"]), `${f} [0].events[0]: expected an event object, found "x"`],
     [withEvents([{ interface: "transfer", money: 1 }]), `${f} [0].events[0].interface: expected "deposit", "withdraw" or "query", found "transfer"`],
     [withEvents([{ id: 1, interface: "query" }, { id: 2, interface: "deposit", money: -5 }]), `${f} [0].events[1].money: expected a non-negative amount with at most 2 decimals, found -5`],

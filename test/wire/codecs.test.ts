@@ -48,6 +48,7 @@ const write = fc.record({
   amountCents: fc.integer({ min: 0, max: 10_000_000_000_000 }),
   deps: vector,
   acceptedAtMs: fc.integer({ min: 0, max: 2 ** 47 }),
+  clock: fc.integer({ min: 0, max: 2 ** 52 }),
 });
 
 t.test("a write survives the wire exactly", async (t) => {
@@ -55,7 +56,7 @@ t.test("a write survives the wire exactly", async (t) => {
     const back = writeFromWire(pb.Write.deserialize(writeToWire(w).serialize()));
     if (typeof back === "string") return false;
     return back.id.branch === w.id.branch && back.id.seq === w.id.seq && back.kind === w.kind &&
-      back.amountCents === w.amountCents && back.acceptedAtMs === w.acceptedAtMs &&
+      back.amountCents === w.amountCents && back.acceptedAtMs === w.acceptedAtMs && back.clock === w.clock &&
       back.deps.size === w.deps.size && [...w.deps].every(([b, s]) => back.deps.get(b) === s);
   }));
   t.pass("checked on random writes");
