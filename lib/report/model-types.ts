@@ -25,6 +25,9 @@ export interface DiagramOp {
   balanceCents?: number;
   attempts: number;
   error?: string;
+  /** Lamport clocks: the session's at its send, the branch's at its receipt (when the history has them). */
+  clock?: number;
+  branchClock?: number;
   /** Indexes into ReportModel.findings that name this operation. */
   findings: number[];
 }

@@ -51,7 +51,7 @@ export class ReportModelBuilder {
         }
         this.ops.set(r.op, {
           startMono: r.monoMs,
-          op: { op: r.op, session: r.session, branch: r.branch, kind: r.kind, amountCents: r.amountCents, startMs: 0, endMs: 0, gate: [0, 0], status: "open", attempts: 0, findings: [] },
+          op: { op: r.op, session: r.session, branch: r.branch, kind: r.kind, amountCents: r.amountCents, startMs: 0, endMs: 0, gate: [0, 0], status: "open", attempts: 0, findings: [], ...(r.clock === undefined ? {} : { clock: r.clock }) },
         });
         return;
       case "complete":
@@ -155,6 +155,7 @@ function completeOp(op: DiagramOp, c: Extract<HistoryRecord, { type: "complete" 
   if (c.writeId !== undefined) op.writeId = c.writeId;
   if (c.balanceCents !== undefined) op.balanceCents = c.balanceCents;
   if (c.error !== undefined) op.error = c.error;
+  if (c.branchClock !== undefined) op.branchClock = c.branchClock;
   const total = op.endMs - op.startMs;
   const gate = Math.min(Math.max(0, c.gateWaitMs), total);
   const from = op.startMs + (total - gate) / 2;

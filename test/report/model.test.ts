@@ -47,6 +47,16 @@ t.test("times count from the first request; a write propagates from its acceptan
   t.equal(m.endMs, 420);
 });
 
+t.test("an operation carries its Lamport clocks when the history has them (send and receipt), and none when not", async (t) => {
+  const h = rywHistory().map((r) =>
+    r.type === "invoke" && r.op === 1 ? { ...r, clock: 1 } : r.type === "complete" && r.op === 1 ? { ...r, branchClock: 2 } : r,
+  );
+  const m = buildReportModel(h, checkHistory(h));
+  t.match(m.ops[0], { op: 1, clock: 1, branchClock: 2 });
+  t.notOk("clock" in m.ops[1]!, "an invoke without a clock gives an operation without one");
+  t.notOk("branchClock" in m.ops[1]!);
+});
+
 t.test("the checker's findings sit on the operations they name, with its explanation", async (t) => {
   const h = rywHistory();
   const check = checkHistory(h);

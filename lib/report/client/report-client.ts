@@ -401,7 +401,14 @@ function describeOp(o: DiagramOp): string {
   const gate = o.gate[1] - o.gate[0];
   return `op #${o.op}, session ${o.session}: ${what} at branch ${o.branch}, ${outcome}; ` +
     `sent at ${fmtMs(o.startMs)}, answered after ${fmtMs(o.endMs - o.startMs)}` +
-    (gate >= 0.05 ? `, held ${fmtMs(gate)} at the gate` : "") + (o.attempts > 1 ? `, ${o.attempts} attempts` : "");
+    (gate >= 0.05 ? `, held ${fmtMs(gate)} at the gate` : "") + (o.attempts > 1 ? `, ${o.attempts} attempts` : "") + lamportLabel(o);
+}
+
+/** The Lamport clocks of the request's send and receipt, as the course's events name them. */
+function lamportLabel(o: DiagramOp): string {
+  if (o.clock === undefined) return "";
+  const recv = o.branchClock === undefined ? "" : `, event_recv at branch ${o.branch} at clock ${o.branchClock}`;
+  return `; Lamport: event_sent at clock ${o.clock}${recv}`;
 }
 
 function drawOp(g: Element, o: DiagramOp, laneY: Map<string, number>, x: (t: number) => number, selected: boolean, labels: LabelRows | undefined): void {
