@@ -29,7 +29,7 @@ import { OutDirError } from "../run/out-dir.js";
 import { StorageError } from "../storage/storage-error.js";
 import { readScenarioText } from "./read-scenario.js";
 import { progressOn, type Progress } from "./progress.js";
-import { runStory } from "./run-story.js";
+import { plural, runStory } from "./run-story.js";
 import type { CheckReport } from "../checker/checker.js";
 import { processIo, type Io } from "./stdio.js";
 import { addClusterCommand, addServeCommand, servedCluster } from "./served-commands.js";
@@ -247,7 +247,7 @@ async function reportCommand(path: string, io: Io): Promise<void> {
   const c = r.model.counts;
   const url = pathToFileURL(r.path).href;
   const opened = openInBrowser(url);
-  io.out(`bank-sim: wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB; ${r.model.ops.length} operations, ${c.violations} violations, ${c.anomalies} anomalies, ${c.findings} findings); ${opened ? "opening" : "open"} ${url}\n`);
+  io.out(`bank-sim: wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB; ${plural(r.model.ops.length, "operation")}, ${plural(c.violations, "violation")}, ${plural(c.anomalies, "anomaly", "anomalies")}, ${plural(c.findings, "finding")}); ${opened ? "opening" : "open"} ${url}\n`);
 }
 
 function exitCodeFor(err: unknown, io: Io): number {

@@ -15,7 +15,7 @@ const NAMED = NAMED_MAX;
 
 const upper = (gs: readonly string[]) => gs.map((g) => g.toUpperCase()).join(" + ");
 const ms = (x: number) => (x >= 10 ? x.toFixed(0) : x.toFixed(1));
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The first few of a kind, by name, and how many more there were. */
 function named(kind: Named, name: (o: EventOutcome) => string): string {

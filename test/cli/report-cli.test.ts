@@ -27,7 +27,7 @@ t.test("run --report writes a self-contained report.html with the anomaly in it"
   t.equal(r.code, 0, r.stderr);
   const path = join(out, "report.html");
   t.match(r.stdout, `bank-sim: wrote ${path} (`);
-  t.match(r.stdout, /1 anomalies/);
+  t.match(r.stdout, /2 operations, 0 violations, 1 anomaly, 0 findings/);
   t.match(r.stdout, `open file://${path}`);
   const html = readFileSync(path, "utf8");
   t.notMatch(html, /<script[^>]+\bsrc=|<link\b|@import|url\(\s*['"]?https?:/i, "no script, style or font from elsewhere");
