@@ -15,7 +15,7 @@ import { runCli, spawnCli, type CliResult, type LiveProcess } from "../helpers/r
 import { initTestCluster } from "../helpers/served.js";
 import { namespacesOf, Network, netemUnavailable, netnsUnavailable, nftUnavailable } from "../helpers/netns.js";
 
-// This file's own time bound (tap's default is 120 s): about 2 minutes idle (five clusters, each 3 hosts started as processes in namespaces, and their runs); a busy machine takes several times that.
+// This file's own time bound (tap's default is 120 s): about 3 minutes idle (nine clusters, each 3 hosts started as processes in namespaces, and their runs); a busy machine takes several times that.
 t.setTimeout(900_000);
 
 const skip = netnsUnavailable();
