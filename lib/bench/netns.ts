@@ -5,7 +5,10 @@
 // never collide; every namespace is deleted in the teardown and on exit, and
 // namespaces left by a process that is gone (kill -9) are deleted by the
 // next run. Links are cut with `ip link set down`, slowed with
-// `tc qdisc ... netem` where the kernel has netem.
+// `tc qdisc ... netem` where the kernel has netem, and made to lose packets
+// with nftables (`nft`, a counted drop rule on a node's input hook: the
+// kernel silently discards what arrives, as a lossy wire does; dropping on
+// the output hook would hand the sender EPERM instead).
 
 import { execFileSync, spawnSync } from "node:child_process";
 
@@ -68,6 +71,20 @@ export function netemUnavailable(): string | undefined {
   return q.status === 0 ? undefined : `this kernel has no netem qdisc (tc: ${q.stderr.trim()})`;
 }
 
+const NFT_TABLE = "bsim";
+const NFT_CHAIN = `add table inet ${NFT_TABLE}\nadd chain inet ${NFT_TABLE} in { type filter hook input priority 0; policy accept; }`;
+
+/** Why nft drop rules cannot run here, or undefined when they can. */
+export function nftUnavailable(): string | undefined {
+  const probe = `${PREFIX}${process.pid}-nft`;
+  if (spawnSync("ip", ["netns", "add", probe]).status !== 0) return "ip netns is not available";
+  const r = spawnSync("ip", ["netns", "exec", probe, "nft", "-f", "-"], { encoding: "utf8", input: `${NFT_CHAIN}\nadd rule inet ${NFT_TABLE} in iifname "eth0" meta l4proto tcp numgen random mod 100 < 10 counter drop\n` });
+  spawnSync("ip", ["netns", "del", probe]);
+  if (r.error) return `cannot run nft: ${r.error.message}`;
+  if (r.status !== 0) return /No such file|not found/.test(r.stderr) ? "nft is not installed (apt-get install nftables)" : `nft drop rules fail here: ${r.stderr.trim()}`;
+  return undefined;
+}
+
 let serial = 0;
 
 export class Network {
@@ -123,6 +140,40 @@ export class Network {
     const ns = this.nodes[i - 1]!;
     if (spec.length === 0) spawnSync("tc", ["-n", ns, "qdisc", "del", "dev", "eth0", "root"]);
     else execFileSync("tc", ["-n", ns, "qdisc", "replace", "dev", "eth0", "root", "netem", ...spec], { stdio: ["ignore", "ignore", "pipe"] });
+  }
+
+  /**
+   * Drops, in node i's kernel, the packets arriving on its eth0 that `match`
+   * selects (nft rule syntax), counting them: e.g. random 10% of TCP,
+   * `meta l4proto tcp numgen random mod 100 < 10`, or everything from node 2,
+   * `ip saddr 10.77.0.2`.
+   */
+  drop(i: number, match: string): void {
+    this.nft(i, `${NFT_CHAIN}\nadd rule inet ${NFT_TABLE} in iifname "eth0" ${match} counter drop\n`);
+  }
+
+  /** How many packets node i's drop rules have discarded so far. */
+  dropped(i: number): number {
+    const listed = spawnSync("ip", ["netns", "exec", this.nodes[i - 1]!, "nft", "list", "chain", "inet", NFT_TABLE, "in"], { encoding: "utf8" });
+    if (listed.status !== 0) return 0;
+    return [...listed.stdout.matchAll(/counter packets (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  }
+
+  /** Removes node i's drop rules (its network is whole again). */
+  undrop(i: number): void {
+    spawnSync("ip", ["netns", "exec", this.nodes[i - 1]!, "nft", "delete", "table", "inet", NFT_TABLE]);
+  }
+
+  /** TCP segments node i's kernel has retransmitted (its namespace's /proc/net/snmp). */
+  tcpRetransmits(i: number): number {
+    const snmp = execFileSync("ip", ["netns", "exec", this.nodes[i - 1]!, "cat", "/proc/net/snmp"], { encoding: "utf8" });
+    const [names, values] = snmp.split("\n").filter((l) => l.startsWith("Tcp:"));
+    const at = names?.split(/\s+/).indexOf("RetransSegs") ?? -1;
+    return at < 0 ? 0 : Number(values?.split(/\s+/)[at] ?? 0);
+  }
+
+  private nft(i: number, script: string): void {
+    execFileSync("ip", ["netns", "exec", this.nodes[i - 1]!, "nft", "-f", "-"], { input: script, stdio: ["pipe", "ignore", "pipe"] });
   }
 
   destroy(): void {

@@ -2,8 +2,9 @@
 // serve` in its own network namespace, the driver (`bank-sim run --cluster`)
 // in another, all joined by veth pairs to a bridge, with real faults on the
 // links: a partition (a host's link down, then up), `kill -9` of a host and
-// its restart from its store, and, where the kernel has netem, delay, loss
-// and reordering. With every guarantee on the checker is clean and every
+// its restart from its store, random loss of TCP segments and a partition
+// between two hosts by nftables drop rules (where `nft` runs), and, where the
+// kernel has netem, delay, loss and reordering. With every guarantee on the checker is clean and every
 // branch ends with every write. Skipped, with the reason, without root or
 // `ip netns`.
 
@@ -12,13 +13,14 @@ import { join } from "node:path";
 import t, { type Test } from "tap";
 import { runCli, spawnCli, type CliResult, type LiveProcess } from "../helpers/run-cli.js";
 import { initTestCluster } from "../helpers/served.js";
-import { namespacesOf, Network, netemUnavailable, netnsUnavailable } from "../helpers/netns.js";
+import { namespacesOf, Network, netemUnavailable, netnsUnavailable, nftUnavailable } from "../helpers/netns.js";
 
-// This file's own time bound (tap's default is 120 s): about 2 minutes idle (five clusters, each 3 hosts started as processes in namespaces, and their runs); a busy machine takes several times that.
+// This file's own time bound (tap's default is 120 s): about 3 minutes idle (nine clusters, each 3 hosts started as processes in namespaces, and their runs); a busy machine takes several times that.
 t.setTimeout(900_000);
 
 const skip = netnsUnavailable();
 const noNetem = skip ?? netemUnavailable();
+const noNft = skip ?? nftUnavailable();
 const HOSTS = 3;
 const DRIVER = HOSTS + 1;
 
@@ -108,6 +110,14 @@ async function stopAll(t: Test, s: Served): Promise<number> {
 function faultRow(t: Test, fault: string, injected: string, resent: number, out: string, check: CheckJson): void {
   const r = results(out);
   t.comment(`fault table: ${fault} | ${injected} | resends ${resent} | retries ${r.summary.faults.retries} | unknown ${r.summary.faults.unknownOutcomes} | violations ${check.counts.violations}`);
+}
+
+/** Drops counted by every host's nft rules, and TCP segments every node (driver too) retransmitted. */
+function lossCounts(net: Network): { dropped: number; retransmits: number } {
+  let dropped = 0, retransmits = 0;
+  for (let i = 1; i <= HOSTS; i++) dropped += net.dropped(i);
+  for (let i = 1; i <= DRIVER; i++) retransmits += net.tcpRetransmits(i);
+  return { dropped, retransmits };
 }
 
 /** Every branch ended with the same applied set: every acknowledged write is everywhere. */
@@ -215,6 +225,53 @@ t.test("served hosts in network namespaces", { skip: skip ?? false }, async (t) 
     everyWriteEverywhere(t, out);
     const resent = await stopAll(t, s);
     faultRow(t, "netem loss 10%, reorder 25%", "every link", resent, out, check);
+  });
+
+  t.test("nft random loss of 15% of the TCP segments arriving at every host: TCP and the links resend, nothing lost", { skip: noNft ?? false }, async (t) => {
+    const s = await startServed(t, net);
+    const undrop = (): void => { for (let i = 1; i <= HOSTS; i++) net.undrop(i); };
+    t.teardown(undrop);
+    const before = lossCounts(net);
+    for (let i = 1; i <= HOSTS; i++) net.drop(i, "meta l4proto tcp numgen random mod 100 < 15");
+    const scenario = await workload(t, s, 16, 150);
+    const { run, out } = await drive(t, s, scenario, ["--concurrent"]);
+    const after = lossCounts(net);
+    undrop();
+    t.equal(run.code, 0, run.stderr);
+    const check = await checkOut(t, out);
+    t.equal(check.verdict, "ok");
+    t.equal(check.counts.violations, 0, "no violations");
+    everyWriteEverywhere(t, out);
+    const resent = await stopAll(t, s);
+    const dropped = after.dropped - before.dropped;
+    const retransmits = after.retransmits - before.retransmits;
+    t.ok(dropped > 0, `the kernel dropped segments: ${dropped}`);
+    t.ok(resent + retransmits > 0, `lost segments were sent again: ${retransmits} TCP retransmits, ${resent} link resends`);
+    faultRow(t, "nft drop 15% of TCP into every host", `${dropped} segments dropped, ${retransmits} TCP retransmits`, resent, out, check);
+  });
+
+  t.test("a partition by nft: every packet between hosts 2 and 3 dropped for 2 s, then the rules deleted", { skip: noNft ?? false }, async (t) => {
+    const s = await startServed(t, net);
+    const heal = (): void => { net.undrop(2); net.undrop(3); };
+    t.teardown(heal);
+    const scenario = await workload(t, s, 17, 150);
+    const out = newOut(s);
+    const driving = drive(t, s, scenario, ["--concurrent"], out);
+    await invoked(out, 40);
+    net.drop(2, `ip saddr ${Network.address(3)}`);
+    net.drop(3, `ip saddr ${Network.address(2)}`);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const dropped = net.dropped(2) + net.dropped(3);
+    heal();
+    const { run } = await driving;
+    t.equal(run.code, 0, run.stderr);
+    const check = await checkOut(t, out);
+    t.equal(check.verdict, "ok");
+    t.equal(check.counts.violations, 0, "no violations");
+    everyWriteEverywhere(t, out);
+    const resent = await stopAll(t, s);
+    t.ok(dropped > 0, `the partition dropped packets: ${dropped}`);
+    faultRow(t, "partition by nft (hosts 2 and 3 apart 2 s)", `${dropped} packets dropped`, resent, out, check);
   });
 
   t.test("the network is removed", async (t) => {
