@@ -10,7 +10,6 @@
 // The JSON report (schemas/bench-report.schema.json) keeps every repetition,
 // when the benchmark ran and on what machine, beside the medians.
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +20,7 @@ import type { RunSummary } from "../run/results.js";
 import type { BareLimitResult } from "./bare-limit.js";
 import { formatCheckBenchTable, runCheckBench, type CheckBenchResult } from "./check-bench.js";
 import { thisMachine, type Machine } from "./machine.js";
+import { median, timed, type Usage } from "./timed.js";
 
 /** The bench JSON's format version (schemas/bench-report.schema.json). */
 export const BENCH_VERSION = 1;
@@ -69,11 +69,6 @@ export const QUICK_GRID: readonly BenchCase[] = [
   { name: "quick-check-10k", branches: 4, customers: 10, events: 1_000, kind: "check" },
 ];
 
-interface Usage {
-  wallMs: number;
-  cpuMs: number;
-  peakRssMb: number;
-}
 
 interface RunOnce extends Usage {
   exitCode: number | null;
@@ -89,31 +84,6 @@ interface RunOnce extends Usage {
 /** The bank-sim measured: this one, or another build's bin/bank-sim (BANK_SIM_BENCH_BIN), to compare two builds side by side. */
 const BIN = process.env["BANK_SIM_BENCH_BIN"] || fileURLToPath(new URL("../../../bin/bank-sim", import.meta.url));
 const BARE = fileURLToPath(new URL("./bare-limit.js", import.meta.url));
-const PROBE = new URL("./rss-probe.js", import.meta.url).href;
-
-/** Runs `args` under node with the usage probe; resolves with its usage, exit code and stdout. */
-function timed(args: readonly string[], probeOut: string): Promise<Usage & { code: number | null; stdout: string; stderr: string }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", PROBE, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BANK_SIM_RSS_OUT: probeOut } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const wallMs = performance.now() - started;
-      try {
-        const u = JSON.parse(readFileSync(probeOut, "utf8")) as { maxRssKb: number; userMs: number; systemMs: number };
-        resolve({ wallMs, cpuMs: u.userMs + u.systemMs, peakRssMb: u.maxRssKb / 1024, code, stdout, stderr });
-      } catch (err) {
-        reject(new Error(`bench: ${args.join(" ")} exited ${code} without its usage (${(err as Error).message})\n${stderr}`));
-      } finally {
-        rmSync(probeOut, { force: true });
-      }
-    });
-  });
-}
 
 /** The workers bank-sim uses by default (run-config.ts), so the limit gets the same. */
 const workersFor = (branches: number) => Math.max(1, Math.min(branches, availableParallelism(), 4));
@@ -205,11 +175,6 @@ export interface BenchReport {
   checks: CheckBenchResult[];
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 /** The median of the figures the repetitions have, rounded to 0.01; null when none has it. */

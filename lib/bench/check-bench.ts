@@ -3,11 +3,11 @@
 // as a user runs it, timed from spawn to exit, with the child's peak RSS
 // (rss-probe.ts). The history must check OK: a failure is an error.
 
-import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeSyntheticHistory, type SyntheticOptions } from "./synthetic-history.js";
+import { median, timed } from "./timed.js";
 
 export interface CheckBenchCase {
   name: string;
@@ -30,7 +30,6 @@ export interface CheckBenchResult {
 }
 
 const BIN = fileURLToPath(new URL("../../../bin/bank-sim", import.meta.url));
-const PROBE = new URL("./rss-probe.js", import.meta.url).href;
 
 interface Once {
   wallMs: number;
@@ -39,37 +38,17 @@ interface Once {
   verdict: string;
 }
 
-function checkOnce(file: string, probeOut: string): Promise<Once> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", PROBE, BIN, "check", file, "--json"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BANK_SIM_RSS_OUT: probeOut },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const wallMs = performance.now() - started;
-      try {
-        const usage = JSON.parse(readFileSync(probeOut, "utf8")) as { maxRssKb: number; userMs: number; systemMs: number };
-        const verdict = (JSON.parse(stdout) as { verdict: string }).verdict;
-        if (code !== 0) throw new Error(`exit ${code}, verdict ${verdict}`);
-        resolve({ wallMs, peakRssMb: usage.maxRssKb / 1024, cpuMs: usage.userMs + usage.systemMs, verdict });
-      } catch (err) {
-        reject(new Error(`bench: check ${file} failed: ${(err as Error).message}\n${stderr.slice(0, 2000)}`));
-      }
-    });
-  });
+async function checkOnce(file: string, probeOut: string): Promise<Once> {
+  const u = await timed([BIN, "check", file, "--json"], probeOut);
+  try {
+    const verdict = (JSON.parse(u.stdout) as { verdict: string }).verdict;
+    if (u.code !== 0) throw new Error(`exit ${u.code}, verdict ${verdict}`);
+    return { wallMs: u.wallMs, peakRssMb: u.peakRssMb, cpuMs: u.cpuMs, verdict };
+  } catch (err) {
+    throw new Error(`bench: check ${file} failed: ${(err as Error).message}\n${u.stderr.slice(0, 2000)}`);
+  }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 
 export async function runCheckBench(c: CheckBenchCase, dir: string, reps: number, log: (line: string) => void): Promise<CheckBenchResult> {
   const file = join(dir, `${c.name}.history.jsonl`);

@@ -3,14 +3,14 @@
 // writes <out dir>/report.html (to a temporary name, then renamed). The only
 // I/O of the report room besides page.ts's reading of its two scripts.
 
-import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { dirname, join, parse } from "node:path";
+import { statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { HistoryChecker, HistoryError } from "../checker/checker.js";
 import { readHistoryRecords, resolveHistoryPath } from "../history/reader.js";
 import { ReportModelBuilder } from "./model.js";
 import type { ReportModel } from "./model-types.js";
 import { renderPage } from "./page.js";
-import { storageError } from "../storage/storage-error.js";
+import { writeReplacing } from "../storage/replace-file.js";
 
 export const REPORT_FILE = "report.html";
 
@@ -44,26 +44,6 @@ export async function writeReport(pathOrDir: string): Promise<WrittenReport> {
   const model = builder.finish(check);
   const html = renderPage(model);
   const path = join(dirname(file), REPORT_FILE);
-  writeReplacing(path, html);
+  writeReplacing(path, [html]);
   return { path, bytes: statSync(path).size, model };
-}
-
-function writeReplacing(path: string, text: string): void {
-  const temp = join(dirname(path), `.${parse(path).base}.${process.pid}.tmp`);
-  try {
-    const fd = openSync(temp, "wx");
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never created
-    }
-    throw storageError(path, err);
-  }
 }

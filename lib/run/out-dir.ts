@@ -11,9 +11,11 @@
 //   so a reader sees a whole file or none, and nothing is written through a
 //   name that already exists (a symlink planted there is replaced, never followed).
 
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
+import { writeNewParts, writeReplacing, type FilePart } from "../storage/replace-file.js";
 import { storageError } from "../storage/storage-error.js";
+import { processAlive } from "../storage/process-alive.js";
 
 /** Everything a run writes into its out dir, besides its marker and lock. */
 export const ARTIFACTS = ["output.json", "output.branches.json", "output.all.json", "results.json", "history.jsonl", "branches", "store", "report.html"] as const;
@@ -124,7 +126,7 @@ function takeLock(dir: string, lock: string, pid: number): void {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== "EEXIST") throw outDirError(dir, dir, err);
       const holder = lockHolder(lock);
-      if (holder !== undefined && attempt === 1 && !alive(holder.pid)) {
+      if (holder !== undefined && attempt === 1 && !processAlive(holder.pid)) {
         unlinkSync(lock); // its run died (SIGKILL, a crash): the dir is free
         continue;
       }
@@ -140,15 +142,6 @@ function lockHolder(lock: string): { pid: number; startedMs: number } | undefine
     return typeof v.pid === "number" && typeof v.startedMs === "number" ? { pid: v.pid, startedMs: v.startedMs } : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -189,49 +182,6 @@ function writeNew(path: string, text: string): void {
   writeNewParts(path, [text]);
 }
 
-/** What a file is written from: text, or the whole of another file (copied in chunks, never held in memory at once). */
-export type FilePart = string | { file: string };
-
-const COPY_CHUNK = 1 << 20;
-
-/** Creates `path` (it must not exist: O_EXCL, so no symlink is followed) and writes the parts in order. */
-function writeNewParts(path: string, parts: readonly FilePart[]): void {
-  const fd = openSync(path, "wx");
-  try {
-    for (const part of parts) {
-      if (typeof part === "string") writeSync(fd, part);
-      else copyInto(fd, part.file);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function copyInto(fd: number, file: string): void {
-  const from = openSync(file, "r");
-  try {
-    const chunk = Buffer.allocUnsafe(COPY_CHUNK);
-    for (let n = readSync(from, chunk, 0, COPY_CHUNK, null); n > 0; n = readSync(from, chunk, 0, COPY_CHUNK, null)) writeSync(fd, chunk, 0, n);
-  } finally {
-    closeSync(from);
-  }
-}
-
-/** Writes the parts to a temporary name beside `path`, then renames it over `path`: readers see all of it or none. */
-function writeReplacing(path: string, parts: readonly FilePart[]): void {
-  const temp = join(dirname(path), `.${parse(path).base}.${process.pid}.tmp`);
-  try {
-    writeNewParts(temp, parts);
-    renameSync(temp, path);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never created
-    }
-    throw storageError(path, err);
-  }
-}
 
 /**
  * Writes results.json (always; from its parts, see results-file.ts) and

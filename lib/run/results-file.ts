@@ -12,7 +12,7 @@ import { unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { BufferedFile } from "../storage/buffered-file.js";
 import type { StorageError } from "../storage/storage-error.js";
-import type { FilePart } from "./out-dir.js";
+import type { FilePart } from "../storage/replace-file.js";
 
 /** The spool's name in the out dir: a temporary name, so a run's clean-up of an earlier out dir removes one left behind. */
 export const SPOOL = `.results-events.${process.pid}.tmp`;

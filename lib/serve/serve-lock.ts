@@ -5,18 +5,10 @@
 
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { processAlive } from "../storage/process-alive.js";
 
 export class StoreLockedError extends Error {
   override name = "StoreLockedError";
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export function lockStore(dir: string): { path: string; release(): void } {
@@ -35,7 +27,7 @@ export function lockStore(dir: string): { path: string; release(): void } {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const pid = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new StoreLockedError(`${path}: the store is in use by process ${pid} (another bank-sim serve)`);
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) throw new StoreLockedError(`${path}: the store is in use by process ${pid} (another bank-sim serve)`);
       unlinkSync(path); // left by a process that died: take it over
     }
   }

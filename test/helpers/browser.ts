@@ -2,12 +2,13 @@
 // playwright-core, headless, with a fresh profile per launch and nothing that
 // reaches the network. `chromiumMissing()` says why the browser tests must
 // skip (no /usr/bin/chromium); `openBrowser(t)` closes the browser and
-// removes its profile in t's teardown, also when the test fails.
+// removes its profile in t's teardown, also when the test fails; `watchedPage`
+// opens one page and gathers its console errors, page errors and requests.
 
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import type { Test } from "tap";
 
 export const CHROMIUM = process.env["BANK_SIM_CHROMIUM"] ?? "/usr/bin/chromium";
@@ -28,4 +29,25 @@ export async function openBrowser(t: Test, viewport = { width: 1400, height: 100
   });
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport, timeout: 60_000 });
   return context;
+}
+
+/**
+ * A page of a fresh browser that gathers what a report page must never do:
+ * console errors and warnings, uncaught errors, and (with `requests`) any
+ * request that is not a file.
+ */
+export async function watchedPage(t: Test, opts: { requests: boolean }): Promise<{ page: Page; problems: string[] }> {
+  const context = await openBrowser(t);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  if (opts.requests) {
+    page.on("request", (req) => {
+      if (!req.url().startsWith("file:")) problems.push(`request to ${req.url()}`);
+    });
+  }
+  return { page, problems };
 }

@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import t, { type Test } from "tap";
 import type { Page } from "playwright-core";
 import type { ReportModel } from "../../lib/report/model-types.js";
-import { chromiumMissing, openBrowser } from "./browser.js";
+import { chromiumMissing, watchedPage } from "./browser.js";
 import { EXAMPLES, ROOT } from "./paths.js";
 import { runCli } from "./run-cli.js";
 
@@ -71,16 +71,7 @@ async function happened(t: Test, ex: Example, out: string): Promise<boolean> {
 
 async function reportOf(t: Test, ex: Example): Promise<void> {
   const { out } = await runExample(t, ex);
-  const context = await openBrowser(t);
-  const page = context.pages()[0] ?? (await context.newPage());
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("request", (req) => {
-    if (!req.url().startsWith("file:")) problems.push(`request to ${req.url()}`);
-  });
+  const { page, problems } = await watchedPage(t, { requests: true });
   await page.goto(pathToFileURL(join(out, "report.html")).href);
   await page.waitForSelector("body[data-ready='1']", { timeout: 60_000 });
   const model = JSON.parse((await page.textContent("#report-model")) ?? "") as ReportModel;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import t, { type Test } from "tap";
 import { writeSyntheticHistory, type SyntheticOptions } from "../../lib/bench/synthetic-history.js";
-import { chromiumMissing, openBrowser } from "../helpers/browser.js";
+import { chromiumMissing, watchedPage } from "../helpers/browser.js";
 import { ROOT } from "../helpers/paths.js";
 import { runCli } from "../helpers/run-cli.js";
 
@@ -33,13 +33,7 @@ async function big(t: Test, name: string, o: SyntheticOptions): Promise<void> {
   const r = await runCli(t, ["report", dir], { timeoutMs: 180_000 });
   t.equal(r.code, 0, r.stderr);
 
-  const context = await openBrowser(t);
-  const page = context.pages()[0] ?? (await context.newPage());
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  const { page, problems } = await watchedPage(t, { requests: false });
   await page.goto(pathToFileURL(join(dir, "report.html")).href, { timeout: 120_000 });
   await page.waitForSelector("body[data-ready='1']", { timeout: 120_000 });
 

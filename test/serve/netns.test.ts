@@ -128,6 +128,15 @@ function everyWriteEverywhere(t: Test, out: string): void {
   t.equal(new Set(sets).size, 1, "every branch applied the same writes");
 }
 
+/** A run that ended clean: the checker says ok with no violation, every write is everywhere, the hosts stop cleanly (their resends). */
+async function endedClean(t: Test, s: Served, out: string): Promise<{ check: CheckJson; resent: number }> {
+  const check = await checkOut(t, out);
+  t.equal(check.verdict, "ok");
+  t.equal(check.counts.violations, 0, "no violations");
+  everyWriteEverywhere(t, out);
+  return { check, resent: await stopAll(t, s) };
+}
+
 t.test("served hosts in network namespaces", { skip: skip ?? false }, async (t) => {
   const net = Network.create(t, DRIVER);
   const tag = net.tag;
@@ -144,11 +153,7 @@ t.test("served hosts in network namespaces", { skip: skip ?? false }, async (t) 
     net.setLink(3, true);
     const { run } = await driving;
     t.equal(run.code, 0, run.stderr);
-    const check = await checkOut(t, out);
-    t.equal(check.verdict, "ok");
-    t.equal(check.counts.violations, 0);
-    everyWriteEverywhere(t, out);
-    const resent = await stopAll(t, s);
+    const { check, resent } = await endedClean(t, s, out);
     faultRow(t, "partition (host 3 link down 2 s)", "1 partition", resent, out, check);
   });
 
@@ -165,11 +170,7 @@ t.test("served hosts in network namespaces", { skip: skip ?? false }, async (t) 
     t.match(s.hosts[1].stderr() + s.hosts[1].stdout(), /ready/);
     const { run } = await driving;
     t.ok(run.code === 0 || /did not complete/.test(run.stderr), run.stderr);
-    const check = await checkOut(t, out);
-    t.equal(check.counts.violations, 0, "no violations");
-    t.equal(check.verdict, "ok");
-    everyWriteEverywhere(t, out);
-    const resent = await stopAll(t, s);
+    const { check, resent } = await endedClean(t, s, out);
     faultRow(t, "kill -9 host 2, restart 0.5 s later", "1 kill", resent, out, check);
   });
 
@@ -238,11 +239,7 @@ t.test("served hosts in network namespaces", { skip: skip ?? false }, async (t) 
     const after = lossCounts(net);
     undrop();
     t.equal(run.code, 0, run.stderr);
-    const check = await checkOut(t, out);
-    t.equal(check.verdict, "ok");
-    t.equal(check.counts.violations, 0, "no violations");
-    everyWriteEverywhere(t, out);
-    const resent = await stopAll(t, s);
+    const { check, resent } = await endedClean(t, s, out);
     const dropped = after.dropped - before.dropped;
     const retransmits = after.retransmits - before.retransmits;
     t.ok(dropped > 0, `the kernel dropped segments: ${dropped}`);
@@ -265,11 +262,7 @@ t.test("served hosts in network namespaces", { skip: skip ?? false }, async (t) 
     heal();
     const { run } = await driving;
     t.equal(run.code, 0, run.stderr);
-    const check = await checkOut(t, out);
-    t.equal(check.verdict, "ok");
-    t.equal(check.counts.violations, 0, "no violations");
-    everyWriteEverywhere(t, out);
-    const resent = await stopAll(t, s);
+    const { check, resent } = await endedClean(t, s, out);
     t.ok(dropped > 0, `the partition dropped packets: ${dropped}`);
     faultRow(t, "partition by nft (hosts 2 and 3 apart 2 s)", `${dropped} packets dropped`, resent, out, check);
   });
