@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { formatBenchTable, GRID, LONG_CASES, QUICK_GRID, runBench } from "../bench/bench.js";
 import { formatNetnsTable, runNetnsBench } from "../bench/netns-bench.js";
+import { formatSeedTable, runSeedBench } from "../bench/seed-bench.js";
 import { Command, CommanderError, Option } from "commander";
 import { formatReport, reportJson } from "../checker/report.js";
 import { HistoryError } from "../checker/checker.js";
@@ -172,7 +173,7 @@ function addBenchCommand(program: Command, io: Io, setCode: SetCode): void {
   program.command("bench")
     .description("Run the benchmark grid (generated workloads, --guarantees all, concurrent or one customer after another), each run in its own process and checked, interleaved with the bare-call limit (the same servers, workers, calls and calls in flight doing nothing); print a table and write JSON.")
     .option("--quick", "tiny cases, one repetition: proves the benchmark runs (no timing meaning)")
-    .option("--case <name>", `run one case: ${[...GRID, ...LONG_CASES].map((c) => c.name).join(", ")}; or netns-4h (a served cluster of 4 hosts in network namespaces, 1 ms netem delay; needs root)`)
+    .option("--case <name>", `run one case: ${[...GRID, ...LONG_CASES].map((c) => c.name).join(", ")}; or netns-4h (a served cluster of 4 hosts in network namespaces, 1 ms netem delay; needs root); or seed (against the Python seed project: BANK_SIM_SEED_DIR=<its clone>)`)
     .option("--reps <n>", "repetitions per case (medians are reported)", intArg("--reps"), 3)
     .option("--json <file>", "where to write the JSON report", "out/bench.json")
     .option("--no-durable", "run the branches in memory only (to measure what durability costs)")
@@ -403,6 +404,14 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
     io.out(formatNetnsTable(r));
     io.out(`(JSON in ${opts.json})\n`);
     return r.rows.every((x) => x.converged && x.violations === 0) ? 0 : 1;
+  }
+  if (opts.case === "seed") {
+    const r = await runSeedBench(opts.reps, (l) => io.err(`bench: ${l}\n`));
+    mkdirSync(dirname(opts.json), { recursive: true });
+    writeFileSync(opts.json, JSON.stringify(r, null, 2) + "\n");
+    io.out(formatSeedTable(r));
+    io.out(`(JSON in ${opts.json})\n`);
+    return r.sides.every((x) => (x.violations ?? 0) === 0) ? 0 : 1;
   }
   let cases = opts.quick ? QUICK_GRID : GRID;
   if (opts.case !== undefined) {

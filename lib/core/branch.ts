@@ -163,6 +163,11 @@ export class Branch {
     return max;
   }
 
+  /** The last write of `origin` applied here (0: none). */
+  appliedSeq(origin: number): number {
+    return this.ledger.appliedVector.get(origin) ?? 0;
+  }
+
   /** The branch's Lamport clock now. */
   get lamportClock(): number {
     return this.lamport.value;

@@ -16,8 +16,8 @@ interface WriteJson { o: number; s: number; k: "d" | "w"; a: number; d: Pairs; t
 interface OutcomeJson { c: string; n: number; r: Omit<OpReply, "witness"> & { witness: Pairs } }
 type RecordJson = Array<{ w: WriteJson } | { o: OutcomeJson }>;
 
-function writeToJson(w: Write): WriteJson {
-  const j: WriteJson = { o: w.id.branch, s: w.id.seq, k: w.kind === "deposit" ? "d" : "w", a: w.amountCents, d: [...w.deps], t: w.acceptedAtMs };
+function writeToJson(w: Write, deps: Pairs = [...w.deps]): WriteJson {
+  const j: WriteJson = { o: w.id.branch, s: w.id.seq, k: w.kind === "deposit" ? "d" : "w", a: w.amountCents, d: deps, t: w.acceptedAtMs };
   if (w.clock !== undefined) j.c = w.clock;
   return j;
 }
@@ -33,11 +33,16 @@ function writeItemJson(w: Write): string {
 }
 
 // Every replica on a host logs the same received write object: frame it (JSON
-// and checksum) once, and let each replica's log append the same bytes.
+// and checksum) once, and let each replica's log append the same bytes. A
+// received write is logged without its deps: the log keeps writes in the
+// order this replica applied them, which met every dependency, so replaying
+// it in that order needs none (and recovery resends only own writes, whose
+// records keep theirs). A write under Writes Follow Reads carries its
+// session's read set, which at 1,000 branches was most of every replica's log.
 const framed = new WeakMap<Write, Buffer>();
 function receivedWriteFrame(w: Write): Buffer {
   let frame = framed.get(w);
-  if (frame === undefined) framed.set(w, (frame = encodeJson(`[${writeItemJson(w)}]`)));
+  if (frame === undefined) framed.set(w, (frame = encodeJson(`[${JSON.stringify({ w: writeToJson(w, []) })}]`)));
   return frame;
 }
 

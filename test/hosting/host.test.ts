@@ -2,7 +2,8 @@
 // replication servers on localhost, linked by setTopology. A write one host's
 // branch accepts reaches the other host's replicas and its own co-hosted
 // ones; a write naming a branch outside the cluster is dropped; a stopped
-// host leaves no server listening.
+// host leaves no server listening; a dependency the host checks once for its
+// replicas is dropped only when every one of them has it.
 
 import t, { type Test } from "tap";
 import { Branch } from "../../lib/core/branch.js";
@@ -82,4 +83,42 @@ t.test("deliveries hold no memory once done: after 200 writes no replica keeps a
   t.equal(b.deliveriesAt(2) + b.deliveriesAt(3), 0, "no delivery is still recorded as waiting (O(in flight), not O(writes))");
   t.equal(b.removeBranch(2), 1, "branch 3 is left");
   t.equal(b.deliveriesAt(2), 0, "a removed branch keeps nothing");
+});
+
+// The host checks a write's dependencies once for all its replicas, dropping
+// those every replica here has applied. A replica that lacks one must still
+// hold the write, and one that joins later (a restart) must not be trusted
+// with what the others had.
+t.test("a dependency is dropped for the host only when every replica here has it: a lagging replica holds the write, and one that joins later is not trusted", async (t) => {
+  const logs: string[] = [];
+  const host = new Host(1, (l) => logs.push(l), { delaySpec: "", delaySeed: 1, faults: NO_FAULTS, secret: SECRET });
+  t.teardown(() => host.stop());
+  const ids = [1, 2, 3, 4, 5, 6, 7];
+  const at = new Map(ids.map((id) => [id, branch(id, ids, logs)]));
+  host.addBranch(at.get(2)!);
+  host.addBranch(at.get(3)!);
+  const write = (branchId: number, seq: number, deps: Array<[number, number]>, amountCents: number): Write =>
+    ({ id: { branch: branchId, seq }, kind: "deposit", amountCents, deps: new Map(deps), acceptedAtMs: 0 });
+  const balance = (id: number) => at.get(id)!.state().balanceCents;
+  const w11 = write(1, 1, [], 100);
+  await at.get(2)!.receive([w11]); // branch 2 has 1.1; branch 3 does not
+  host.broadcast(write(4, 1, [[1, 1]], 10));
+  await until("branch 2 to apply 4.1", () => balance(2) === 110);
+  t.equal(balance(3), 0, "branch 3 lacks 1.1, so it holds 4.1");
+  t.ok(logs.some((l) => l === "replica 3 holds 4.1 until 1.1 arrives"), "and says what it waits for");
+  host.broadcast(w11);
+  await until("branch 3 to apply 1.1, then 4.1", () => balance(3) === 110);
+  t.equal(balance(2), 110, "branch 2 took 1.1 once");
+  // 1.1 is now everywhere here; a replica that joins without it must still wait for it.
+  host.broadcast(write(6, 1, [[1, 1]], 1));
+  await until("branches 2 and 3 to apply 6.1", () => balance(2) === 111 && balance(3) === 111);
+  host.addBranch(at.get(5)!);
+  host.broadcast(write(7, 1, [[1, 1]], 1000));
+  await until("branches 2 and 3 to apply 7.1", () => balance(2) === 1111 && balance(3) === 1111);
+  // The host hands a write to all its replicas in one pass: branch 5 has had it too.
+  t.equal(balance(5), 0, "branch 5, which joined without 1.1, holds 7.1");
+  t.ok(logs.includes("replica 5 holds 7.1 until 1.1 arrives"), "and says what it waits for");
+  host.broadcast(w11);
+  await until("branch 5 to apply 1.1, then 7.1", () => balance(5) === 1100);
+  t.same(at.get(5)!.state().applied, new Map([[1, 1], [7, 1]]), "branch 5 applied 1.1 and 7.1, in that order");
 });

@@ -109,3 +109,31 @@ t.test("a peer catching up is never given a decision whose fdatasync has not ret
   t.same(store.ownWritesAfter(1, 0).map((w) => w.id.seq), [1], "served once it is durable");
   await store.close();
 });
+
+t.test("a received write is logged without its dependencies, an own write with them, and recovery rebuilds what the next write carries", async (t) => {
+  const dir = t.testdir({});
+  const ids = [1, 2, 3];
+  const make = () => {
+    const { store, recovered } = BranchStore.open(dir, 1);
+    const propagated: Write[] = [];
+    const branch = new Branch({ id: 1, branchIds: ids, initialBalanceCents: 1000, gateTimeoutMs: 1000, recovered },
+      { propagate: (w) => propagated.push(w), applied: () => undefined, log: () => undefined, persist: (records, sync) => store.persist(records, sync) });
+    return { store, recovered, branch, propagated };
+  };
+  const recv = (branch: number, seq: number, deps: Array<[number, number]>): Write => ({ id: { branch, seq }, kind: "deposit", amountCents: 10, deps: new Map(deps), acceptedAtMs: 0 });
+  const a = make();
+  await a.branch.receive([recv(3, 1, [])]);
+  await a.branch.receive([recv(2, 1, [[3, 1]])]);
+  await a.branch.serve(op({ requestId: "c1#1", kind: "withdraw", amountCents: 5 }));
+  t.same(a.propagated[0]?.deps, new Map([[2, 1], [3, 1]]), "the withdraw depends on what was applied here");
+  await a.store.close();
+
+  const b = make();
+  t.same(b.recovered.writes.map((w) => [`${w.id.branch}.${w.id.seq}`, [...w.deps].sort((x, y) => x[0] - y[0])]), [["3.1", []], ["2.1", []], ["1.1", [[2, 1], [3, 1]]]],
+    "2.1's dependency on 3.1 is not in the log (the log's order met it); the own withdraw keeps its dependencies");
+  t.same(b.branch.state().applied, new Map([[1, 1], [2, 1], [3, 1]]));
+  await b.branch.receive([recv(2, 2, [])]);
+  await b.branch.serve(op({ requestId: "c1#2", kind: "withdraw", amountCents: 5 }));
+  t.same(b.propagated[0]?.deps, new Map([[2, 2]]), "after recovery a withdraw carries only what its previous write does not imply, as before the crash");
+  await b.store.close();
+});
