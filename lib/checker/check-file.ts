@@ -12,7 +12,8 @@ export interface CheckProgress {
   advance(by?: number): void;
 }
 
-export async function checkHistoryFile(pathOrDir: string, progress?: CheckProgress): Promise<CheckReport> {
+/** `trusted`: a history this process wrote (see readHistoryRecords). */
+export async function checkHistoryFile(pathOrDir: string, progress?: CheckProgress, trusted = false): Promise<CheckReport> {
   const file = await resolveHistoryPath(pathOrDir);
   const checker = new HistoryChecker();
   let reading: ReadProgress | undefined;
@@ -29,7 +30,7 @@ export async function checkHistoryFile(pathOrDir: string, progress?: CheckProgre
     };
   }
   try {
-    for await (const { record, line } of readHistoryRecords(file, reading)) checker.add(record, line);
+    for await (const { record, line } of readHistoryRecords(file, reading, trusted)) checker.add(record, line);
     progress?.phase("judging the history", 1, "report");
     return checker.report();
   } catch (err) {

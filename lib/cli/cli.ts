@@ -361,7 +361,7 @@ async function storyOfRun(report: Parameters<typeof runStory>[0], guarantees: re
     skipped = `the history is too big to check here (${report.summary.operations} operations): bank-sim check ${outDir} judges it`;
   } else {
     try {
-      check = await checkHistoryFile(join(outDir, "history.jsonl"), progress);
+      check = await checkHistoryFile(join(outDir, "history.jsonl"), progress, true);
     } catch (err) {
       skipped = `the checker could not read the history: ${(err as Error).message}`;
     } finally {

@@ -9,7 +9,8 @@
 
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { Ajv } from "ajv";
+import { createRequire } from "node:module";
+import type { Ajv } from "ajv";
 import type { GuaranteeName } from "../core/gate.js";
 import type { TlsMaterial } from "../wire/tls.js";
 
@@ -61,7 +62,11 @@ export class ClusterFileError extends Error {
 let validator: ReturnType<Ajv["compile"]> | undefined;
 
 function validate(value: unknown): string | undefined {
-  validator ??= new Ajv({ allErrors: false, strict: true }).compile(JSON.parse(readFileSync(CLUSTER_SCHEMA, "utf8")) as object);
+  if (validator === undefined) {
+    // Loaded on first use: a run without a cluster file never pays for ajv.
+    const { Ajv: AjvClass } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
+    validator = new AjvClass({ allErrors: false, strict: true }).compile(JSON.parse(readFileSync(CLUSTER_SCHEMA, "utf8")) as object);
+  }
   if (validator(value)) return undefined;
   const e = validator.errors?.[0];
   if (!e) return "not a valid cluster file";

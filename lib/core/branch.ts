@@ -112,11 +112,23 @@ export interface BranchHooks {
 
 const REQUEST_ID = /^(.{1,200})#([1-9]\d{0,15})$/;
 
+/**
+ * What every branch of a cluster derives alike from its branch ids (the set
+ * of them, their send order), built once per id list: 1,000 branches on a
+ * host each holding their own copies was two million map entries.
+ */
+const shared = new WeakMap<readonly number[], { known: ReadonlySet<number>; rankOf: ReadonlyMap<number, number> }>();
+function clusterOf(branchIds: readonly number[]): { known: ReadonlySet<number>; rankOf: ReadonlyMap<number, number> } {
+  let c = shared.get(branchIds);
+  if (c === undefined) shared.set(branchIds, (c = { known: new Set(branchIds), rankOf: ranks(branchIds) }));
+  return c;
+}
+
 export class Branch {
   readonly id: number;
   private readonly ledger: Ledger;
   private readonly waiters: AppliedWaiters;
-  private readonly known: Set<number>;
+  private readonly known: ReadonlySet<number>;
   private readonly config: BranchConfig;
   private readonly hooks: BranchHooks;
   private readonly clock: Clock;
@@ -130,19 +142,20 @@ export class Branch {
   /** This branch's Lamport clock (lamport.ts): ticks on every receipt and every propagation send. */
   private readonly lamport: LamportClock;
   /** Each branch id's position in ascending order: which of a write's sends reached this replica. */
-  private readonly rankOf: Map<number, number>;
+  private readonly rankOf: ReadonlyMap<number, number>;
 
   constructor(config: BranchConfig & { recovered?: Recovered }, hooks: BranchHooks) {
     this.id = config.id;
     this.config = config;
     this.hooks = hooks;
     this.clock = config.clock ?? REAL_CLOCK;
-    this.known = new Set(config.branchIds);
+    const cluster = clusterOf(config.branchIds);
+    this.known = cluster.known;
     this.ledger = new Ledger(config.id, config.initialBalanceCents, config.pendingMax);
     this.waiters = new AppliedWaiters(() => this.ledger.appliedVector, this.clock, config.waitersMax);
     for (const w of config.recovered?.writes ?? []) this.ledger.replay(w);
     for (const o of config.recovered?.outcomes ?? []) this.lastRequest.set(o.session, { n: o.n, reply: Promise.resolve(o.reply) });
-    this.rankOf = ranks(config.branchIds);
+    this.rankOf = cluster.rankOf;
     this.lamport = new LamportClock(config.recovered ? this.recoveredClock(config.recovered) : 0);
   }
 

@@ -3,13 +3,14 @@
 // the file), with ajv. A failure is one line for people:
 // `invoke.amountCents: expected an amount in cents (a whole number ≥ 0), found "5"`.
 //
-// The schema is read and compiled on first use, so commands that never read a
-// history pay nothing. Each record type has its own compiled validator (the
+// ajv is loaded and the schema read and compiled on first use, so commands
+// that never read a history pay nothing (a run does not: it trusts its own). Each record type has its own compiled validator (the
 // record's "type" picks it), which keeps the first error about the field that
 // is wrong instead of about the oneOf that failed.
 
 import { readFileSync } from "node:fs";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { createRequire } from "node:module";
+import type { ErrorObject, ValidateFunction } from "ajv";
 
 export const RECORD_TYPES = ["meta", "invoke", "complete", "apply", "buffer", "final"] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
@@ -37,6 +38,7 @@ let compiled: Compiled | undefined;
 function compile(): Compiled {
   const schema = JSON.parse(readFileSync(HISTORY_RECORD_SCHEMA, "utf8")) as { $id: string; definitions: Record<string, SchemaNode> };
   // verbose: errors carry the failing value and schema, which the messages quote.
+  const { Ajv } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
   const ajv = new Ajv({ allErrors: false, verbose: true, strict: true });
   ajv.addSchema(schema);
   const validators = new Map<string, ValidateFunction>();

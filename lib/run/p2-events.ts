@@ -19,7 +19,7 @@ import type { Scenario } from "../scenario/scenario.js";
 /** Every customer's and branch's clock event the history records, as Project 2 names them. */
 export async function p2EventsOfHistory(scenario: Pick<Scenario, "customers" | "branches">, historyPath: string): Promise<ClockEvent[]> {
   const gather = new P2Events(scenario);
-  for await (const { record } of readHistoryRecords(historyPath)) gather.add(record);
+  for await (const { record } of readHistoryRecords(historyPath, undefined, true)) gather.add(record);
   return gather.events();
 }
 

@@ -1,5 +1,5 @@
 // A file written in large chunks: lines gather in memory and go out in one
-// write every FLUSH_MS (or sooner, past 256 KiB), instead of one write call
+// write every FLUSH_MS, or every `flushMs` given (or sooner, past 256 KiB), instead of one write call
 // per line or per request, which costs the main thread more than the line is
 // worth. `close` writes what is left. The file is created new (never opened
 // through whatever already has its name, such as a planted symlink), and a
@@ -16,11 +16,13 @@ export class BufferedFile {
   private chunks: string[] = [];
   private size = 0;
   private scheduled = false;
+  private readonly flushMs: number;
 
   private closed = false;
   private failure: StorageError | undefined;
 
-  constructor(path: string, onError: (err: StorageError) => void = () => undefined) {
+  constructor(path: string, onError: (err: StorageError) => void = () => undefined, flushMs = FLUSH_MS) {
+    this.flushMs = flushMs;
     this.out = createWriteStream(path, { flags: "wx" });
     // A failed write (disk full, directory removed) is reported, never a crash; later writes are dropped.
     this.out.on("error", (err) => {
@@ -45,7 +47,7 @@ export class BufferedFile {
       setTimeout(() => {
         this.scheduled = false;
         this.flush();
-      }, FLUSH_MS).unref();
+      }, this.flushMs).unref();
     }
   }
 
