@@ -77,7 +77,8 @@ function runSeedOnce(setup: { dir: string; python: string }, file: string, dir: 
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
   return new Promise<number>((resolve, reject) => {
     child.on("error", reject);
-    child.on("close", (code) => {
+    // On exit, not on close: a branch server it left running would hold its stderr open.
+    child.on("exit", (code) => {
       const wallMs = performance.now() - started;
       // Its branch servers are its children: none may outlive the run.
       killGroup(child.pid);

@@ -60,10 +60,11 @@ function stop(child: ChildProcess): Promise<void> {
 export function runCli(
   t: Pick<Test, "teardown">,
   args: string[],
-  opts: { timeoutMs?: number; cwd?: string; onStderr?: (chunk: string, child: ChildProcess) => void } = {},
+  opts: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string, child: ChildProcess) => void } = {},
 ): Promise<CliResult> {
   const timeoutMs = opts.timeoutMs ?? CLI_TIMEOUT_MS;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
   t.teardown(() => stop(child));
   return new Promise((resolve, reject) => {
