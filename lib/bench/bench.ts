@@ -20,7 +20,7 @@ import type { RunSummary } from "../run/results.js";
 import type { BareLimitResult } from "./bare-limit.js";
 import { formatCheckBenchTable, runCheckBench, type CheckBenchResult } from "./check-bench.js";
 import { thisMachine, type Machine } from "./machine.js";
-import { median, timed, type Usage } from "./timed.js";
+import { cleanUpOnSignal, median, timed, type Usage } from "./timed.js";
 
 /** The bench JSON's format version (schemas/bench-report.schema.json). */
 export const BENCH_VERSION = 1;
@@ -245,6 +245,7 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
   const startedAt = new Date().toISOString();
   const machine = thisMachine();
   const dir = mkdtempSync(join(tmpdir(), "bank-sim-bench-"));
+  const release = cleanUpOnSignal(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const cases: CaseReport[] = [];
     for (const c of opts.cases.filter((k) => k.kind !== "check")) cases.push(await benchCase(c, opts.reps, opts.durable, dir, opts.log));
@@ -255,6 +256,7 @@ export async function runBench(opts: { cases: readonly BenchCase[]; reps: number
     }
     return { version: BENCH_VERSION, startedAt, finishedAt: new Date().toISOString(), durable: opts.durable, machine, cases, checks };
   } finally {
+    release();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { checkHistoryFile } from "../checker/check-file.js";
 import type { RunSummary } from "../run/results.js";
 import { DEFAULT_MIX, generateScenario } from "../scenario/gen.js";
-import { median, timed } from "./timed.js";
+import { cleanUpOnSignal, median, timed } from "./timed.js";
 
 const BIN = process.env["BANK_SIM_BENCH_BIN"] || fileURLToPath(new URL("../../../bin/bank-sim", import.meta.url));
 const SEED_REPO = "https://github.com/CliffordCheefoon/C.Cheefoon-ASU-CSE_531-Project_3";
@@ -124,12 +124,7 @@ export async function runSeedBench(reps: number, log: (line: string) => void): P
     for (const pid of running) killGroup(pid);
     rmSync(dir, { recursive: true, force: true });
   };
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const release = cleanUpOnSignal(cleanup);
   try {
     const seed: number[] = [];
     const bank = { durable: [] as Awaited<ReturnType<typeof runBankSimOnce>>[], memory: [] as Awaited<ReturnType<typeof runBankSimOnce>>[] };
@@ -152,8 +147,7 @@ export async function runSeedBench(reps: number, log: (line: string) => void): P
       seedOverDurable: r2(seedSide.medianWallMs / durable.medianWallMs), seedOverMemory: r2(seedSide.medianWallMs / memory.medianWallMs),
     };
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    release();
     cleanup();
   }
 }
