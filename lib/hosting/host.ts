@@ -11,7 +11,7 @@ import { requireSecret } from "../wire/auth.js";
 import type { Write } from "../core/ledger.js";
 import type { HostConfig, HostInfo, LinkStats } from "./worker-protocol.js";
 import { MAX_LINK_BACKLOG, MAX_REPLICATION_MESSAGE_BYTES } from "../core/limits.js";
-import { ReplicationLink } from "./replication-link.js";
+import { GATHER_MS, ReplicationLink } from "./replication-link.js";
 import { guardRequests, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
 import { writeFromWire } from "../wire/write-codec.js";
 import { banksim } from "../../generated/bank.js";
@@ -35,7 +35,7 @@ export class Host {
   /** The transport shim for --faults and --delay. */
   private readonly faults: FaultInjector;
   private readonly log: (line: string) => void;
-  /** Writes of branches here, waiting for this turn to end before they reach the co-hosted replicas. */
+  /** Writes of branches here, gathered for GATHER_MS before they reach the co-hosted replicas. */
   private local: Write[] = [];
   /** Per origin, a write every replica here has applied, with all before it (see `withoutApplied`). */
   private readonly floor = new Map<number, number>();
@@ -144,18 +144,19 @@ export class Host {
 
   /**
    * A branch here accepted `write` (or recovered it after a crash): deliver it
-   * to every other replica. The co-hosted ones get it on the next turn of the
-   * event loop, with the other writes of this turn: the customer's reply goes
-   * out first, not after the fan-out (hundreds of replicas on a big host).
+   * to every other replica. The co-hosted ones get it GATHER_MS later, with
+   * the other writes of that window (as each link sends them): the customer's
+   * reply goes out first, not after the fan-out (hundreds of replicas on a big
+   * host).
    */
   broadcast(write: Write): void {
     this.local.push(write);
     if (this.local.length === 1) {
-      setImmediate(() => {
+      setTimeout(() => {
         const writes = this.local;
         this.local = [];
         this.deliverLocal(writes).catch(() => undefined);
-      });
+      }, GATHER_MS);
     }
     for (const [peer, link] of this.links) {
       try {

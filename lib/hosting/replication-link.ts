@@ -13,6 +13,19 @@ import { channelCredentials, type TlsMaterial } from "../wire/tls.js";
 import { writeToWire } from "../wire/write-codec.js";
 
 const pb = banksim.v1;
+
+/**
+ * How long a host gathers the writes its branches accept before it hands
+ * them on, to its links and to its co-hosted replicas: the customers' replies
+ * leave first, and the writes of that window share one message per link and
+ * one fan-out. Against handing them on at the next turn of the event loop
+ * (setImmediate), ten interleaved runs each: the course's sequential workload
+ * in memory p50 2.09 → 1.97 ms; CPU the same at 10 branches (4.61 and 4.60
+ * s), 2–5% less at 1,000. A write reaches its replicas about a millisecond
+ * later.
+ */
+export const GATHER_MS = 1;
+
 type Stream = grpc.ClientDuplexStream<banksim.v1.WriteBatch, banksim.v1.Ack>;
 
 export interface LinkOptions extends LinkConfig {
@@ -49,16 +62,16 @@ export class ReplicationLink {
     return this.sender.stats;
   }
 
-  /** Queues a write; writes of one turn of the event loop share a message. Throws LinkOverflow past the bound. */
+  /** Queues a write; writes of the next GATHER_MS share a message. Throws LinkOverflow past the bound. */
   send(write: Write): void {
     if (this.closed) return;
     this.sender.enqueue(write);
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.pumpScheduled = false;
       this.run(this.sender.pump(performance.now()));
-    });
+    }, GATHER_MS);
   }
 
   private run(actions: readonly LinkAction[]): void {
