@@ -7,7 +7,7 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { formatBenchTable, GRID, LONG_CASES, QUICK_GRID, runBench } from "../bench/bench.js";
+import { formatBenchTable, GRID, LONG_CASES, QUICK_GRID, runBench, type BenchCase } from "../bench/bench.js";
 import { formatNetnsTable, runNetnsBench } from "../bench/netns-bench.js";
 import { formatSeedTable, runSeedBench } from "../bench/seed-bench.js";
 import { Command, CommanderError, Option } from "commander";
@@ -173,7 +173,7 @@ function addBenchCommand(program: Command, io: Io, setCode: SetCode): void {
   program.command("bench")
     .description("Run the benchmark grid (generated workloads, --guarantees all, concurrent or one customer after another), each run in its own process and checked, interleaved with the bare-call limit (the same servers, workers, calls and calls in flight doing nothing); print a table and write JSON.")
     .option("--quick", "tiny cases, one repetition: proves the benchmark runs (no timing meaning)")
-    .option("--case <name>", `run one case: ${[...GRID, ...LONG_CASES].map((c) => c.name).join(", ")}; or netns-4h (a served cluster of 4 hosts in network namespaces, 1 ms netem delay; needs root); or seed (against the Python seed project: BANK_SIM_SEED_DIR=<its clone>)`)
+    .option("--case <names>", `run these cases (comma-separated, in that order): ${[...GRID, ...LONG_CASES].map((c) => c.name).join(", ")}; or netns-4h (a served cluster of 4 hosts in network namespaces, 1 ms netem delay; needs root); or seed (against the Python seed project: BANK_SIM_SEED_DIR=<its clone>)`)
     .option("--reps <n>", "repetitions per case (medians are reported)", intArg("--reps"), 3)
     .option("--json <file>", "where to write the JSON report", "out/bench.json")
     .option("--no-durable", "run the branches in memory only (to measure what durability costs)")
@@ -397,6 +397,10 @@ function genCommand(opts: GenFlags, io: Io): void {
 /** bench's exit code: 1 when a case did not converge or had violations. */
 async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
   // The served-cluster case needs root and network namespaces: it runs only when asked for by name.
+  if (opts.reps < 1) throw new UsageError(`--reps: expected at least 1, found ${opts.reps}`);
+  const names = opts.case === undefined ? undefined : opts.case.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  const alone = names?.find((n) => n === "netns-4h" || n === "seed");
+  if (alone !== undefined && names!.length > 1) throw new UsageError(`--case: ${alone} runs on its own, not with other cases`);
   if (opts.case === "netns-4h") {
     const r = await runNetnsBench((l) => io.err(`bench: ${l}\n`));
     mkdirSync(dirname(opts.json), { recursive: true });
@@ -413,13 +417,16 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
     io.out(`(JSON in ${opts.json})\n`);
     return r.sides.every((x) => (x.violations ?? 0) === 0) ? 0 : 1;
   }
-  let cases = opts.quick ? QUICK_GRID : GRID;
-  if (opts.case !== undefined) {
+  let cases: readonly BenchCase[] = opts.quick ? QUICK_GRID : GRID;
+  if (names !== undefined) {
     const all = [...GRID, ...LONG_CASES, ...QUICK_GRID];
-    cases = all.filter((c) => c.name === opts.case);
-    if (cases.length === 0) throw new UsageError(`--case: expected one of ${all.map((c) => c.name).join(", ")}, found ${JSON.stringify(opts.case)}`);
+    cases = names.map((n) => {
+      const c = all.find((k) => k.name === n);
+      if (c === undefined) throw new UsageError(`--case: expected one of ${all.map((k) => k.name).join(", ")} (or several, comma-separated), netns-4h or seed, found ${JSON.stringify(n)}`);
+      return c;
+    });
+    if (cases.length === 0) throw new UsageError("--case: expected a case name, found nothing");
   }
-  if (opts.reps < 1) throw new UsageError(`--reps: expected at least 1, found ${opts.reps}`);
   const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, durable: opts.durable, log: (l) => io.err(`bench: ${l}\n`) });
   mkdirSync(dirname(opts.json), { recursive: true });
   writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");

@@ -33,3 +33,18 @@ t.test("bench --quick writes a JSON report that matches its schema and keeps eve
   }
   for (const c of report.checks) t.equal(c.runs.length, c.reps);
 });
+
+t.test("bench --case takes several cases, comma-separated, and runs them in that order; an unknown name is a usage error naming the choices", async (t) => {
+  const dir = t.testdir({});
+  const file = join(dir, "bench.json");
+  const r = await runCli(t, ["bench", "--case", "quick-startup-b4,quick-b4-c4-e10", "--reps", "1", "--json", file], { cwd: dir, timeoutMs: 300_000 });
+  t.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(readFileSync(file, "utf8")) as { cases: Array<{ name: string }> };
+  t.same(report.cases.map((c) => c.name), ["quick-startup-b4", "quick-b4-c4-e10"]);
+  const bad = await runCli(t, ["bench", "--case", "quick-b4-c4-e10,b7", "--json", file], { cwd: dir });
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /--case: expected one of b10-c10-e100, .* found "b7"/);
+  const mixed = await runCli(t, ["bench", "--case", "seed,b10-c10-e100", "--json", file], { cwd: dir });
+  t.equal(mixed.code, 2);
+  t.match(mixed.stderr, /--case: seed runs on its own/);
+});
