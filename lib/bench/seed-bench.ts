@@ -31,7 +31,7 @@ export interface SeedSide {
   /** Every repetition's wall time, spawn to exit, ms. */
   wallMs: number[];
   medianWallMs: number;
-  /** bank-sim only (the seed's server processes are not its children's children to count): median CPU, all threads. */
+  /** bank-sim's median CPU, all threads; null for the seed (its branch servers are killed, not reaped, so their CPU cannot be counted). */
   medianCpuMs: number | null;
   latencyP50Ms: number | null;
   violations: number | null;

@@ -401,21 +401,22 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
   const names = opts.case === undefined ? undefined : opts.case.split(",").map((n) => n.trim()).filter((n) => n !== "");
   const alone = names?.find((n) => n === "netns-4h" || n === "seed");
   if (alone !== undefined && names!.length > 1) throw new UsageError(`--case: ${alone} runs on its own, not with other cases`);
-  if (opts.case === "netns-4h") {
-    const r = await runNetnsBench((l) => io.err(`bench: ${l}\n`));
+  const log = (l: string) => io.err(`bench: ${l}\n`);
+  // The JSON report beside the printed table; exit 1 unless every run was clean.
+  const report = (json: unknown, table: string, clean: boolean): number => {
     mkdirSync(dirname(opts.json), { recursive: true });
-    writeFileSync(opts.json, JSON.stringify(r, null, 2) + "\n");
-    io.out(formatNetnsTable(r));
+    writeFileSync(opts.json, JSON.stringify(json, null, 2) + "\n");
+    io.out(table);
     io.out(`(JSON in ${opts.json})\n`);
-    return r.rows.every((x) => x.converged && x.violations === 0) ? 0 : 1;
+    return clean ? 0 : 1;
+  };
+  if (opts.case === "netns-4h") {
+    const r = await runNetnsBench(log);
+    return report(r, formatNetnsTable(r), r.rows.every((x) => x.converged && x.violations === 0));
   }
   if (opts.case === "seed") {
-    const r = await runSeedBench(opts.reps, (l) => io.err(`bench: ${l}\n`));
-    mkdirSync(dirname(opts.json), { recursive: true });
-    writeFileSync(opts.json, JSON.stringify(r, null, 2) + "\n");
-    io.out(formatSeedTable(r));
-    io.out(`(JSON in ${opts.json})\n`);
-    return r.sides.every((x) => (x.violations ?? 0) === 0) ? 0 : 1;
+    const r = await runSeedBench(opts.reps, log);
+    return report(r, formatSeedTable(r), r.sides.every((x) => (x.violations ?? 0) === 0));
   }
   let cases: readonly BenchCase[] = opts.quick ? QUICK_GRID : GRID;
   if (names !== undefined) {
@@ -427,13 +428,8 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
     });
     if (cases.length === 0) throw new UsageError("--case: expected a case name, found nothing");
   }
-  const report = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, durable: opts.durable, log: (l) => io.err(`bench: ${l}\n`) });
-  mkdirSync(dirname(opts.json), { recursive: true });
-  writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
-  io.out(formatBenchTable(report));
-  io.out(`(JSON in ${opts.json})\n`);
-  const bad = report.cases.filter((c) => !c.converged || c.violations > 0);
-  return bad.length === 0 ? 0 : 1;
+  const r = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, durable: opts.durable, log });
+  return report(r, formatBenchTable(r), r.cases.every((c) => c.converged && c.violations === 0));
 }
 
 /** check's exit codes: 0 ok, 1 violations, 3 incomplete without violations (2, a malformed history, is thrown). */

@@ -4,9 +4,10 @@
 // `invoke.amountCents: expected an amount in cents (a whole number ≥ 0), found "5"`.
 //
 // ajv is loaded and the schema read and compiled on first use, so commands
-// that never read a history pay nothing (a run does not: it trusts its own). Each record type has its own compiled validator (the
-// record's "type" picks it), which keeps the first error about the field that
-// is wrong instead of about the oneOf that failed.
+// that never read a history pay nothing (a run does not: it trusts its own).
+// Each record type has its own compiled validator (the record's "type" picks
+// it), which keeps the first error about the field that is wrong instead of
+// about the oneOf that failed.
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
