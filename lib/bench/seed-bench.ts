@@ -90,7 +90,10 @@ function runSeedOnce(setup: { dir: string; python: string }, file: string, dir: 
   }).finally(() => rmSync(copy, { recursive: true, force: true }));
 }
 
-async function runBankSimOnce(file: string, dir: string, memory: boolean): Promise<{ wallMs: number; cpuMs: number; p50: number | null; violations: number }> {
+/** One bank-sim run on the seed's workload: its usage, latency p50 and its history's violations. */
+interface BankSimRun { wallMs: number; cpuMs: number; p50: number | null; violations: number }
+
+async function runBankSimOnce(file: string, dir: string, memory: boolean): Promise<BankSimRun> {
   const out = join(dir, `bank-sim-out-${memory ? "mem" : "durable"}`);
   try {
     const u = await timed([BIN, "run", file, "--guarantees", "all", "--quiet", "--out", out, ...(memory ? ["--no-durable"] : [])], join(dir, "usage.json"));
@@ -127,7 +130,7 @@ export async function runSeedBench(reps: number, log: (line: string) => void): P
   const release = cleanUpOnSignal(cleanup);
   try {
     const seed: number[] = [];
-    const bank = { durable: [] as Awaited<ReturnType<typeof runBankSimOnce>>[], memory: [] as Awaited<ReturnType<typeof runBankSimOnce>>[] };
+    const bank: { durable: BankSimRun[]; memory: BankSimRun[] } = { durable: [], memory: [] };
     for (let rep = 1; rep <= reps; rep++) {
       log(`seed: repetition ${rep} of ${reps}...`);
       const file = workloadFile(dir, rep);
@@ -135,7 +138,7 @@ export async function runSeedBench(reps: number, log: (line: string) => void): P
       bank.durable.push(await runBankSimOnce(file, dir, false));
       bank.memory.push(await runBankSimOnce(file, dir, true));
     }
-    const side = (name: string, runs: typeof bank.durable): SeedSide => ({
+    const side = (name: string, runs: readonly BankSimRun[]): SeedSide => ({
       side: name, wallMs: runs.map((r) => r2(r.wallMs)), medianWallMs: r2(median(runs.map((r) => r.wallMs))), medianCpuMs: r2(median(runs.map((r) => r.cpuMs))),
       latencyP50Ms: r2(median(runs.map((r) => r.p50 ?? 0))), violations: runs.reduce((n, r) => n + r.violations, 0),
     });

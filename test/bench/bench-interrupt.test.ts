@@ -2,23 +2,11 @@
 // process it was timing is killed and its temp dir removed, and it exits as
 // the signal asked.
 
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
+import { processesWith } from "../helpers/processes.js";
 import { runCli } from "../helpers/run-cli.js";
-
-/** Processes whose environment carries `marker` (the bench's children inherit its TMPDIR). */
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, "utf8").includes(marker)) out.push(Number(pid));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return out;
-}
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   t.test(`bench stopped by ${signal} while it times a run kills that run and removes its temp dir`, async (t) => {
@@ -38,10 +26,10 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     t.ok(sent, "the signal was sent during a case");
     t.equal(r.code, signal === "SIGTERM" ? 143 : 130, `exits as ${signal} asked`);
     t.same(readdirSync(tmp), [], "no temp dir is left");
-    let left = processesWith(`TMPDIR=${tmp}`);
+    let left = processesWith("environ", `TMPDIR=${tmp}`);
     for (let i = 0; i < 50 && left.length > 0; i++) {
       await new Promise((res) => setTimeout(res, 100));
-      left = processesWith(`TMPDIR=${tmp}`);
+      left = processesWith("environ", `TMPDIR=${tmp}`);
     }
     t.same(left, [], "no process it started is left");
   });

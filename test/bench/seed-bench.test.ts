@@ -8,9 +8,10 @@
 // process behind; and that without a clone it says what it needs. No timing
 // is asserted (timings belong to `npm run bench`).
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
+import { processesWith } from "../helpers/processes.js";
 import { runCli } from "../helpers/run-cli.js";
 
 const PYTHON = ["/usr/bin/python3", "/usr/local/bin/python3"].find((p) => existsSync(p));
@@ -30,19 +31,6 @@ def main(path):
     with open("tests/output/output.json", "w") as f:
         json.dump([{"id": c["id"], "balance": 0} for c in customers], f)
 `;
-
-/** Processes whose command line carries the stand-in's mark. */
-function standInChildren(): number[] {
-  const out: number[] = [];
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(MARK)) out.push(Number(pid));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 t.test("without a clone of the seed, bench --case seed says which variable to set and where the seed is", async (t) => {
   const r = await runCli(t, ["bench", "--case", "seed"], { env: { BANK_SIM_SEED_DIR: "" } });
@@ -72,5 +60,5 @@ t.test("bench --case seed runs the seed in a copy, beside bank-sim durable and i
   t.ok(report.seedOverDurable > 0 && report.seedOverMemory > 0);
   t.match(r.stdout, /the seed takes [\d.]+x bank-sim's wall time \(durable\)/);
   t.notOk(existsSync(join(clone, "tests")), "the clone itself is untouched: the seed ran in a copy");
-  t.same(standInChildren(), [], "the seed's children were killed with it");
+  t.same(processesWith("cmdline", MARK), [], "the seed's children were killed with it");
 });
