@@ -12,7 +12,8 @@ import {
 } from "../core/session.js";
 import type { VersionVector } from "../core/version-vector.js";
 import { askingGuarantees, type GuaranteeName } from "../core/gate.js";
-import { fromWire, toWire } from "../wire/vector-codec.js";
+import { fromWire, toWireVector } from "../wire/vector-codec.js";
+import { decodeCustomerReply, encodeCustomerRequest, type WireCustomerReply, type WireCustomerRequest } from "../wire/customer-codec.js";
 import { completeRecord, invokeRecord } from "../history/session-records.js";
 import type { OpRecordSink } from "../history/sink.js";
 import type { BranchClients } from "./branch-clients.js";
@@ -44,6 +45,9 @@ export interface SessionOpOutcome extends SessionOutcome {
 
 /** grpc-js's words for a call that never reached a server. */
 const NEVER_CONNECTED = /No connection established|ECONNREFUSED|Failed to connect|Name resolution failed/i;
+
+/** The customer call, made with the direct codec (the generated classes' bytes, without building their messages). */
+const MSG_DELIVERY = pb.UnimplementedBankService.definition.MsgDelivery.path;
 
 const KIND_TO_WIRE: Record<OpKind, banksim.v1.Interface> = {
   deposit: pb.Interface.DEPOSIT,
@@ -89,7 +93,7 @@ export class Session {
     const send = this.machine.begin(kind, amountCents, branch);
     const asking = askingGuarantees(kind, send.request.guarantees, send.request.writeSet, send.request.readSet);
     const request = requestToWire(send.request);
-    this.sizes?.sample(++this.ops, () => request.serialize().length);
+    this.sizes?.sample(++this.ops, () => encodeCustomerRequest(request).length);
     const op = this.sink.invoke(invokeRecord(send.invoke, stamp(started), event));
     let step: Send | Retry | Done = send;
     // Bounded: the machine gives up after its policy's attemptsMax.
@@ -102,8 +106,8 @@ export class Session {
     return { ...step.outcome, latencyMs: now - started, op, asking };
   }
 
-  private async attempt(branch: number, request: banksim.v1.CustomerRequest): Promise<Retry | Done> {
-    let reply: banksim.v1.CustomerReply;
+  private async attempt(branch: number, request: WireCustomerRequest): Promise<Retry | Done> {
+    let reply: WireCustomerReply;
     try {
       reply = await this.call(branch, request);
     } catch (err) {
@@ -112,10 +116,10 @@ export class Session {
     return this.machine.replied(replyFromWire(reply));
   }
 
-  private call(branch: number, request: banksim.v1.CustomerRequest): Promise<banksim.v1.CustomerReply> {
+  private call(branch: number, request: WireCustomerRequest): Promise<WireCustomerReply> {
     const client = this.clients.get(branch);
     return new Promise((resolve, reject) => {
-      client.MsgDelivery(request, { deadline: Date.now() + this.callTimeoutMs }, (err, reply) => {
+      client.makeUnaryRequest(MSG_DELIVERY, encodeCustomerRequest, decodeCustomerReply, request, { deadline: Date.now() + this.callTimeoutMs }, (err, reply) => {
         if (err || !reply) reject(err ?? new Error("empty reply"));
         else resolve(reply);
       });
@@ -123,20 +127,20 @@ export class Session {
   }
 }
 
-function requestToWire(op: CustomerOp): banksim.v1.CustomerRequest {
-  return new pb.CustomerRequest({
+function requestToWire(op: CustomerOp): WireCustomerRequest {
+  return {
     requestId: op.requestId,
     session: op.session,
     interface: KIND_TO_WIRE[op.kind],
     amountCents: op.amountCents,
-    writeSet: toWire(op.writeSet),
-    readSet: toWire(op.readSet),
+    writeSet: toWireVector(op.writeSet),
+    readSet: toWireVector(op.readSet),
     guarantees: op.guarantees,
     clock: op.clock ?? 0,
-  });
+  };
 }
 
-function replyFromWire(reply: banksim.v1.CustomerReply): SessionReply {
+function replyFromWire(reply: WireCustomerReply): SessionReply {
   const r: SessionReply = {
     result: reply.result === pb.Result.SUCCESS ? "success" : "fail",
     balanceCents: reply.balanceCents,

@@ -14,15 +14,18 @@ import { SERVER_OPTIONS } from "../wire/bind.js";
 import type { AppliedJournal } from "./applied-journal.js";
 import { ALL_GUARANTEES, guaranteesToBits } from "../core/gate.js";
 import { MAX_AMOUNT_CENTS, MAX_AWAIT_MS, MAX_CLOCK, MAX_SESSION_CHARS } from "../core/limits.js";
-import { fromWire, toWire } from "../wire/vector-codec.js";
+import { fromWire, toWire, toWireVector } from "../wire/vector-codec.js";
+import { decodeCustomerReply, decodeCustomerRequest, encodeCustomerReply, encodeCustomerRequest, type WireCustomerReply, type WireCustomerRequest } from "../wire/customer-codec.js";
 import type { Write } from "../core/ledger.js";
-import { APPLIED_LOG_REQUEST, AWAIT_REQUEST, CUSTOMER_REQUEST, guardRequests, OWN_WRITES_REQUEST, STATE_REQUEST, UndecodableMessage } from "../wire/wire-guard.js";
+import {
+  APPLIED_LOG_REQUEST, AWAIT_REQUEST, CUSTOMER_REQUEST, decodeGuarded, guardRequests, OWN_WRITES_REQUEST, STATE_REQUEST, UndecodableMessage,
+} from "../wire/wire-guard.js";
 import { wireVectorProblem, writeToWire } from "../wire/write-codec.js";
 import { banksim } from "../../generated/bank.js";
 
 const pb = banksim.v1;
-type Req = banksim.v1.CustomerRequest;
-type Reply = banksim.v1.CustomerReply;
+type Req = WireCustomerRequest;
+type Reply = WireCustomerReply;
 
 const KINDS = new Map<number, OpKind>([
   [pb.Interface.DEPOSIT, "deposit"],
@@ -78,10 +81,7 @@ interface Served {
 export function createBranchServer(branch: Branch, log: (line: string) => void, secret: string, ownWrites?: OwnWritesSource, journal?: AppliedJournal): grpc.Server {
   const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: [requireSecret(secret)] });
   const served: Served = { branch, log, ownWrites, journal };
-  const definition = guardRequests(pb.UnimplementedBankService.definition, {
-    MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST, OwnWrites: OWN_WRITES_REQUEST, AppliedLog: APPLIED_LOG_REQUEST,
-  });
-  server.addService(definition, {
+  server.addService(BANK_SERVICE, {
     MsgDelivery: (call: grpc.ServerUnaryCall<Req | UndecodableMessage, Reply>, cb: grpc.sendUnaryData<Reply>) => msgDelivery(served, call, cb),
     AwaitApplied: (call: grpc.ServerUnaryCall<banksim.v1.AwaitRequest | UndecodableMessage, banksim.v1.BranchState>, cb: grpc.sendUnaryData<banksim.v1.BranchState>) =>
       awaitApplied(served, call, cb),
@@ -92,6 +92,28 @@ export function createBranchServer(branch: Branch, log: (line: string) => void, 
   });
   return server;
 }
+
+/**
+ * The Bank service with every request guarded (wire-guard.ts), and the
+ * customer call's two messages read and written by the direct codec
+ * (customer-codec.ts), which produces the generated classes' bytes.
+ */
+const BANK_SERVICE: grpc.ServiceDefinition = (() => {
+  const guarded = guardRequests(pb.UnimplementedBankService.definition, {
+    MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST, OwnWrites: OWN_WRITES_REQUEST, AppliedLog: APPLIED_LOG_REQUEST,
+  });
+  const msgDelivery: grpc.MethodDefinition<Req | UndecodableMessage, Reply> = {
+    ...guarded.MsgDelivery,
+    requestDeserialize: (bytes: Buffer) => decodeGuarded(bytes, CUSTOMER_REQUEST, decodeCustomerRequest),
+    requestSerialize: (r: Req | UndecodableMessage) => {
+      if (r instanceof UndecodableMessage) throw new Error(r.problem);
+      return encodeCustomerRequest(r);
+    },
+    responseSerialize: encodeCustomerReply,
+    responseDeserialize: decodeCustomerReply,
+  };
+  return { ...guarded, MsgDelivery: msgDelivery } as grpc.ServiceDefinition;
+})();
 
 /** Answers a unary call with the status for `err`, logged as `what`. */
 function fail({ branch, log }: Served, cb: grpc.sendUnaryData<never>, err: unknown, what: string): void {
@@ -210,18 +232,17 @@ function streamAppliedLog({ branch, journal }: Served, call: grpc.ServerWritable
 }
 
 function replyToWire(r: OpReply): Reply {
-  const reply = new pb.CustomerReply({
+  return {
     branch: r.branch,
     interface: r.kind === "deposit" ? pb.Interface.DEPOSIT : r.kind === "withdraw" ? pb.Interface.WITHDRAW : pb.Interface.QUERY,
     result: r.result === "success" ? pb.Result.SUCCESS : pb.Result.FAIL,
     balanceCents: r.balanceCents,
-    witness: toWire(r.witness),
+    writeId: r.writeId && { branch: r.writeId.branch, seq: r.writeId.seq },
+    witness: toWireVector(r.witness),
     gateWaitMs: r.gateWaitMs,
     replayed: r.replayed,
     clock: r.clock ?? 0,
-  });
-  if (r.writeId) reply.writeId = new pb.WriteId({ branch: r.writeId.branch, seq: r.writeId.seq });
-  return reply;
+  };
 }
 
 export function stateToWire(s: BranchState): banksim.v1.BranchState {

@@ -2,19 +2,26 @@
 // cheapest protobuf form to encode. Zero entries are left out.
 
 import type { VersionVector } from "../core/version-vector.js";
+import type { WireVector } from "./customer-codec.js";
 import { pb } from "./pb.js";
 
-export function toWire(vv: VersionVector): InstanceType<typeof pb.VersionVector> {
+/** The two arrays, for the direct codec of the customer call. */
+export function toWireVector(vv: VersionVector): WireVector {
   const branches: number[] = [];
   const seqs: number[] = [];
   for (const [branch, seq] of vv) {
     if (seq > 0) (branches.push(branch), seqs.push(seq));
   }
-  return new pb.VersionVector({ branches, seqs });
+  return { branches, seqs };
+}
+
+/** A generated VersionVector message, for every other message. */
+export function toWire(vv: VersionVector): InstanceType<typeof pb.VersionVector> {
+  return new pb.VersionVector(toWireVector(vv));
 }
 
 /** Entries beyond the shorter of the two arrays are ignored (a malformed vector). */
-export function fromWire(msg: InstanceType<typeof pb.VersionVector> | undefined): VersionVector {
+export function fromWire(msg: WireVector | undefined): VersionVector {
   const vv: VersionVector = new Map();
   if (!msg) return vv;
   const branches = msg.branches;

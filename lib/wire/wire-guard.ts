@@ -11,6 +11,7 @@
 // message the generated encoder produces through the guard.
 
 import type * as grpc from "@grpc/grpc-js";
+import { MalformedMessage } from "./customer-codec.js";
 
 type FieldKind = "varint" | "fixed64" | "fixed32" | "string" | "packed-varint" | MessageSchema;
 export interface MessageSchema {
@@ -26,6 +27,14 @@ export const CUSTOMER_REQUEST: MessageSchema = {
     1: ["request_id", "string"], 2: ["session", "string"], 3: ["interface", "varint"], 4: ["amount_cents", "varint"],
     5: ["write_set", VERSION_VECTOR], 6: ["read_set", VERSION_VECTOR], 7: ["guarantees", "varint"],
     8: ["clock", "varint"],
+  },
+};
+/** Replies are not guarded (a customer decodes them with the direct codec, which checks as it reads); this states what that codec refuses. */
+export const CUSTOMER_REPLY: MessageSchema = {
+  name: "banksim.v1.CustomerReply",
+  fields: {
+    1: ["branch", "varint"], 2: ["interface", "varint"], 3: ["result", "varint"], 4: ["balance_cents", "varint"], 5: ["write_id", WRITE_ID],
+    6: ["witness", VERSION_VECTOR], 7: ["gate_wait_ms", "fixed64"], 8: ["replayed", "varint"], 9: ["clock", "varint"],
   },
 };
 export const AWAIT_REQUEST: MessageSchema = { name: "banksim.v1.AwaitRequest", fields: { 1: ["applied", VERSION_VECTOR], 2: ["timeout_ms", "varint"] } };
@@ -152,4 +161,18 @@ export function guardRequests<D extends grpc.ServiceDefinition>(definition: D, s
     };
   }
   return out as D;
+}
+
+/**
+ * A request read by a direct decoder that refuses what the guard refuses
+ * (customer-codec.ts): one pass over good bytes; for bad ones, the guard's
+ * walk gives the refusal its words (the field, the byte).
+ */
+export function decodeGuarded<T>(bytes: Buffer, schema: MessageSchema, decode: (bytes: Buffer) => T): T | UndecodableMessage {
+  try {
+    return decode(bytes);
+  } catch (err) {
+    if (!(err instanceof MalformedMessage)) throw err;
+    return new UndecodableMessage(`request is not a valid ${schema.name}: ${wireProblem(bytes, schema) ?? err.message}`);
+  }
 }

@@ -6,14 +6,14 @@
 import { MAX_AMOUNT_CENTS, MAX_CLOCK, MAX_VECTOR_ENTRIES } from "../core/limits.js";
 import type { Write } from "../core/ledger.js";
 import { fromWire, toWire } from "./vector-codec.js";
+import type { WireVector } from "./customer-codec.js";
 import { pb } from "./pb.js";
 
 export type PbWrite = InstanceType<typeof pb.Write>;
-type PbVector = InstanceType<typeof pb.VersionVector>;
 
 
 /** Why a version vector from the wire is malformed (`name` says which, e.g. "write set"), or undefined if it is well formed. */
-export function wireVectorProblem(msg: PbVector | undefined, name: string): string | undefined {
+export function wireVectorProblem(msg: WireVector | undefined, name: string): string | undefined {
   if (!msg) return undefined;
   const branches = msg.branches;
   const seqs = msg.seqs;
