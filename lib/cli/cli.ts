@@ -7,9 +7,7 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { formatBenchTable, GRID, LONG_CASES, QUICK_GRID, runBench, type BenchCase } from "../bench/bench.js";
-import { formatNetnsTable, runNetnsBench } from "../bench/netns-bench.js";
-import { formatSeedTable, runSeedBench } from "../bench/seed-bench.js";
+import { GRID, LONG_CASES, QUICK_GRID, type BenchCase } from "../bench/bench-cases.js";
 import { Command, CommanderError, Option } from "commander";
 import { formatReport, reportJson } from "../checker/report.js";
 import { HistoryError } from "../checker/checker.js";
@@ -38,7 +36,6 @@ import { ClusterFileError, loadClusterFile, type ClusterSpec } from "../cluster/
 import { ServeUsageError } from "../serve/serve.js";
 import { StoreLockedError } from "../serve/serve-lock.js";
 import type { Scenario } from "../scenario/scenario.js";
-import { openInBrowser } from "./open-page.js";
 import { pathToFileURL } from "node:url";
 
 /** The version in package.json (two levels above dist/lib/cli/). */
@@ -244,6 +241,7 @@ function addReportCommand(program: Command, io: Io): void {
 async function reportCommand(path: string, io: Io): Promise<void> {
   // Loaded only when asked for: every other command starts without the report's modules.
   const { writeReport } = await import("../report/write-report.js");
+  const { openInBrowser } = await import("./open-page.js");
   const r = await writeReport(path);
   const c = r.model.counts;
   const url = pathToFileURL(r.path).href;
@@ -411,10 +409,12 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
     return clean ? 0 : 1;
   };
   if (opts.case === "netns-4h") {
+    const { formatNetnsTable, runNetnsBench } = await import("../bench/netns-bench.js");
     const r = await runNetnsBench(log);
     return report(r, formatNetnsTable(r), r.rows.every((x) => x.converged && x.violations === 0));
   }
   if (opts.case === "seed") {
+    const { formatSeedTable, runSeedBench } = await import("../bench/seed-bench.js");
     const r = await runSeedBench(opts.reps, log);
     return report(r, formatSeedTable(r), r.sides.every((x) => (x.violations ?? 0) === 0));
   }
@@ -428,6 +428,7 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
     });
     if (cases.length === 0) throw new UsageError("--case: expected a case name, found nothing");
   }
+  const { formatBenchTable, runBench } = await import("../bench/bench.js");
   const r = await runBench({ cases, reps: opts.quick ? 1 : opts.reps, durable: opts.durable, log });
   return report(r, formatBenchTable(r), r.cases.every((c) => c.converged && c.violations === 0));
 }

@@ -5,7 +5,11 @@
 // Each phase clears its bar when the next begins, and stop() clears the last,
 // so the terminal keeps only the summary.
 
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import type * as CliProgress from "cli-progress";
+
+/** cli-progress and what it loads (string widths, emoji tables), only once a terminal will show a bar. */
+const loadCliProgress = () => createRequire(import.meta.url)("cli-progress") as typeof CliProgress;
 
 export interface Progress {
   /** A new phase of `total` units (`unit` names them); the previous one is cleared. */
@@ -27,12 +31,13 @@ export function progressOn(stream: NodeJS.WriteStream, enabled: boolean): Progre
 }
 
 class TerminalProgress implements Progress {
-  private readonly bar: cliProgress.SingleBar;
+  private readonly bar: CliProgress.SingleBar;
   private running = false;
   private pending: { label: string; total: number; unit: string; value: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(stream: NodeJS.WriteStream) {
+    const cliProgress = loadCliProgress();
     this.bar = new cliProgress.SingleBar({
       stream,
       format: "bank-sim: {phase} [{bar}] {value}/{total} {unit}, {duration_formatted}",
