@@ -39,26 +39,27 @@ export class ApplyRecorder {
 
   /**
    * `restart`: the branch restarted from its log (these are what it gave
-   * back): the record says so, since its Lamport clock resumed from the log.
+   * back): the record says so, since its Lamport clock resumed from the log,
+   * and is written at once, ahead of anything the new incarnation does.
    */
   add(branch: number, writes: readonly WireWrite[], wallMs: number, monoMs: number, restart = false): void {
     const seen = this.reported?.get(branch);
     const fresh = seen ? writes.filter((w) => !seen.has(w.id)) : writes;
-    if (restart) {
-      this.flushBranch(branch);
-      this.pending.set(branch, { writes: [], restart: true, wallMs, monoMs });
-      this.timer ??= this.clock.setTimeout(() => this.flush(), MERGE_MS);
-    }
-    if (fresh.length === 0) return;
+    if (restart) this.flushBranch(branch);
+    if (fresh.length === 0 && !restart) return;
     if (this.reported) {
       const set = seen ?? new Set<string>();
       for (const w of fresh) set.add(w.id);
       this.reported.set(branch, set);
     }
     for (const w of fresh) this.lag.applied(w.id, w.acceptedAtMs, wallMs);
-    let p = this.pending.get(branch);
-    if (!p) this.pending.set(branch, (p = { writes: [], restart: false, wallMs, monoMs }));
+    const p: Pending = restart ? { writes: [], restart: true, wallMs, monoMs } : this.pending.get(branch) ?? { writes: [], restart: false, wallMs, monoMs };
     for (const { id, kind, amountCents, clock } of fresh) p.writes.push(clock ? { id, kind, amountCents, clock } : { id, kind, amountCents });
+    // The restart mark is written at once: the new incarnation serves
+    // customers as soon as it is up, and every record of its events (their
+    // completions too, whose clocks may repeat the old one's) must follow it.
+    if (restart) return this.write(branch, p);
+    this.pending.set(branch, p);
     this.timer ??= this.clock.setTimeout(() => this.flush(), MERGE_MS);
   }
 
@@ -73,6 +74,10 @@ export class ApplyRecorder {
     const p = this.pending.get(branch);
     if (!p) return;
     this.pending.delete(branch);
+    this.write(branch, p);
+  }
+
+  private write(branch: number, p: Pending): void {
     this.history.write({ type: "apply", branch, writes: p.writes, ...(p.restart ? { restart: true } : {}), wallMs: p.wallMs, monoMs: p.monoMs });
   }
 }

@@ -132,6 +132,19 @@ t.test("clocks go into the record; a restart flushes what came before and marks 
   const applies = records.filter((r) => r.type === "apply");
   t.same(applies.map((r) => [r.writes, r.restart ?? false]), [
     [[{ id: "1.1", kind: "deposit", amountCents: 100, clock: 3 }, { id: "2.1", kind: "deposit", amountCents: 100, clock: 7 }], false],
-    [[{ id: "3.1", kind: "deposit", amountCents: 100, clock: 4 }], true],
+    [[], true],
+    [[{ id: "3.1", kind: "deposit", amountCents: 100, clock: 4 }], false],
   ], "the new incarnation's events follow the restart mark, and what it already reported is not repeated");
+});
+
+t.test("a restart's record is written at once, so that every record of the new incarnation follows it", async (t) => {
+  // The restarted branch serves customers as soon as it is up; their completions
+  // go straight to the history and may repeat clocks of the old incarnation, so
+  // the checker must meet the restart mark first (it once waited out the merge window).
+  const { rec, records, written } = recorder({ dedupe: true });
+  rec.add(2, [w("2.1")], 100, 1);
+  rec.add(2, [w("2.1"), w("2.2")], 200, 2, true);
+  t.same(written(), ["2: 2.1 @100/1", "2: 2.2 @200/2"], "both records are in the history before the window closes");
+  const last = records.at(-1);
+  t.equal(last?.type === "apply" && last.restart, true, "the last one is the restart mark");
 });
