@@ -12,12 +12,31 @@ import type { Write } from "../core/ledger.js";
 import type { HostConfig, HostInfo, LinkStats } from "./worker-protocol.js";
 import { MAX_LINK_BACKLOG, MAX_REPLICATION_MESSAGE_BYTES } from "../core/limits.js";
 import { GATHER_MS, ReplicationLink } from "./replication-link.js";
-import { guardRequests, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
+import { decodeGuarded, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
+import { decodeWriteBatch, encodeWriteBatch, type WireWriteBatch } from "../wire/batch-codec.js";
 import { writeFromWire } from "../wire/write-codec.js";
 import { banksim } from "../../generated/bank.js";
 import { bindServer, SERVER_OPTIONS, shutdown } from "../wire/bind.js";
 
 const pb = banksim.v1;
+
+/**
+ * The Replication service, its batches read by the direct codec
+ * (batch-codec.ts), which refuses what the wire guard refuses; the guard gives
+ * a refusal its words.
+ */
+const REPLICATION_SERVICE: grpc.ServiceDefinition = (() => {
+  const generated = pb.UnimplementedReplicationService.definition;
+  const replicate: grpc.MethodDefinition<WireWriteBatch | UndecodableMessage, banksim.v1.Ack> = {
+    ...generated.Replicate,
+    requestSerialize: (b: WireWriteBatch | UndecodableMessage) => {
+      if (b instanceof UndecodableMessage) throw new Error(b.problem);
+      return encodeWriteBatch(b);
+    },
+    requestDeserialize: (bytes: Buffer) => decodeGuarded(bytes, WRITE_BATCH, decodeWriteBatch),
+  };
+  return { ...generated, Replicate: replicate } as grpc.ServiceDefinition;
+})();
 
 export class Host {
   readonly hostId: number;
@@ -64,8 +83,8 @@ export class Host {
   async start(bindHost: string, port = 0): Promise<string> {
     if (this.server) return this.address;
     const server = new grpc.Server({ ...SERVER_OPTIONS, "grpc.max_receive_message_length": MAX_REPLICATION_MESSAGE_BYTES, interceptors: [requireSecret(this.secret)] });
-    server.addService(guardRequests(pb.UnimplementedReplicationService.definition, { Replicate: WRITE_BATCH }), {
-      Replicate: (call: grpc.ServerDuplexStream<banksim.v1.WriteBatch | UndecodableMessage, banksim.v1.Ack>) => this.onStream(call),
+    server.addService(REPLICATION_SERVICE, {
+      Replicate: (call: grpc.ServerDuplexStream<WireWriteBatch | UndecodableMessage, banksim.v1.Ack>) => this.onStream(call),
     });
     const bound = await bindServer(server, bindHost, port, this.tls);
     this.server = server;
@@ -169,9 +188,9 @@ export class Host {
     }
   }
 
-  private onStream(call: grpc.ServerDuplexStream<banksim.v1.WriteBatch | UndecodableMessage, banksim.v1.Ack>): void {
+  private onStream(call: grpc.ServerDuplexStream<WireWriteBatch | UndecodableMessage, banksim.v1.Ack>): void {
     let refused = false;
-    call.on("data", (batch: banksim.v1.WriteBatch | UndecodableMessage) => {
+    call.on("data", (batch: WireWriteBatch | UndecodableMessage) => {
       if (refused) return;
       if (batch instanceof UndecodableMessage) {
         // Bytes no honest peer sends: end this stream (the host and its other streams carry on).

@@ -10,7 +10,8 @@ import { LinkSender, type LinkAction, type LinkConfig, type LinkStats } from "..
 import { banksim } from "../../generated/bank.js";
 import { sendSecret } from "../wire/auth.js";
 import { channelCredentials, type TlsMaterial } from "../wire/tls.js";
-import { writeToWire } from "../wire/write-codec.js";
+import { writeFields } from "../wire/write-codec.js";
+import { encodeWriteBatch, type WireWriteBatch } from "../wire/batch-codec.js";
 
 const pb = banksim.v1;
 
@@ -26,7 +27,10 @@ const pb = banksim.v1;
  */
 export const GATHER_MS = 1;
 
-type Stream = grpc.ClientDuplexStream<banksim.v1.WriteBatch, banksim.v1.Ack>;
+type Stream = grpc.ClientDuplexStream<WireWriteBatch, banksim.v1.Ack>;
+
+/** The replication stream, its batches written by the direct codec (the generated classes' bytes). */
+const REPLICATE = pb.UnimplementedReplicationService.definition.Replicate;
 
 export interface LinkOptions extends LinkConfig {
   fromHost: number;
@@ -78,13 +82,13 @@ export class ReplicationLink {
     if (this.closed) return;
     for (const a of actions) {
       if (a.type === "connect") this.open();
-      else this.stream?.write(new pb.WriteBatch({ fromHost: this.opts.fromHost, batchSeq: a.batchSeq, writes: a.writes.map(writeToWire) }));
+      else this.stream?.write({ fromHost: this.opts.fromHost, batchSeq: a.batchSeq, writes: a.writes.map(writeFields) });
     }
     this.arm();
   }
 
   private open(): void {
-    const stream = this.client.Replicate();
+    const stream: Stream = this.client.makeBidiStreamRequest(REPLICATE.path, encodeWriteBatch, REPLICATE.responseDeserialize);
     this.stream = stream;
     stream.on("data", (ack: banksim.v1.Ack) => {
       if (this.stream === stream) this.run(this.sender.acked(Number(ack.batchSeq), performance.now()));
