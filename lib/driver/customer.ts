@@ -46,7 +46,7 @@ export interface SessionOpOutcome extends SessionOutcome {
 /** grpc-js's words for a call that never reached a server. */
 const NEVER_CONNECTED = /No connection established|ECONNREFUSED|Failed to connect|Name resolution failed/i;
 
-/** The customer call, made with the direct codec (the generated classes' bytes, without building their messages). */
+/** The customer call's method path; calls to it use the direct codec (the generated classes' bytes, without building their messages). */
 const MSG_DELIVERY = pb.UnimplementedBankService.definition.MsgDelivery.path;
 
 const KIND_TO_WIRE: Record<OpKind, banksim.v1.Interface> = {

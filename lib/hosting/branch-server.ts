@@ -3,9 +3,11 @@
 // statuses. Outcomes are values (a refused withdraw is result FAIL); a gate
 // timeout is FAILED_PRECONDITION naming the missing write ids; a bad request
 // is INVALID_ARGUMENT; anything unexpected is UNKNOWN, with the stack logged.
-// A request's bytes pass wire-guard.ts before google-protobuf decodes them, and
-// its shape (interface, amount, vectors, lengths) is checked here before the
-// Branch sees it, so hostile input is refused without touching any state.
+// A customer request's bytes are read by the direct codec (customer-codec.ts),
+// which refuses what wire-guard.ts refuses; the other requests pass the guard
+// before google-protobuf decodes them. Its shape (interface, amount, vectors,
+// lengths) is checked here before the Branch sees it, so hostile input is
+// refused without touching any state.
 
 import * as grpc from "@grpc/grpc-js";
 import { Branch, BranchError, type BranchState, type OpKind, type OpReply } from "../core/branch.js";
@@ -15,7 +17,7 @@ import type { AppliedJournal } from "./applied-journal.js";
 import { ALL_GUARANTEES, guaranteesToBits } from "../core/gate.js";
 import { MAX_AMOUNT_CENTS, MAX_AWAIT_MS, MAX_CLOCK, MAX_SESSION_CHARS } from "../core/limits.js";
 import { fromWire, toWire, toWireVector } from "../wire/vector-codec.js";
-import { decodeCustomerReply, decodeCustomerRequest, encodeCustomerReply, encodeCustomerRequest, type WireCustomerReply, type WireCustomerRequest } from "../wire/customer-codec.js";
+import { decodeCustomerRequest, encodeCustomerReply, type WireCustomerReply, type WireCustomerRequest } from "../wire/customer-codec.js";
 import type { Write } from "../core/ledger.js";
 import {
   APPLIED_LOG_REQUEST, AWAIT_REQUEST, CUSTOMER_REQUEST, decodeGuarded, guardRequests, OWN_WRITES_REQUEST, STATE_REQUEST, UndecodableMessage,
@@ -102,17 +104,13 @@ const BANK_SERVICE: grpc.ServiceDefinition = (() => {
   const guarded = guardRequests(pb.UnimplementedBankService.definition, {
     MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST, OwnWrites: OWN_WRITES_REQUEST, AppliedLog: APPLIED_LOG_REQUEST,
   });
-  const msgDelivery: grpc.MethodDefinition<Req | UndecodableMessage, Reply> = {
+  // A server only deserializes requests and serializes responses: those two are replaced.
+  const msgDelivery = {
     ...guarded.MsgDelivery,
     requestDeserialize: (bytes: Buffer) => decodeGuarded(bytes, CUSTOMER_REQUEST, decodeCustomerRequest),
-    requestSerialize: (r: Req | UndecodableMessage) => {
-      if (r instanceof UndecodableMessage) throw new Error(r.problem);
-      return encodeCustomerRequest(r);
-    },
     responseSerialize: encodeCustomerReply,
-    responseDeserialize: decodeCustomerReply,
   };
-  return { ...guarded, MsgDelivery: msgDelivery } as grpc.ServiceDefinition;
+  return { ...guarded, MsgDelivery: msgDelivery } as unknown as grpc.ServiceDefinition;
 })();
 
 /** Answers a unary call with the status for `err`, logged as `what`. */

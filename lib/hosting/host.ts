@@ -13,7 +13,7 @@ import type { HostConfig, HostInfo, LinkStats } from "./worker-protocol.js";
 import { MAX_LINK_BACKLOG, MAX_REPLICATION_MESSAGE_BYTES } from "../core/limits.js";
 import { GATHER_MS, ReplicationLink } from "./replication-link.js";
 import { decodeGuarded, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
-import { decodeWriteBatch, encodeWriteBatch, type WireWriteBatch } from "../wire/batch-codec.js";
+import { decodeWriteBatch, type WriteBatchFields } from "../wire/batch-codec.js";
 import { writeFromWire } from "../wire/write-codec.js";
 import { banksim } from "../../generated/bank.js";
 import { bindServer, SERVER_OPTIONS, shutdown } from "../wire/bind.js";
@@ -27,15 +27,9 @@ const pb = banksim.v1;
  */
 const REPLICATION_SERVICE: grpc.ServiceDefinition = (() => {
   const generated = pb.UnimplementedReplicationService.definition;
-  const replicate: grpc.MethodDefinition<WireWriteBatch | UndecodableMessage, banksim.v1.Ack> = {
-    ...generated.Replicate,
-    requestSerialize: (b: WireWriteBatch | UndecodableMessage) => {
-      if (b instanceof UndecodableMessage) throw new Error(b.problem);
-      return encodeWriteBatch(b);
-    },
-    requestDeserialize: (bytes: Buffer) => decodeGuarded(bytes, WRITE_BATCH, decodeWriteBatch),
-  };
-  return { ...generated, Replicate: replicate } as grpc.ServiceDefinition;
+  // A server only deserializes requests: that one is replaced.
+  const replicate = { ...generated.Replicate, requestDeserialize: (bytes: Buffer) => decodeGuarded(bytes, WRITE_BATCH, decodeWriteBatch) };
+  return { ...generated, Replicate: replicate } as unknown as grpc.ServiceDefinition;
 })();
 
 export class Host {
@@ -84,7 +78,7 @@ export class Host {
     if (this.server) return this.address;
     const server = new grpc.Server({ ...SERVER_OPTIONS, "grpc.max_receive_message_length": MAX_REPLICATION_MESSAGE_BYTES, interceptors: [requireSecret(this.secret)] });
     server.addService(REPLICATION_SERVICE, {
-      Replicate: (call: grpc.ServerDuplexStream<WireWriteBatch | UndecodableMessage, banksim.v1.Ack>) => this.onStream(call),
+      Replicate: (call: grpc.ServerDuplexStream<WriteBatchFields | UndecodableMessage, banksim.v1.Ack>) => this.onStream(call),
     });
     const bound = await bindServer(server, bindHost, port, this.tls);
     this.server = server;
@@ -188,9 +182,9 @@ export class Host {
     }
   }
 
-  private onStream(call: grpc.ServerDuplexStream<WireWriteBatch | UndecodableMessage, banksim.v1.Ack>): void {
+  private onStream(call: grpc.ServerDuplexStream<WriteBatchFields | UndecodableMessage, banksim.v1.Ack>): void {
     let refused = false;
-    call.on("data", (batch: WireWriteBatch | UndecodableMessage) => {
+    call.on("data", (batch: WriteBatchFields | UndecodableMessage) => {
       if (refused) return;
       if (batch instanceof UndecodableMessage) {
         // Bytes no honest peer sends: end this stream (the host and its other streams carry on).

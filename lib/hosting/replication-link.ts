@@ -10,8 +10,8 @@ import { LinkSender, type LinkAction, type LinkConfig, type LinkStats } from "..
 import { banksim } from "../../generated/bank.js";
 import { sendSecret } from "../wire/auth.js";
 import { channelCredentials, type TlsMaterial } from "../wire/tls.js";
-import { writeFields } from "../wire/write-codec.js";
-import { encodeWriteBatch, type WireWriteBatch } from "../wire/batch-codec.js";
+import { writeToFields } from "../wire/write-codec.js";
+import { encodeWriteBatch, type WriteBatchFields } from "../wire/batch-codec.js";
 
 const pb = banksim.v1;
 
@@ -27,7 +27,7 @@ const pb = banksim.v1;
  */
 export const GATHER_MS = 1;
 
-type Stream = grpc.ClientDuplexStream<WireWriteBatch, banksim.v1.Ack>;
+type Stream = grpc.ClientDuplexStream<WriteBatchFields, banksim.v1.Ack>;
 
 /** The replication stream, its batches written by the direct codec (the generated classes' bytes). */
 const REPLICATE = pb.UnimplementedReplicationService.definition.Replicate;
@@ -82,7 +82,7 @@ export class ReplicationLink {
     if (this.closed) return;
     for (const a of actions) {
       if (a.type === "connect") this.open();
-      else this.stream?.write({ fromHost: this.opts.fromHost, batchSeq: a.batchSeq, writes: a.writes.map(writeFields) });
+      else this.stream?.write({ fromHost: this.opts.fromHost, batchSeq: a.batchSeq, writes: a.writes.map(writeToFields) });
     }
     this.arm();
   }

@@ -9,7 +9,7 @@
 import { In, Out, type WireVector } from "./proto-bytes.js";
 
 /** banksim.v1.Write's fields, named as the generated class names them. */
-export interface WireWrite {
+export interface WriteFields {
   id: { branch: number; seq: number } | undefined;
   interface: number;
   amountCents: number;
@@ -19,27 +19,29 @@ export interface WireWrite {
 }
 
 /** banksim.v1.WriteBatch's fields. */
-export interface WireWriteBatch {
+export interface WriteBatchFields {
   fromHost: number;
   batchSeq: number;
-  writes: WireWrite[];
+  writes: WriteFields[];
 }
 
-const out = new Out();
+/** One encoder per thread: encoding never yields, and each message begins it afresh. */
+const shared = new Out();
 
 /** The bytes google-protobuf writes for this batch. */
-export function encodeWriteBatch(b: WireWriteBatch): Buffer {
+export function encodeWriteBatch(b: WriteBatchFields): Buffer {
+  const out = shared.begin();
   if (b.fromHost !== 0) (out.varint(1 << 3), out.varint(b.fromHost >>> 0));
   if (b.batchSeq !== 0) (out.varint(2 << 3), out.varint(b.batchSeq));
   for (const w of b.writes) {
     const start = out.at;
-    writeFields(w);
+    putWrite(out, w);
     out.wrap(3, start);
   }
   return out.take();
 }
 
-function writeFields(w: WireWrite): void {
+function putWrite(out: Out, w: WriteFields): void {
   if (w.id) out.writeId(1, w.id);
   if (w.interface !== 0) (out.varint(2 << 3), out.signed(w.interface));
   if (w.amountCents !== 0) (out.varint(3 << 3), out.signed(w.amountCents));
@@ -49,8 +51,8 @@ function writeFields(w: WireWrite): void {
 }
 
 /** A WriteBatch's fields, as the generated class would read them (writes in order; a repeated scalar's last value wins). */
-export function decodeWriteBatch(bytes: Uint8Array): WireWriteBatch {
-  const b: WireWriteBatch = { fromHost: 0, batchSeq: 0, writes: [] };
+export function decodeWriteBatch(bytes: Uint8Array): WriteBatchFields {
+  const b: WriteBatchFields = { fromHost: 0, batchSeq: 0, writes: [] };
   const d = new In(bytes, 0, bytes.length);
   while (d.at < d.end) {
     const [field, type] = d.tag();
@@ -64,8 +66,8 @@ export function decodeWriteBatch(bytes: Uint8Array): WireWriteBatch {
   return b;
 }
 
-function readWrite(d: In): WireWrite {
-  const w: WireWrite = { id: undefined, interface: 0, amountCents: 0, deps: undefined, acceptedAtMs: 0, clock: 0 };
+function readWrite(d: In): WriteFields {
+  const w: WriteFields = { id: undefined, interface: 0, amountCents: 0, deps: undefined, acceptedAtMs: 0, clock: 0 };
   while (d.at < d.end) {
     const [field, type] = d.tag();
     switch (field) {

@@ -36,10 +36,12 @@ export interface WireCustomerReply {
   clock: number;
 }
 
-const out = new Out();
+/** One encoder per thread: encoding never yields, and each message begins it afresh. */
+const shared = new Out();
 
 /** The bytes google-protobuf writes for this request: fields in number order, zero values left out. */
 export function encodeCustomerRequest(r: WireCustomerRequest): Buffer {
+  const out = shared.begin();
   if (r.requestId !== "") out.string(1, r.requestId);
   if (r.session !== "") out.string(2, r.session);
   if (r.interface !== 0) (out.varint(3 << 3), out.signed(r.interface));
@@ -53,6 +55,7 @@ export function encodeCustomerRequest(r: WireCustomerRequest): Buffer {
 
 /** The bytes google-protobuf writes for this reply. */
 export function encodeCustomerReply(r: WireCustomerReply): Buffer {
+  const out = shared.begin();
   if (r.branch !== 0) (out.varint(1 << 3), out.varint(r.branch >>> 0));
   if (r.interface !== 0) (out.varint(2 << 3), out.signed(r.interface));
   if (r.result !== 0) (out.varint(3 << 3), out.signed(r.result));

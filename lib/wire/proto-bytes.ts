@@ -7,6 +7,17 @@
 // random bytes.
 
 import { isUtf8 } from "node:buffer";
+import { BinaryWriter } from "google-protobuf";
+
+/** String.prototype.isWellFormed (Node 20 has it; TypeScript's lib here predates it). */
+const isWellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** A string field as google-protobuf writes it (for strings Node's encoder writes otherwise). */
+function runtimeString(field: number, s: string): Uint8Array {
+  const w = new BinaryWriter();
+  w.writeString(field, s);
+  return w.getResultBuffer();
+}
 
 /** A version vector as the wire has it: two packed uint32 arrays. */
 export interface WireVector {
@@ -34,6 +45,11 @@ export class Out {
   /** An unsigned varint of a non-negative integer below 2^64 (exact below 2^53). */
   varint(n: number): void {
     this.room(10);
+    this.raw(n);
+  }
+
+  /** A varint where room is already made. */
+  private raw(n: number): void {
     const b = this.bytes;
     while (n > 0x7f) {
       b[this.at++] = (n % 128) | 0x80;
@@ -58,12 +74,24 @@ export class Out {
     b[this.at++] = lo;
   }
 
+  /**
+   * A string as UTF-8. One with a lone surrogate (not well-formed UTF-16)
+   * goes through google-protobuf's own writer, which drops or passes such
+   * halves where Node's encoder writes U+FFFD: the bytes stay the runtime's.
+   */
   string(field: number, s: string): void {
+    if (!isWellFormed(s)) return this.bytesOf(runtimeString(field, s));
     const length = Buffer.byteLength(s, "utf8");
     this.varint((field << 3) | 2);
     this.varint(length);
     this.room(length);
     this.at += Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length).write(s, this.at, "utf8");
+  }
+
+  private bytesOf(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    this.bytes.set(bytes, this.at);
+    this.at += bytes.length;
   }
 
   /** A double, little-endian; NaN as google-protobuf writes it (all mantissa bits set), not as V8 holds it. */
@@ -103,13 +131,20 @@ export class Out {
   /** Puts a field tag and a length before the bytes written since `start`. */
   wrap(field: number, start: number): void {
     const body = this.at - start;
-    const head = 1 + varintSize(body);
+    const tag = (field << 3) | 2;
+    const head = varintSize(tag) + varintSize(body);
     this.room(head);
     this.bytes.copyWithin(start + head, start, this.at);
     this.at = start;
-    this.varint((field << 3) | 2);
-    this.varint(body);
+    this.raw(tag);
+    this.raw(body);
     this.at = start + head + body;
+  }
+
+  /** Starts a message: whatever a failed encoding left behind is dropped. */
+  begin(): this {
+    this.at = 0;
+    return this;
   }
 
   take(): Buffer {
@@ -135,10 +170,11 @@ export class In {
   readonly bytes: Uint8Array;
   at: number;
   readonly end: number;
-  /** The last varint's low and high 32 bits (unsigned), and whether it took more than 5 bytes. */
+  /** The last varint's low and high 32 bits (unsigned), whether it took more than 5 bytes, and whether it was 2^64 or more (a 10th byte above 1). */
   lo = 0;
   hi = 0;
   long = false;
+  huge = false;
 
   constructor(bytes: Uint8Array, at: number, end: number) {
     this.bytes = bytes;
@@ -162,6 +198,7 @@ export class In {
         this.lo = lo >>> 0;
         this.hi = hi >>> 0;
         this.long = i >= 5;
+        this.huge = i === 9 && byte > 1;
         return;
       }
     }
@@ -171,7 +208,7 @@ export class In {
   /** The next field's number and wire type, checked as the guard checks them. */
   tag(): [number, number] {
     this.varint();
-    const field = this.hi !== 0 ? Infinity : this.lo >>> 3;
+    const field = this.hi !== 0 || this.huge ? Infinity : this.lo >>> 3;
     if (field < 1 || field > 0x1fffffff) throw new MalformedMessage("a field number out of range");
     return [field, this.lo & 7];
   }
@@ -204,7 +241,7 @@ export class In {
   /** The bounds of a length-delimited field's body; `at` moves past it. */
   body(): number {
     this.varint();
-    const length = this.hi !== 0 ? Infinity : this.lo;
+    const length = this.hi !== 0 || this.huge ? Infinity : this.lo;
     const start = this.at;
     if (length > this.end - start) throw new MalformedMessage("a length runs past the end of its message");
     this.at = start + length;

@@ -6,7 +6,7 @@
 import { MAX_AMOUNT_CENTS, MAX_CLOCK, MAX_VECTOR_ENTRIES } from "../core/limits.js";
 import type { Write } from "../core/ledger.js";
 import { fromWire, toWire, toWireVector } from "./vector-codec.js";
-import type { WireWrite } from "./batch-codec.js";
+import type { WriteFields } from "./batch-codec.js";
 import type { WireVector } from "./customer-codec.js";
 import { pb } from "./pb.js";
 
@@ -33,7 +33,7 @@ export function wireVectorProblem(msg: WireVector | undefined, name: string): st
 }
 
 /** The write's fields on the wire, for the direct codec of the replication stream (batch-codec.ts). */
-export function writeFields(w: Write): WireWrite {
+export function writeToFields(w: Write): WriteFields {
   return {
     id: { branch: w.id.branch, seq: w.id.seq },
     interface: w.kind === "deposit" ? pb.Interface.DEPOSIT : pb.Interface.WITHDRAW,
@@ -46,12 +46,12 @@ export function writeFields(w: Write): WireWrite {
 
 /** The write as a generated message (catch-up and the applied log stream these). */
 export function writeToWire(w: Write): PbWrite {
-  const f = writeFields(w);
-  return new pb.Write({ ...f, id: new pb.WriteId(f.id), deps: toWire(w.deps) });
+  const f = writeToFields(w);
+  return new pb.Write({ ...f, id: new pb.WriteId(f.id), deps: new pb.VersionVector(f.deps) });
 }
 
 /** The write, or why no honest peer would send it (no id, unknown kind, bad amount, malformed deps). */
-export function writeFromWire(m: WireWrite): Write | string {
+export function writeFromWire(m: WriteFields): Write | string {
   const id = m.id;
   if (!id || id.branch < 1 || id.seq < 1) return `a write without an id <branch>.<seq> (both from 1)`;
   const which = `write ${id.branch}.${id.seq}`;

@@ -41,9 +41,18 @@ const field = fc.tuple(fc.integer({ min: 1, max: 12 }), fc.constantFrom(0, 1, 2,
     if (type === 5) return [...head, 1, 2, 3, 4];
     return [...head, ...varint(BigInt(body.length)), ...body];
   });
+/** A 10-byte varint with any last byte: not canonical, and 2^64 or more when that byte is above 1. */
+const tenBytes = fc.tuple(
+  // Any low bits, or none above the first byte's (so only the last byte makes the value large).
+  fc.oneof(fc.uint8Array({ minLength: 9, maxLength: 9 }), fc.nat(127).map((first) => Uint8Array.of(first, 0, 0, 0, 0, 0, 0, 0, 0))),
+  fc.integer({ min: 0, max: 127 }),
+).map(([head, last]) => [...head.map((b) => b | 0x80), last]);
+/** A field whose tag, or whose varint value, or whose length is such a varint. */
+const longVarintField = fc.tuple(fc.integer({ min: 1, max: 12 }), tenBytes, fc.constantFrom("tag", "value", "length"))
+  .map(([no, v, where]) => (where === "tag" ? [...v, 1] : where === "value" ? [...varint(BigInt(no * 8)), ...v] : [...varint(BigInt(no * 8 + 2)), ...v]));
 /** Whole messages and loose fields, one after another (a later field overrides an earlier one). */
 export const soup = (messages: fc.Arbitrary<Uint8Array>) =>
-  fc.array(fc.oneof(field, messages.map((m) => [...m])), { maxLength: 6 }).map((parts) => new Uint8Array(parts.flat()));
+  fc.array(fc.oneof(field, longVarintField, messages.map((m) => [...m])), { maxLength: 6 }).map((parts) => new Uint8Array(parts.flat()));
 /** Messages with bytes cut out and spliced in. */
 export const mutated = (messages: fc.Arbitrary<Uint8Array>) => fc.tuple(soup(messages), fc.nat(), fc.nat(3), fc.uint8Array({ maxLength: 4 })).map(([bytes, at, cut, insert]) => {
   const b = Array.from(bytes);

@@ -6,24 +6,24 @@
 import fc from "fast-check";
 import t from "tap";
 import type { Write } from "../../lib/core/ledger.js";
-import { decodeWriteBatch, encodeWriteBatch, type WireWrite, type WireWriteBatch } from "../../lib/wire/batch-codec.js";
+import { decodeWriteBatch, encodeWriteBatch, type WriteFields, type WriteBatchFields } from "../../lib/wire/batch-codec.js";
 import { pb } from "../../lib/wire/pb.js";
 import { WRITE_BATCH } from "../../lib/wire/wire-guard.js";
-import { writeFields, writeFromWire } from "../../lib/wire/write-codec.js";
+import { writeToFields, writeFromWire } from "../../lib/wire/write-codec.js";
 import { mutated, optional, plainVector, readsLikeTheGeneratedClass, safe, same, SEED, soup, u32, uSafe, vector } from "../helpers/wire-soup.js";
 
-const write: fc.Arbitrary<WireWrite> = fc.record({
+const write: fc.Arbitrary<WriteFields> = fc.record({
   id: optional(fc.record({ branch: u32, seq: u32 })), interface: fc.integer({ min: -3, max: 200 }), amountCents: safe,
   deps: optional(vector), acceptedAtMs: fc.oneof(fc.double(), fc.constantFrom(0, -0, Number.NaN, 1_796_186_121_687.25)), clock: uSafe,
 });
-const batch: fc.Arbitrary<WireWriteBatch> = fc.record({ fromHost: u32, batchSeq: uSafe, writes: fc.array(write, { maxLength: 5 }) });
+const batch: fc.Arbitrary<WriteBatchFields> = fc.record({ fromHost: u32, batchSeq: uSafe, writes: fc.array(write, { maxLength: 5 }) });
 
-const generatedWrite = (w: WireWrite) =>
+const generatedWrite = (w: WriteFields) =>
   new pb.Write({ ...w, id: w.id && new pb.WriteId(w.id), deps: w.deps && new pb.VersionVector(w.deps) });
-const generated = (b: WireWriteBatch) => new pb.WriteBatch({ ...b, writes: b.writes.map(generatedWrite) });
+const generated = (b: WriteBatchFields) => new pb.WriteBatch({ ...b, writes: b.writes.map(generatedWrite) });
 
 /** The fields the generated class read, as plain values. */
-function fieldsOf(m: InstanceType<typeof pb.WriteBatch>): WireWriteBatch {
+function fieldsOf(m: InstanceType<typeof pb.WriteBatch>): WriteBatchFields {
   return {
     fromHost: m.fromHost, batchSeq: m.batchSeq,
     writes: m.writes.map((w) => ({
@@ -44,7 +44,7 @@ t.test("a batch encodes to the generated class's bytes, byte for byte, and reads
 
 t.test("a write the ledger decides crosses the stream exactly", async (t) => {
   const w: Write = { id: { branch: 7, seq: 12 }, kind: "withdraw", amountCents: 9_007_199_254_740, deps: new Map([[3, 4], [9, 2]]), acceptedAtMs: 1_796_186_121_687.325, clock: 41 };
-  const [back] = decodeWriteBatch(encodeWriteBatch({ fromHost: 2, batchSeq: 5, writes: [writeFields(w)] })).writes;
+  const [back] = decodeWriteBatch(encodeWriteBatch({ fromHost: 2, batchSeq: 5, writes: [writeToFields(w)] })).writes;
   t.same(writeFromWire(back!), w);
 });
 
