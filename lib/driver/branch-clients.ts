@@ -1,15 +1,18 @@
 // The main thread's gRPC clients, one per branch: created on first use,
-// moved when a branch restarts at a new address, all closed together.
+// moved when a branch restarts at a new address, all closed together. Each
+// sends the cluster's secret with every call.
 
 import * as grpc from "@grpc/grpc-js";
 import { banksim } from "../../generated/bank.js";
-import { sendSecret } from "../wire/auth.js";
+import { secretMetadata, sendSecret } from "../wire/auth.js";
 import { channelCredentials, type TlsMaterial } from "../wire/tls.js";
 
 const pb = banksim.v1;
 
 export class BranchClients {
   private readonly clients = new Map<number, banksim.v1.BankClient>();
+  private readonly plain = new Map<number, grpc.Client>();
+  private readonly bearer: grpc.Metadata;
   private readonly addresses: Map<number, string>;
   private readonly options: grpc.ClientOptions;
   private readonly credentials: grpc.ChannelCredentials;
@@ -18,6 +21,7 @@ export class BranchClients {
   constructor(addresses: ReadonlyMap<number, string>, secret: string, tls?: TlsMaterial) {
     this.addresses = new Map(addresses);
     this.options = sendSecret(secret);
+    this.bearer = secretMetadata(secret);
     this.credentials = channelCredentials(tls);
   }
 
@@ -32,11 +36,27 @@ export class BranchClients {
     return c;
   }
 
+  /**
+   * For the customer call, the hot path: a client on the branch's channel
+   * without the secret's interceptor (a layer of call objects on every call,
+   * 2–3% of a run's CPU), and the secret as the call's metadata instead (a
+   * copy per call: grpc-js may add to what it is given).
+   */
+  forCustomers(branch: number): { client: grpc.Client; metadata: grpc.Metadata } {
+    let c = this.plain.get(branch);
+    if (!c) {
+      c = new grpc.Client(this.addresses.get(branch) ?? "", this.credentials, { channelOverride: this.get(branch).getChannel() });
+      this.plain.set(branch, c);
+    }
+    return { client: c, metadata: this.bearer.clone() };
+  }
+
   /** A branch restarted at a new address: later requests go there. */
   setAddress(branch: number, address: string): void {
     this.addresses.set(branch, address);
     this.clients.get(branch)?.close();
     this.clients.delete(branch);
+    this.plain.delete(branch);
   }
 
   /** Opens connections to these branches ahead of the first request (in parallel). */
@@ -48,6 +68,8 @@ export class BranchClients {
   }
 
   close(): void {
+    // The customers' clients share these channels: closing the owners closes them.
+    this.plain.clear();
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }

@@ -117,9 +117,9 @@ export class Session {
   }
 
   private call(branch: number, request: WireCustomerRequest): Promise<WireCustomerReply> {
-    const client = this.clients.get(branch);
+    const { client, metadata } = this.clients.forCustomers(branch);
     return new Promise((resolve, reject) => {
-      client.makeUnaryRequest(MSG_DELIVERY, encodeCustomerRequest, decodeCustomerReply, request, { deadline: Date.now() + this.callTimeoutMs }, (err, reply) => {
+      client.makeUnaryRequest(MSG_DELIVERY, encodeCustomerRequest, decodeCustomerReply, request, metadata, { deadline: Date.now() + this.callTimeoutMs }, (err, reply) => {
         if (err || !reply) reject(err ?? new Error("empty reply"));
         else resolve(reply);
       });
