@@ -20,7 +20,7 @@ import { fromWire, toWire, toWireVector } from "../wire/vector-codec.js";
 import { decodeCustomerRequest, encodeCustomerReply, type WireCustomerReply, type WireCustomerRequest } from "../wire/customer-codec.js";
 import type { Write } from "../core/ledger.js";
 import {
-  APPLIED_LOG_REQUEST, AWAIT_REQUEST, CUSTOMER_REQUEST, decodeGuarded, guardRequests, OWN_WRITES_REQUEST, STATE_REQUEST, UndecodableMessage,
+  APPLIED_LOG_REQUEST, AWAIT_REQUEST, CUSTOMER_REQUEST, guardRequests, OWN_WRITES_REQUEST, STATE_REQUEST, UndecodableMessage,
 } from "../wire/wire-guard.js";
 import { wireVectorProblem, writeToWire } from "../wire/write-codec.js";
 import { banksim } from "../../generated/bank.js";
@@ -103,14 +103,8 @@ export function createBranchServer(branch: Branch, log: (line: string) => void, 
 const BANK_SERVICE: grpc.ServiceDefinition = (() => {
   const guarded = guardRequests(pb.UnimplementedBankService.definition, {
     MsgDelivery: CUSTOMER_REQUEST, AwaitApplied: AWAIT_REQUEST, State: STATE_REQUEST, OwnWrites: OWN_WRITES_REQUEST, AppliedLog: APPLIED_LOG_REQUEST,
-  });
-  // A server only deserializes requests and serializes responses: those two are replaced.
-  const msgDelivery = {
-    ...guarded.MsgDelivery,
-    requestDeserialize: (bytes: Buffer) => decodeGuarded(bytes, CUSTOMER_REQUEST, decodeCustomerRequest),
-    responseSerialize: encodeCustomerReply,
-  };
-  return { ...guarded, MsgDelivery: msgDelivery } as unknown as grpc.ServiceDefinition;
+  }, { MsgDelivery: decodeCustomerRequest });
+  return { ...guarded, MsgDelivery: { ...guarded.MsgDelivery, responseSerialize: encodeCustomerReply } } as unknown as grpc.ServiceDefinition;
 })();
 
 /** Answers a unary call with the status for `err`, logged as `what`. */

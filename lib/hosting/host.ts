@@ -12,7 +12,7 @@ import type { Write } from "../core/ledger.js";
 import type { HostConfig, HostInfo, LinkStats } from "./worker-protocol.js";
 import { MAX_LINK_BACKLOG, MAX_REPLICATION_MESSAGE_BYTES } from "../core/limits.js";
 import { GATHER_MS, ReplicationLink } from "./replication-link.js";
-import { decodeGuarded, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
+import { guardRequests, UndecodableMessage, WRITE_BATCH } from "../wire/wire-guard.js";
 import { decodeWriteBatch, type WriteBatchFields } from "../wire/batch-codec.js";
 import { writeFromWire } from "../wire/write-codec.js";
 import { banksim } from "../../generated/bank.js";
@@ -20,17 +20,6 @@ import { bindServer, SERVER_OPTIONS, shutdown } from "../wire/bind.js";
 
 const pb = banksim.v1;
 
-/**
- * The Replication service, its batches read by the direct codec
- * (batch-codec.ts), which refuses what the wire guard refuses; the guard gives
- * a refusal its words.
- */
-const REPLICATION_SERVICE: grpc.ServiceDefinition = (() => {
-  const generated = pb.UnimplementedReplicationService.definition;
-  // A server only deserializes requests: that one is replaced.
-  const replicate = { ...generated.Replicate, requestDeserialize: (bytes: Buffer) => decodeGuarded(bytes, WRITE_BATCH, decodeWriteBatch) };
-  return { ...generated, Replicate: replicate } as unknown as grpc.ServiceDefinition;
-})();
 
 export class Host {
   readonly hostId: number;
@@ -77,7 +66,8 @@ export class Host {
   async start(bindHost: string, port = 0): Promise<string> {
     if (this.server) return this.address;
     const server = new grpc.Server({ ...SERVER_OPTIONS, "grpc.max_receive_message_length": MAX_REPLICATION_MESSAGE_BYTES, interceptors: [requireSecret(this.secret)] });
-    server.addService(REPLICATION_SERVICE, {
+    // Batches are read by the direct codec (batch-codec.ts), the guard wording its refusals.
+    server.addService(guardRequests(pb.UnimplementedReplicationService.definition, { Replicate: WRITE_BATCH }, { Replicate: decodeWriteBatch }), {
       Replicate: (call: grpc.ServerDuplexStream<WriteBatchFields | UndecodableMessage, banksim.v1.Ack>) => this.onStream(call),
     });
     const bound = await bindServer(server, bindHost, port, this.tls);

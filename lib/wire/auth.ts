@@ -17,9 +17,12 @@ export function newSecret(): string {
   return randomBytes(32).toString("hex");
 }
 
+/** The metadata value that carries `secret`. */
+const bearer = (secret: string) => `Bearer ${secret}`;
+
 /** Refuses, with UNAUTHENTICATED, every call that does not carry `secret`. */
 export function requireSecret(secret: string): grpc.ServerInterceptor {
-  const expected = Buffer.from(`Bearer ${secret}`);
+  const expected = Buffer.from(bearer(secret));
   return (_method, call) => new grpc.ServerInterceptingCall(call, {
     start: (next) => next({
       onReceiveMetadata: (metadata, pass) => {
@@ -36,16 +39,16 @@ export function requireSecret(secret: string): grpc.ServerInterceptor {
 /** The secret as call metadata, for a call made without the interceptor below. */
 export function secretMetadata(secret: string): grpc.Metadata {
   const m = new grpc.Metadata();
-  m.set(AUTH_HEADER, `Bearer ${secret}`);
+  m.set(AUTH_HEADER, bearer(secret));
   return m;
 }
 
 /** Client options that send `secret` with every call on the channel. */
 export function sendSecret(secret: string): grpc.ClientOptions {
-  const bearer = `Bearer ${secret}`;
+  const value = bearer(secret);
   const interceptor: grpc.Interceptor = (options, nextCall) => new grpc.InterceptingCall(nextCall(options), {
     start: (metadata, listener, next) => {
-      metadata.set(AUTH_HEADER, bearer);
+      metadata.set(AUTH_HEADER, value);
       next(metadata, listener);
     },
   });

@@ -7,9 +7,7 @@
 // wire guard refuses, so a branch decodes a request in one pass and asks the
 // guard only for the words of its refusal.
 
-import { In, MalformedMessage, Out, type WireVector } from "./proto-bytes.js";
-
-export { MalformedMessage, type WireVector };
+import { In, Out, type WireVector } from "./proto-bytes.js";
 
 /** banksim.v1.CustomerRequest's fields, named as the generated class names them. */
 export interface WireCustomerRequest {

@@ -263,16 +263,14 @@ export class In {
   }
 
   packedUint32(): number[] {
-    const start = this.body();
-    const inner = new In(this.bytes, start, this.at);
+    const inner = this.sub();
     const values: number[] = [];
     while (inner.at < inner.end) values.push(inner.uint32());
     return values;
   }
 
   vector(): WireVector {
-    const start = this.body();
-    const inner = new In(this.bytes, start, this.at);
+    const inner = this.sub();
     const v: WireVector = { branches: [], seqs: [] };
     while (inner.at < inner.end) {
       const [field, type] = inner.tag();

@@ -2,7 +2,7 @@
 // cheapest protobuf form to encode. Zero entries are left out.
 
 import type { VersionVector } from "../core/version-vector.js";
-import type { WireVector } from "./customer-codec.js";
+import type { WireVector } from "./proto-bytes.js";
 import { pb } from "./pb.js";
 
 /** The two arrays, for the direct codec of the customer call. */

@@ -8,13 +8,13 @@
 // only ever sees input it handles in time linear in its size. The hot
 // messages' direct decoders (customer-codec.ts, batch-codec.ts) check as they
 // read and refuse the same bytes; for those, the walk runs only to word a
-// refusal (decodeGuarded).
+// refusal (guardRequests' `direct` decoders).
 //
 // Schemas are written out by hand from proto/bank.proto; a test decodes every
 // message the generated encoder produces through the guard.
 
 import type * as grpc from "@grpc/grpc-js";
-import { MalformedMessage } from "./customer-codec.js";
+import { MalformedMessage } from "./proto-bytes.js";
 
 type FieldKind = "varint" | "fixed64" | "fixed32" | "string" | "packed-varint" | MessageSchema;
 export interface MessageSchema {
@@ -150,14 +150,21 @@ export class UndecodableMessage {
  * A copy of a generated service definition whose request deserializers run
  * the check first and yield an UndecodableMessage, not a thrown error (which
  * grpc-js would turn into INTERNAL), so the handler can answer INVALID_ARGUMENT.
+ * A method given a `direct` decoder (one that refuses what the guard refuses,
+ * customer-codec.ts, batch-codec.ts) reads its requests with that instead.
  */
-export function guardRequests<D extends grpc.ServiceDefinition>(definition: D, schemas: { [K in keyof D]: MessageSchema }): D {
+export function guardRequests<D extends grpc.ServiceDefinition>(
+  definition: D,
+  schemas: { [K in keyof D]: MessageSchema },
+  direct: { [K in keyof D]?: (bytes: Buffer) => unknown } = {},
+): D {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [method, def] of Object.entries(definition)) {
     const schema = schemas[method as keyof D];
+    const decode = direct[method as keyof D];
     out[method] = {
       ...def,
-      requestDeserialize: (bytes: Buffer) => {
+      requestDeserialize: decode ? (bytes: Buffer) => decodeGuarded(bytes, schema, decode) : (bytes: Buffer) => {
         const problem = wireProblem(bytes, schema);
         return problem ? new UndecodableMessage(`request is not a valid ${schema.name}: ${problem}`) : def.requestDeserialize(bytes);
       },
@@ -167,11 +174,10 @@ export function guardRequests<D extends grpc.ServiceDefinition>(definition: D, s
 }
 
 /**
- * A request read by a direct decoder that refuses what the guard refuses
- * (customer-codec.ts): one pass over good bytes; for bad ones, the guard's
- * walk gives the refusal its words (the field, the byte).
+ * A request read by a direct decoder: one pass over good bytes; for bad ones,
+ * the guard's walk gives the refusal its words (the field, the byte).
  */
-export function decodeGuarded<T>(bytes: Buffer, schema: MessageSchema, decode: (bytes: Buffer) => T): T | UndecodableMessage {
+function decodeGuarded<T>(bytes: Buffer, schema: MessageSchema, decode: (bytes: Buffer) => T): T | UndecodableMessage {
   try {
     return decode(bytes);
   } catch (err) {

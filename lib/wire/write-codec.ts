@@ -7,7 +7,7 @@ import { MAX_AMOUNT_CENTS, MAX_CLOCK, MAX_VECTOR_ENTRIES } from "../core/limits.
 import type { Write } from "../core/ledger.js";
 import { fromWire, toWire, toWireVector } from "./vector-codec.js";
 import type { WriteFields } from "./batch-codec.js";
-import type { WireVector } from "./customer-codec.js";
+import type { WireVector } from "./proto-bytes.js";
 import { pb } from "./pb.js";
 
 export type PbWrite = InstanceType<typeof pb.Write>;

@@ -23,15 +23,18 @@ export function same(a: unknown, b: unknown): boolean {
   return ka.length === Object.keys(b).length && ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-function varint(n: bigint): number[] {
+/** A protobuf varint of a 64-bit two's complement value. */
+export function varint(value: bigint): number[] {
+  let v = BigInt.asUintN(64, value);
   const out: number[] = [];
   do {
-    const low = Number(n & 0x7fn);
-    n >>= 7n;
-    out.push(n > 0n ? low | 0x80 : low);
-  } while (n > 0n);
+    const byte = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v > 0n ? byte | 0x80 : byte);
+  } while (v > 0n);
   return out;
 }
+
 /** One field of any number and wire type, with a body of its type: a field the schema knows, or one it does not. */
 const field = fc.tuple(fc.integer({ min: 1, max: 12 }), fc.constantFrom(0, 1, 2, 5), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.uint8Array({ maxLength: 12 }))
   .map(([no, type, n, body]) => {

@@ -21,6 +21,7 @@ import { AWAIT_REQUEST, CUSTOMER_REQUEST, type MessageSchema, WRITE_BATCH, wireP
 import { banksim } from "../../generated/bank.js";
 import { sendSecret } from "../../lib/wire/auth.js";
 import { branchState } from "../helpers/admin-rpc.js";
+import { varint } from "../helpers/wire-soup.js";
 
 const pb = banksim.v1;
 type Req = banksim.v1.CustomerRequest;
@@ -94,22 +95,10 @@ function rawUnary(h: Harness, branch: number, method: "MsgDelivery" | "AwaitAppl
   });
 }
 
-/** Protobuf varint of a 64-bit two's complement value. */
-function varint(value: bigint): Buffer {
-  let v = BigInt.asUintN(64, value);
-  const out: number[] = [];
-  do {
-    const byte = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v > 0n ? byte | 0x80 : byte);
-  } while (v > 0n);
-  return Buffer.from(out);
-}
-
 /** A request whose amount_cents (field 4, varint) is `amount`, exactly, whatever JavaScript numbers can hold. */
 function requestWithAmount(fields: ConstructorParameters<typeof pb.CustomerRequest>[0], amount: bigint): Buffer {
   const head = Buffer.from(new pb.CustomerRequest(fields).serialize());
-  return Buffer.concat([head, Buffer.from([(4 << 3) | 0]), varint(amount)]);
+  return Buffer.concat([head, Buffer.from([(4 << 3) | 0]), Buffer.from(varint(amount))]);
 }
 
 function hex(text: string): Buffer {

@@ -6,9 +6,9 @@
 import fc from "fast-check";
 import t from "tap";
 import {
-  decodeCustomerReply, decodeCustomerRequest, encodeCustomerReply, encodeCustomerRequest, MalformedMessage,
-  type WireCustomerReply, type WireCustomerRequest, type WireVector,
+  decodeCustomerReply, decodeCustomerRequest, encodeCustomerReply, encodeCustomerRequest, type WireCustomerReply, type WireCustomerRequest,
 } from "../../lib/wire/customer-codec.js";
+import { MalformedMessage, type WireVector } from "../../lib/wire/proto-bytes.js";
 import { CUSTOMER_REPLY, CUSTOMER_REQUEST, wireProblem } from "../../lib/wire/wire-guard.js";
 import { pb } from "../../lib/wire/pb.js";
 import { mutated, optional, plainVector, readsLikeTheGeneratedClass, safe, same, SEED, soup, u32, uSafe, vector } from "../helpers/wire-soup.js";
