@@ -91,6 +91,8 @@ export class Cluster {
   /** For each crashed branch, resolves when it is back. */
   private readonly backUp = new Map<number, { promise: Promise<void>; resolve: () => void }>();
   private readonly restartFailed = new Map<number, string>();
+  /** Every report port handed to a task, each until it closes (a thread keeps the first it gets; the others close at once). */
+  private readonly reportPorts: Array<{ port: MessagePort; closed: Promise<void> }> = [];
 
   /** The worker (host) a branch runs on now, or undefined if it is not running. */
   workerOf(branch: number): number | undefined {
@@ -149,14 +151,10 @@ export class Cluster {
         onTopology();
       } else if (msg.type === "stopped") {
         handle.stopped = msg.stats;
-      } else if (msg.type === "state") {
-        const w = this.waiting.get(msg.requestId);
-        this.waiting.delete(msg.requestId);
-        if (msg.state) w?.resolve({ ...msg.state, applied: new Map(msg.state.applied) });
-        else w?.reject(new Error(`branch ${msg.branchId}: ${msg.error ?? "no state"}`));
       }
       opts.onMessage(msg);
     });
+    const reports = this.reportPort();
     // Requests to a branch whose port closed will never be answered: fail them
     // (a branch we crashed on purpose is asked again once it is back).
     void closed.then(() => {
@@ -168,7 +166,7 @@ export class Cluster {
     });
     const task: BranchTask = served ? {
       // A served host always recovers from its store and catches up from its peers (on a first start both find nothing).
-      branchId: id, port: served.branchPorts.get(id) ?? 0, fixedPort: true, peers: [...served.peers], restart: true, hostPort, control: port2,
+      branchId: id, port: served.branchPorts.get(id) ?? 0, fixedPort: true, peers: [...served.peers], restart: true, hostPort, control: port2, reports,
     } : {
       branchId: id,
       port: opts.basePort > 0 ? opts.basePort + id : 0,
@@ -176,8 +174,9 @@ export class Cluster {
       restart: this.handles.get(id)?.down === true,
       hostPort,
       control: port2,
+      reports,
     };
-    handle.task = this.pool.run(task, { transferList: [port2] as never });
+    handle.task = this.pool.run(task, { transferList: [port2, reports] as never });
     // A branch whose task ends before "stop" (and not by a crash we caused) failed.
     handle.task.then(
       () => { if (!this.stopping && !handle.down) this.failStart(new Error(`branch ${id} ended before it was told to stop`)); },
@@ -185,6 +184,26 @@ export class Cluster {
     );
     this.handles.set(id, handle);
     return ready;
+  }
+
+  /**
+   * A report port for a task (worker-protocol.ts): the worker's end, which the
+   * thread keeps if it is its first; reports name their branches, so every
+   * port is read alike.
+   */
+  private reportPort(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.reportPorts.push({ port: port1, closed: new Promise<void>((resolve) => port1.once("close", () => resolve())) });
+    port1.on("message", (msg: ToMain) => {
+      if (msg.type === "state") {
+        const w = this.waiting.get(msg.requestId);
+        this.waiting.delete(msg.requestId);
+        if (msg.state) w?.resolve({ ...msg.state, applied: new Map(msg.state.applied) });
+        else w?.reject(new Error(`branch ${msg.branchId}: ${msg.error ?? "no state"}`));
+      }
+      this.opts.onMessage(msg);
+    });
+    return port2;
   }
 
   private async launch(): Promise<void> {
@@ -355,6 +374,10 @@ export class Cluster {
       for (const w of this.waiting.values()) w.reject(new Error("the cluster stopped"));
       this.waiting.clear();
       await this.pool.destroy();
+      // The threads are gone, and with them the report ports' far ends: what they posted last is read before the close.
+      await within(Promise.all(this.reportPorts.map((r) => r.closed)), PORT_CLOSE_GRACE_MS);
+      for (const r of this.reportPorts) r.port.close();
+      await Promise.all(this.reportPorts.map((r) => r.closed));
       const total: LinkStats = { links: 0, messages: 0, writes: 0, reconnects: 0, backlog: 0, resent: 0, lost: 0, duplicated: 0, reordered: 0, partitioned: 0 };
       const seenHost = new Set<number>();
       for (const h of this.handles.values()) {

@@ -14,7 +14,8 @@ import { basename, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { MAX_HISTORY_LINE_CHARS } from "../core/limits.js";
 import { recordProblem } from "./record-schema.js";
-import type { HistoryRecord } from "./types.js";
+import { expandGroup } from "./apply-group.js";
+import type { HistoryLine, HistoryRecord } from "./types.js";
 
 export class HistoryFileError extends Error {
   override name = "HistoryFileError";
@@ -58,7 +59,7 @@ export async function resolveHistoryPath(pathOrDir: string): Promise<string> {
   return file;
 }
 
-type Parsed = { ok: true; record: HistoryRecord } | { ok: false; json: boolean; message: string };
+type Parsed = { ok: true; records: HistoryRecord[] } | { ok: false; json: boolean; message: string };
 
 /** One non-blank line: JSON, then (unless `trusted`) the record's schema. */
 function parseLine(line: string, trusted: boolean): Parsed {
@@ -70,7 +71,12 @@ function parseLine(line: string, trusted: boolean): Parsed {
   }
   const problem = trusted ? undefined : recordProblem(value);
   if (problem !== undefined) return { ok: false, json: false, message: problem };
-  return { ok: true, record: value as HistoryRecord };
+  return { ok: true, records: recordsOf(value as HistoryLine) };
+}
+
+/** A line's records: itself, or the apply records a group stands for. */
+function recordsOf(line: HistoryLine): HistoryRecord[] {
+  return line.type === "apply-group" ? expandGroup(line) : [line];
 }
 
 const LAST_LINE_HINT = " (the last line: was the run cut short while writing it?)";
@@ -110,7 +116,7 @@ export async function* readHistoryRecords(pathOrDir: string, progress?: ReadProg
     const p = parseLine(line, trusted);
     if (p.ok) {
       records++;
-      yield { record: p.record, line: lineNo };
+      for (const record of p.records) yield { record, line: lineNo };
     } else if (p.json) {
       pendingJsonError = `${file}:${lineNo}: ${p.message}`;
     } else {
@@ -164,7 +170,7 @@ export function parseHistory(text: string, file = "history.jsonl"): HistoryRecor
     if (line === "") return;
     const p = parseLine(line, false);
     if (p.ok) {
-      records.push(p.record);
+      records.push(...p.records);
       return;
     }
     const last = p.json && lines.slice(i + 1).every((l) => l.trim() === "");

@@ -12,8 +12,10 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { groupShapeProblem } from "./apply-group.js";
+import type { ApplyGroupRecord } from "./types.js";
 
-export const RECORD_TYPES = ["meta", "invoke", "complete", "apply", "buffer", "final"] as const;
+export const RECORD_TYPES = ["meta", "invoke", "complete", "apply", "apply-group", "buffer", "final"] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** The schema file, beside lib/ in the source tree and three levels above dist/lib/history/. */
@@ -67,7 +69,7 @@ export function recordProblem(value: unknown): string | undefined {
     }
     return `type: expected one of ${names}, found ${found(type)}`;
   }
-  if (validate(value)) return undefined;
+  if (validate(value)) return type === "apply-group" ? groupShapeProblem(value as ApplyGroupRecord) : undefined;
   const err = validate.errors?.[0];
   const name = String(type);
   if (err === undefined) return `${name}: expected a valid ${name} record`;

@@ -3,7 +3,7 @@
 
 import { BufferedFile } from "../storage/buffered-file.js";
 import type { StorageError } from "../storage/storage-error.js";
-import type { CompleteRecord, HistoryRecord, InvokeRecord } from "./types.js";
+import type { CompleteRecord, HistoryLine, InvokeRecord } from "./types.js";
 import type { OpRecordSink } from "./sink.js";
 
 export class HistoryWriter implements OpRecordSink {
@@ -14,7 +14,7 @@ export class HistoryWriter implements OpRecordSink {
     this.out = new BufferedFile(path, onError);
   }
 
-  write(record: HistoryRecord): void {
+  write(record: HistoryLine): void {
     this.out.write(JSON.stringify(record) + "\n");
   }
 

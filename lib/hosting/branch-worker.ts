@@ -80,6 +80,8 @@ class HostedBranch {
   static async open(task: BranchTask, worker: WorkerHost): Promise<HostedBranch> {
     const { branchId, control } = task;
     const config = worker.config;
+    const reports = worker.reports;
+    reports.adopt(task.reports);
     const outbox = new BranchOutbox(branchId, control);
     const log = (line: string) => outbox.log(line);
     let joined: HostLease | undefined;
@@ -98,10 +100,10 @@ class HostedBranch {
         {
           propagate: (w) => lease.host.broadcast(w),
           applied: (ws, clocks) => {
-            outbox.addApplied(ws, clocks);
+            reports.applied(branchId, ws, clocks);
             journal?.add(ws);
           },
-          buffered: (ws) => outbox.addBuffered(ws),
+          buffered: (ws) => reports.held(branchId, ws),
           log,
           // Said at once, with the file and the cause: the main thread ends the run.
           failed: (reason) => outbox.post({ type: "failed", branchId, reason }),
@@ -111,13 +113,14 @@ class HostedBranch {
       // A failed unsynced append (a peer's write) fails the branch too: its log can no longer be trusted.
       store?.onFailure((err) => branch.fail(err.message));
       // Before the host can hand it anything: the history's restart mark must come before the new incarnation's events.
-      if (task.restart) outbox.post(recoveredMessage(task, opened));
+      if (task.restart) reports.post(recoveredMessage(task, opened));
       lease.host.addBranch(branch);
       if (BROKEN_GATE_BITS !== 0) log(`TEST HOOK BANK_SIM_TEST_BREAK_GATE: branch ${branchId}'s gate ignores ${bitsToGuarantees(BROKEN_GATE_BITS).join(",")}`);
       const server = createBranchServer(branch, log, config.secret, store ? (after) => store.ownWritesAfter(branchId, after) : undefined, journal);
       forget = worker.onWorkerCrash(() => {
         store?.crash();
         outbox.drop();
+        reports.drop(branchId);
         server.forceShutdown();
       });
       const port = await bindServer(server, config.bindHost, task.restart && !task.fixedPort ? 0 : task.port, config.tls);
@@ -151,6 +154,7 @@ class HostedBranch {
     this.p.forget();
     opened?.store.crash();
     outbox.drop();
+    worker.reports.drop(task.branchId);
     server.forceShutdown();
     branch.stop();
     lease.abandon(task.branchId);
@@ -166,6 +170,8 @@ class HostedBranch {
     await shutdown(server);
     await lease.release(task.branchId);
     await opened?.store.close();
+    // What it applied last reaches the main thread before the pool ends the thread.
+    worker.reports.flush();
     this.p.outbox.log(`branch ${task.branchId} stopped`);
     this.post({ type: "stopped", branchId: task.branchId, stats });
     task.control.close();
@@ -182,9 +188,10 @@ class HostedBranch {
     } else if (msg.type === "epoch") {
       lease.host.setEpoch(msg.wallMs);
     } else if (msg.type === "await") {
+      // On the report port: after every report of what the branch applied.
       branch.awaitApplied(new Map(msg.need), msg.timeoutMs).then(
-        (st) => this.post({ type: "state", branchId, requestId: msg.requestId, state: { ...st, applied: [...st.applied] } }),
-        (err: Error) => this.post({ type: "state", branchId, requestId: msg.requestId, error: err.message }),
+        (st) => worker.reports.post({ type: "state", branchId, requestId: msg.requestId, state: { ...st, applied: [...st.applied] } }),
+        (err: Error) => worker.reports.post({ type: "state", branchId, requestId: msg.requestId, error: err.message }),
       );
     } else if (msg.type === "crash-worker") {
       worker.crashWorker();

@@ -2,10 +2,12 @@
 // instead of module-level variables: the host's configuration (the same for
 // every branch, from piscina's workerData); the host itself (its replication
 // server and links), started by the first branch to join and stopped when the
-// last one leaves; how each branch dies if the whole worker is crashed; and
-// where grpc-js's own error lines go.
+// last one leaves; the thread's reports to the main thread (host-reports.ts);
+// how each branch dies if the whole worker is crashed; and where grpc-js's own
+// error lines go.
 
 import { Host } from "./host.js";
+import { HostReports } from "./host-reports.js";
 import type { HostConfig } from "./worker-protocol.js";
 
 /** A branch's membership of the worker's host, from `WorkerHost.join`. */
@@ -28,6 +30,8 @@ interface Incarnation {
 
 export class WorkerHost {
   readonly config: HostConfig;
+  /** What every branch here applied and held, their states and restart marks, on the thread's one report port. */
+  readonly reports = new HostReports();
   private readonly hostId: number;
   private readonly exit: (code: number) => void;
   private current: Incarnation | undefined;

@@ -1,6 +1,7 @@
 // Messages between the main thread and a branch hosted in a worker thread, over
-// the MessagePort handed to that branch's task (every message has a `type`),
-// and what a worker is started with: the host's configuration once per
+// the MessagePort handed to that branch's task, and the reports of a worker's
+// host, over the one report port the thread keeps (every message has a
+// `type`; a report names its branches), and what a worker is started with: the host's configuration once per
 // worker, the branch's own part in each task. A leaf: it imports only types.
 
 import type { MessagePort } from "node:worker_threads";
@@ -53,6 +54,12 @@ export interface BranchTask {
   /** Bind `port` even after a restart (a served host's branches keep the ports its cluster file gives). */
   fixedPort?: boolean;
   control: MessagePort;
+  /**
+   * A port for the host's reports (writes applied and held, states, restart
+   * marks): the first task on a worker thread brings the one the thread keeps
+   * for its life, for every branch on it; a later task's is closed at once.
+   */
+  reports: MessagePort;
 }
 
 /** One host (a worker thread) as the others reach it. */
@@ -71,24 +78,40 @@ export interface WireWrite {
   clock?: number;
 }
 
-/** Writes from peers a branch took but holds until their dependencies arrive, stamped with the first one's time. */
-export interface BufferedWrites {
+/** Writes from peers a branch took but holds until their dependencies arrive. */
+export interface BufferedAt {
+  branch: number;
   ids: string[];
+  wallMs: number;
+  monoMs: number;
+}
+
+/**
+ * Co-hosted branches that applied the same writes in the same order, stamped
+ * with the time the first of them did: branch branches[i]'s Lamport clock at
+ * writes[j] is clocks[i][j] (0: not known). See applied-groups.ts.
+ */
+export interface AppliedGroup {
+  branches: number[];
+  writes: WireWrite[];
+  clocks: number[][];
   wallMs: number;
   monoMs: number;
 }
 
 export type ToMain =
   | { type: "ready"; branchId: number; address: string; hostId: number; hostAddress: string }
-  /** Log lines as [wallMs, line]; writes applied since the last message, stamped with the first one's time. */
-  | { type: "events"; branchId: number; logs: Array<[number, string]>; applied: WireWrite[]; wallMs: number; monoMs: number; buffered?: BufferedWrites }
+  /** Log lines as [wallMs, line] (on the branch's port). */
+  | { type: "events"; branchId: number; logs: Array<[number, string]> }
+  /** What a host's branches held and applied since its last report (on the host's report port), buffers first. */
+  | { type: "applied"; buffered: BufferedAt[]; groups: AppliedGroup[] }
   | { type: "topology-set"; branchId: number }
   /** The branch stopped serving for good: its log could not store a decision (the reason names the file and the cause). */
   | { type: "failed"; branchId: number; reason: string }
   | { type: "stopped"; branchId: number; stats: LinkStats }
-  /** A restarted branch: the writes its log gave back (some may never have been reported as applied). */
+  /** A restarted branch: the writes its log gave back (some may never have been reported as applied); on the host's report port, before anything of the new incarnation. */
   | { type: "recovered"; branchId: number; applied: WireWrite[]; outcomes: number; cutBytes: number; cutReason?: string }
-  /** Answer to "await": the branch's state once it applied the writes asked for, or why not. */
+  /** Answer to "await": the branch's state once it applied the writes asked for, or why not; on the host's report port, after every report of what it applied. */
   | { type: "state"; branchId: number; requestId: number; state?: StateJson; error?: string };
 
 export type ToWorker =

@@ -4,15 +4,20 @@
 // record carries the first one's time): at 100 branches a record per event
 // was most of the history file and a large share of the main thread's work.
 // With crashes, it also drops writes a branch already reported (a restarted
-// branch reports everything its log gave back).
+// branch reports everything its log gave back). A host's group of replicas
+// that applied the same writes (applied-groups.ts) becomes one apply-group
+// record, written at once; a small group, one apply record per branch.
 
 import { REAL_CLOCK, type Clock } from "../core/applied-waiters.js";
 import type { AppliedWrite } from "../history/types.js";
 import type { HistoryWriter } from "../history/writer.js";
 import type { PropagationLag } from "./latency-stats.js";
-import type { WireWrite } from "../hosting/worker-protocol.js";
+import type { AppliedGroup, WireWrite } from "../hosting/worker-protocol.js";
 
 export const MERGE_MS = 50;
+
+/** Groups of fewer replicas are written as their own apply records (a small cluster's history reads as it always did). */
+export const GROUP_MIN = 4;
 
 interface Pending {
   writes: AppliedWrite[];
@@ -63,6 +68,45 @@ export class ApplyRecorder {
     this.timer ??= this.clock.setTimeout(() => this.flush(), MERGE_MS);
   }
 
+  /** A host's report that these branches applied these writes (clocks[i][j]: branch i's at write j, 0 not known). */
+  addGroup(g: AppliedGroup): void {
+    if (g.branches.length < GROUP_MIN || g.clocks.some((c) => c.includes(0))) {
+      g.branches.forEach((b, i) => this.add(b, withClocks(g.writes, g.clocks[i]!), g.wallMs, g.monoMs));
+      return;
+    }
+    const { branches, clocks } = this.fresh(g);
+    if (branches.length === 0) return;
+    // Their earlier writes first: a branch's records keep its order.
+    for (const b of branches) this.flushBranch(b);
+    for (const w of g.writes) this.lag.applied(w.id, w.acceptedAtMs, g.wallMs, branches.length);
+    const writes = g.writes.map(({ id, kind, amountCents }) => ({ id, kind, amountCents }));
+    this.history.write({ type: "apply-group", branches, writes, clocks, wallMs: g.wallMs, monoMs: g.monoMs });
+  }
+
+  /**
+   * The group's branches that report its writes for the first time (with
+   * crashes a branch may repeat some: those go through `add`, which drops
+   * the repeats), marked reported.
+   */
+  private fresh(g: AppliedGroup): { branches: number[]; clocks: number[][] } {
+    if (!this.reported) return g;
+    const branches: number[] = [];
+    const clocks: number[][] = [];
+    g.branches.forEach((b, i) => {
+      const seen = this.reported!.get(b);
+      if (seen && g.writes.some((w) => seen.has(w.id))) {
+        this.add(b, withClocks(g.writes, g.clocks[i]!), g.wallMs, g.monoMs);
+        return;
+      }
+      const set = seen ?? new Set<string>();
+      for (const w of g.writes) set.add(w.id);
+      this.reported!.set(b, set);
+      branches.push(b);
+      clocks.push(g.clocks[i]!);
+    });
+    return { branches, clocks };
+  }
+
   /** Writes every pending record (call before the final records, and at the end). */
   flush(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
@@ -80,4 +124,9 @@ export class ApplyRecorder {
   private write(branch: number, p: Pending): void {
     this.history.write({ type: "apply", branch, writes: p.writes, ...(p.restart ? { restart: true } : {}), wallMs: p.wallMs, monoMs: p.monoMs });
   }
+}
+
+/** One branch's writes of a group, each with its clock there (none where it is 0: not known). */
+function withClocks(writes: readonly WireWrite[], clocks: readonly number[]): WireWrite[] {
+  return writes.map((w, j) => (clocks[j] ? { ...w, clock: clocks[j] } : w));
 }

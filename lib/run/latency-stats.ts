@@ -56,8 +56,9 @@ export class PropagationLag {
     this.replicas = replicas;
   }
 
-  applied(id: string, acceptedAtMs: number, appliedAtMs: number): void {
-    const n = (this.seen.get(id) ?? 0) + 1;
+  /** `replicas` more replicas applied write `id` at `appliedAtMs`. */
+  applied(id: string, acceptedAtMs: number, appliedAtMs: number, replicas = 1): void {
+    const n = (this.seen.get(id) ?? 0) + replicas;
     if (n >= this.replicas) {
       this.seen.delete(id);
       this.stats.record(appliedAtMs - acceptedAtMs);

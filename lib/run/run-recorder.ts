@@ -47,8 +47,9 @@ export class RunRecorder {
   readonly onMessage = (msg: ToMain): void => {
     if (msg.type === "events") {
       for (const [wallMs, line] of msg.logs) this.logs.line(msg.branchId, wallMs, line);
-      if (msg.buffered !== undefined) this.history.write({ type: "buffer", branch: msg.branchId, writes: msg.buffered.ids, wallMs: msg.buffered.wallMs, monoMs: msg.buffered.monoMs });
-      this.applies.add(msg.branchId, msg.applied, msg.wallMs, msg.monoMs);
+    } else if (msg.type === "applied") {
+      for (const b of msg.buffered) this.history.write({ type: "buffer", branch: b.branch, writes: b.ids, wallMs: b.wallMs, monoMs: b.monoMs });
+      for (const g of msg.groups) this.applies.addGroup(g);
     } else if (msg.type === "recovered") {
       this.fault(`branch ${msg.branchId} recovered ${msg.applied.length} writes and ${msg.outcomes} outcomes from its log` +
         (msg.cutBytes > 0 ? `, cutting ${msg.cutBytes} bytes (${msg.cutReason ?? ""})` : ""));

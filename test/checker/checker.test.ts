@@ -336,7 +336,7 @@ t.test("a history without a meta record is refused with a clear error", async (t
 t.test("a bad JSON line is reported with its file and line number", async (t) => {
   const meta = JSON.stringify(cluster([1], 0).records({ finals: false })[0]);
   t.throws(() => parseHistory(`${meta}\n{"type":"invoke",\n${meta}\n`, "h.jsonl"), { message: /^h\.jsonl:2: not valid JSON/ });
-  t.throws(() => parseHistory(`${meta}\n{"kind":"query"}\n`, "h.jsonl"), { message: /^h\.jsonl:2: type: expected one of "meta", "invoke", "complete", "apply", "buffer", "final", found nothing$/ });
+  t.throws(() => parseHistory(`${meta}\n{"kind":"query"}\n`, "h.jsonl"), { message: /^h\.jsonl:2: type: expected one of "meta", "invoke", "complete", "apply", "apply-group", "buffer", "final", found nothing$/ });
 });
 
 t.test("readHistory accepts an out directory holding history.jsonl, or the file itself", async (t) => {

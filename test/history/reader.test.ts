@@ -51,8 +51,8 @@ const cases: Array<{ name: string; type: string; nth?: number; mutate: (r: Recor
   { name: "apply.writes not an array", type: "apply", mutate: (r) => ({ ...r, writes: { id: "1.1" } }), message: `apply.writes: expected an array of writes {id, kind, amountCents}, found {"id":"1.1"}` },
   { name: "a final balance as a string", type: "final", mutate: (r) => ({ ...r, balanceCents: "500" }), message: `final.balanceCents: expected an amount in cents (a whole number), found "500"` },
   { name: "a branch number 0", type: "final", mutate: (r) => ({ ...r, branch: 0 }), message: "final.branch: expected a branch number (a whole number ≥ 1), found 0" },
-  { name: "a record of unknown type", type: "final", mutate: (r) => ({ ...r, type: "finale" }), message: `type: expected one of "meta", "invoke", "complete", "apply", "buffer", "final", found "finale"` },
-  { name: "a line that is an array", type: "final", mutate: () => [1, 2], message: `record: expected a JSON object with "type" one of "meta", "invoke", "complete", "apply", "buffer", "final", found [1,2]` },
+  { name: "a record of unknown type", type: "final", mutate: (r) => ({ ...r, type: "finale" }), message: `type: expected one of "meta", "invoke", "complete", "apply", "apply-group", "buffer", "final", found "finale"` },
+  { name: "a line that is an array", type: "final", mutate: () => [1, 2], message: `record: expected a JSON object with "type" one of "meta", "invoke", "complete", "apply", "apply-group", "buffer", "final", found [1,2]` },
 ];
 
 t.test("a record with a wrong field is refused with file:line: field: expected ..., found ...", async (t) => {
@@ -65,6 +65,38 @@ t.test("a record with a wrong field is refused with file:line: field: expected .
 t.test("every record the history builder and the real writer's shapes make is valid", async (t) => {
   const records = valid();
   t.same(parseHistory(records.map((r) => JSON.stringify(r)).join("\n")), records);
+});
+
+/** Three co-hosted branches applied 1.1 then 1.2; branch b's clock at 1.j is 10·b + j. */
+const GROUP = {
+  type: "apply-group", branches: [2, 3, 4], wallMs: 5, monoMs: 6,
+  writes: [{ id: "1.1", kind: "deposit", amountCents: 100 }, { id: "1.2", kind: "withdraw", amountCents: 40 }],
+  clocks: [[21, 22], [31, 32], [41, 42]],
+};
+
+t.test("an apply-group line is read as one apply record per branch, each with its own clocks, at the group's line", async (t) => {
+  const file = join(t.testdir({}), "history.jsonl");
+  writeFileSync(file, [JSON.stringify(valid()[0]), JSON.stringify(GROUP)].join("\n") + "\n");
+  const read: Array<[number, HistoryRecord]> = [];
+  for await (const { record, line } of readHistoryRecords(file)) read.push([line, record]);
+  t.same(read.slice(1), [2, 3, 4].map((b) => [2, {
+    type: "apply", branch: b, wallMs: 5, monoMs: 6,
+    writes: [{ id: "1.1", kind: "deposit", amountCents: 100, clock: 10 * b + 1 }, { id: "1.2", kind: "withdraw", amountCents: 40, clock: 10 * b + 2 }],
+  }]));
+  t.same(parseHistory(JSON.stringify(GROUP)), read.slice(1).map(([, r]) => r), "the in-memory parser reads it alike");
+});
+
+t.test("an apply-group whose parts do not fit together is refused, naming the part", async (t) => {
+  const bad: Array<[string, Record<string, unknown>, string]> = [
+    ["a clock list missing", { clocks: [[21, 22], [31, 32]] }, "apply-group.clocks: expected one array of clocks per branch (3), found 2"],
+    ["a clock missing", { clocks: [[21, 22], [31], [41, 42]] }, "apply-group.clocks[1]: expected one clock per write (2), found 1"],
+    ["a branch twice", { branches: [2, 3, 2] }, "apply-group.branches: expected a non-empty array of distinct branch numbers without repeats, found [2,3,2]"],
+    ["no branches", { branches: [], clocks: [] }, "apply-group.branches: expected a non-empty array of distinct branch numbers, found []"],
+    ["a clock of 0", { clocks: [[21, 22], [31, 0], [41, 42]] }, "apply-group.clocks[1][1]: expected a Lamport clock (a whole number ≥ 1), found 0"],
+  ];
+  for (const [name, change, message] of bad) {
+    t.throws(() => parseHistory(JSON.stringify({ ...GROUP, ...change }), "h.jsonl"), { name: "HistoryFileError", message: `h.jsonl:1: ${message}` }, name);
+  }
 });
 
 t.test("a streamed file names the same line and field as the in-memory parser", async (t) => {

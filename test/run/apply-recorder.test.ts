@@ -2,13 +2,15 @@
 // while its merge window is open become one apply record (in the branch's
 // order, with the first event's times); flush writes at once; with crashes it
 // drops what a branch already reported; every fresh apply is a propagation-lag
-// sample. Virtual time opens and closes the window, so nothing depends on how
+// sample; a host's group of four or more replicas becomes one apply-group
+// record, a smaller one per-branch records. Virtual time opens and closes the window, so nothing depends on how
 // fast the machine is.
 
 import t from "tap";
-import type { HistoryRecord } from "../../lib/history/types.js";
-import type { WireWrite } from "../../lib/hosting/worker-protocol.js";
-import { ApplyRecorder, MERGE_MS } from "../../lib/run/apply-recorder.js";
+import { expandGroup } from "../../lib/history/apply-group.js";
+import type { HistoryLine } from "../../lib/history/types.js";
+import type { AppliedGroup, WireWrite } from "../../lib/hosting/worker-protocol.js";
+import { ApplyRecorder, GROUP_MIN, MERGE_MS } from "../../lib/run/apply-recorder.js";
 import { PropagationLag } from "../../lib/run/latency-stats.js";
 import { VirtualClock } from "../../lib/sim/virtual-clock.js";
 
@@ -23,11 +25,13 @@ function advance(clock: VirtualClock, ms: number): void {
 
 function recorder(opts: { dedupe?: boolean; replicas?: number } = {}) {
   const clock = new VirtualClock();
-  const records: HistoryRecord[] = [];
+  const records: HistoryLine[] = [];
   const lag = new PropagationLag(opts.replicas ?? 3);
   const rec = new ApplyRecorder({ write: (r) => records.push(r) }, lag, opts.dedupe ?? false, clock);
   /** "branch: ids @wallMs/monoMs" per record, for exact comparisons. */
-  const written = () => records.map((r) => (r.type === "apply" ? `${r.branch}: ${r.writes.map((x) => x.id).join(" ")} @${r.wallMs}/${r.monoMs}` : r.type));
+  const written = () => records.map((r) =>
+    r.type === "apply" ? `${r.branch}: ${r.writes.map((x) => x.id).join(" ")} @${r.wallMs}/${r.monoMs}`
+    : r.type === "apply-group" ? `[${r.branches.join(" ")}]: ${r.writes.map((x) => x.id).join(" ")} @${r.wallMs}/${r.monoMs}` : r.type);
   return { clock, records, lag, rec, written };
 }
 
@@ -147,4 +151,64 @@ t.test("a restart's record is written at once, so that every record of the new i
   t.same(written(), ["2: 2.1 @100/1", "2: 2.2 @200/2"], "both records are in the history before the window closes");
   const last = records.at(-1);
   t.equal(last?.type === "apply" && last.restart, true, "the last one is the restart mark");
+});
+
+/** Branches `branches` applied `ids` in this order; branch b's clock at the j-th write is 10·b + j + 1. */
+function group(branches: number[], ids: string[], wallMs = 100, monoMs = 1): AppliedGroup {
+  return { branches, writes: ids.map((id) => w(id)), clocks: branches.map((b) => ids.map((_, j) => 10 * b + j + 1)), wallMs, monoMs };
+}
+
+t.test("a group of GROUP_MIN or more replicas becomes one apply-group record, at once, that reads back as theirs", async (t) => {
+  const { clock, rec, records, written } = recorder({ replicas: 6 });
+  const branches = Array.from({ length: GROUP_MIN }, (_, i) => i + 2);
+  rec.addGroup(group(branches, ["1.1", "1.2"]));
+  t.equal(clock.pending, 0, "no merge window: the group is written as it comes");
+  t.same(written(), [`[${branches.join(" ")}]: 1.1 1.2 @100/1`]);
+  const g = records[0]!;
+  if (g.type !== "apply-group") return t.fail(`expected an apply-group, found ${g.type}`);
+  t.same(g.writes, [{ id: "1.1", kind: "deposit", amountCents: 100 }, { id: "1.2", kind: "deposit", amountCents: 100 }], "each write once, without its acceptance time");
+  t.same(expandGroup(g).map((r) => [r.branch, r.writes.map((x) => x.clock)]), branches.map((b) => [b, [10 * b + 1, 10 * b + 2]]), "each branch with its own clocks");
+});
+
+t.test("a smaller group, or one with a clock not known, is written as each branch's own records", async (t) => {
+  const { clock, rec, records, written } = recorder();
+  rec.addGroup(group([2, 3, 4].slice(0, GROUP_MIN - 1), ["1.1"]));
+  const unknown = group([2, 3, 4, 5, 6, 7].slice(0, GROUP_MIN), ["1.2"], 200, 2);
+  unknown.clocks[1]![0] = 0;
+  rec.addGroup(unknown);
+  advance(clock, MERGE_MS);
+  t.same(written(), [2, 3, 4, 5, 6, 7].slice(0, GROUP_MIN).map((b) => (b < 2 + GROUP_MIN - 1 ? `${b}: 1.1 1.2 @100/1` : `${b}: 1.2 @200/2`)));
+  const third = records.find((r) => r.type === "apply" && r.branch === 3);
+  t.same(third?.type === "apply" && third.writes.map((x) => x.clock), [31, undefined], "the clock that was not known is left out");
+});
+
+t.test("a group comes after its branches' pending records, so each branch's order holds", async (t) => {
+  const { rec, written } = recorder();
+  rec.add(3, [w("2.1")], 90, 0);
+  rec.add(9, [w("2.1")], 91, 0);
+  const branches = Array.from({ length: GROUP_MIN }, (_, i) => i + 3);
+  rec.addGroup(group(branches, ["2.2"]));
+  t.same(written(), ["3: 2.1 @90/0", `[${branches.join(" ")}]: 2.2 @100/1`], "branch 3's earlier write first; branch 9's record waits for its window");
+});
+
+t.test("every replica of a group counts towards a write's propagation lag", async (t) => {
+  const { rec, lag } = recorder({ replicas: GROUP_MIN + 1 });
+  rec.add(1, [w("1.1", { acceptedAtMs: 1_000 })], 1_000, 0);
+  rec.addGroup({ ...group(Array.from({ length: GROUP_MIN }, (_, i) => i + 2), ["1.1"]), wallMs: 1_060 });
+  const s = lag.stats.summary();
+  t.equal(s.count, 1, "applied everywhere once the group's replicas have it");
+  t.equal(s.maxMs, 60);
+});
+
+t.test("with crashes, a branch of a group that reports a write again goes through the deduplicating path", async (t) => {
+  const { rec, written } = recorder({ dedupe: true });
+  rec.add(2, [w("1.1")], 50, 0);
+  rec.flush();
+  const branches = Array.from({ length: GROUP_MIN + 1 }, (_, i) => i + 2);
+  rec.addGroup(group(branches, ["1.1", "1.2"]));
+  rec.flush();
+  t.same(written(), ["2: 1.1 @50/0", `[${branches.slice(1).join(" ")}]: 1.1 1.2 @100/1`, "2: 1.2 @100/1"]);
+  rec.addGroup(group(branches.slice(1), ["1.2"], 300, 3));
+  rec.flush();
+  t.equal(written().length, 3, "writes they all reported already are recorded no more");
 });

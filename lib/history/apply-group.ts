@@ -1,0 +1,27 @@
+// The apply-group record: co-hosted replicas that applied the same writes in
+// the same order in one delivery, written as one line (branches, the writes
+// once, each branch's Lamport clocks) instead of one apply record each. At
+// 1,000 branches the per-replica records were nine tenths of history.jsonl
+// and most of what a run's main thread wrote. Readers never see the group:
+// the reader hands on one ApplyRecord per branch, as if they had been written.
+
+import type { ApplyGroupRecord, ApplyRecord } from "./types.js";
+
+/** What the schema cannot say about a group: one clock list per branch, one clock per write. Undefined when it holds. */
+export function groupShapeProblem(g: ApplyGroupRecord): string | undefined {
+  if (g.clocks.length !== g.branches.length) {
+    return `apply-group.clocks: expected one array of clocks per branch (${g.branches.length}), found ${g.clocks.length}`;
+  }
+  const bad = g.clocks.findIndex((c) => c.length !== g.writes.length);
+  if (bad >= 0) return `apply-group.clocks[${bad}]: expected one clock per write (${g.writes.length}), found ${g.clocks[bad]!.length}`;
+  return undefined;
+}
+
+/** The group as the apply records it stands for, in the order of its branches. */
+export function expandGroup(g: ApplyGroupRecord): ApplyRecord[] {
+  return g.branches.map((branch, i) => {
+    const clocks = g.clocks[i]!;
+    const writes = g.writes.map(({ id, kind, amountCents }, j) => ({ id, kind, amountCents, clock: clocks[j]! }));
+    return { type: "apply", branch, writes, wallMs: g.wallMs, monoMs: g.monoMs };
+  });
+}

@@ -1,0 +1,61 @@
+// A worker thread's reports to the main thread about all of its branches,
+// over the one report port the thread keeps: what they applied and held
+// (gathered for REPORT_MS and grouped, applied-groups.ts), their states and
+// their restart marks. One port, so these reach the main thread in the order
+// they happened: a branch's state after every write it reported applied, a
+// restart mark before anything of the new incarnation.
+
+import type { MessagePort } from "node:worker_threads";
+import type { Write } from "../core/ledger.js";
+import { AppliedGroups, type Stamp } from "./applied-groups.js";
+import type { ToMain } from "./worker-protocol.js";
+
+/** How long reports gather before they are posted. */
+export const REPORT_MS = 10;
+
+const stamp = (): Stamp => ({ wallMs: Date.now(), monoMs: performance.timeOrigin + performance.now() });
+
+export class HostReports {
+  private port: MessagePort | undefined;
+  private readonly gathered = new AppliedGroups();
+  private timer: NodeJS.Timeout | undefined;
+
+  /** The first port offered is the thread's for its life; a later one is closed (its task's branch reports on the first). */
+  adopt(port: MessagePort): void {
+    if (this.port === undefined) this.port = port;
+    else port.close();
+  }
+
+  applied(branch: number, writes: readonly Write[], clocks: readonly number[]): void {
+    this.gathered.applied(branch, writes, clocks, stamp);
+    this.schedule();
+  }
+
+  held(branch: number, writes: readonly Write[]): void {
+    this.gathered.held(branch, writes, stamp);
+    this.schedule();
+  }
+
+  /** Forgets what `branch` reported and has not been posted (it crashed). */
+  drop(branch: number): void {
+    this.gathered.drop(branch);
+  }
+
+  /** Posts `msg` after everything gathered before it. */
+  post(msg: ToMain): void {
+    this.flush();
+    this.port?.postMessage(msg);
+  }
+
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.gathered.empty || this.port === undefined) return;
+    const msg: ToMain = { type: "applied", ...this.gathered.take() };
+    this.port.postMessage(msg);
+  }
+
+  private schedule(): void {
+    this.timer ??= setTimeout(() => this.flush(), REPORT_MS);
+  }
+}

@@ -1,0 +1,80 @@
+// HostReports over real MessageChannels: a thread keeps the first report port
+// it is given and closes any later one; what its branches apply and hold in a
+// turn arrives as one "applied" message; a state or restart mark goes out
+// after everything gathered before it; a crashed branch's gathered reports
+// never leave. Order is checked with messages posted after the fact (a
+// channel keeps order), never by waiting a fixed time.
+
+import { once } from "node:events";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
+import t, { type Test } from "tap";
+import type { Write } from "../../lib/core/ledger.js";
+import { HostReports } from "../../lib/hosting/host-reports.js";
+import type { ToMain } from "../../lib/hosting/worker-protocol.js";
+
+const write = (branch: number, seq: number): Write => ({ id: { branch, seq }, kind: "deposit", amountCents: 100, deps: new Map(), acceptedAtMs: 1_000 });
+const state = (branchId: number): ToMain => ({ type: "state", branchId, requestId: 1, error: "marker" });
+
+/** A report port: the end to hand to HostReports, and what arrives at the other. */
+function port(t: Test): { worker: MessagePort; main: MessagePort; received: ToMain[]; until: (n: number) => Promise<ToMain[]> } {
+  const { port1, port2 } = new MessageChannel();
+  t.teardown(() => (port1.close(), port2.close()));
+  const received: ToMain[] = [];
+  port2.on("message", (m: ToMain) => received.push(m));
+  const until = async (n: number) => {
+    while (received.length < n) await once(port2, "message");
+    return received;
+  };
+  return { worker: port1, main: port2, received, until };
+}
+
+/** "applied b:ids b:ids" or the type, per message. */
+const shape = (m: ToMain) => (m.type === "applied" ? `applied ${m.groups.map((g) => `${g.branches.join("+")}:${g.writes.map((w) => w.id).join(",")}`).join(" ")}` : m.type);
+
+t.test("the first port is kept; a later task's port is closed at once and carries nothing", async (t) => {
+  const first = port(t);
+  const later = port(t);
+  const reports = new HostReports();
+  reports.adopt(first.worker);
+  reports.adopt(later.worker);
+  await once(later.main, "close");
+  reports.applied(2, [write(1, 1)], [4]);
+  reports.post(state(2));
+  t.same((await first.until(2)).map(shape), ["applied 2:1.1", "state"]);
+  t.same(later.received, []);
+});
+
+t.test("one turn's applies of every branch arrive as one message, grouped, held writes with them", async (t) => {
+  const p = port(t);
+  const reports = new HostReports();
+  reports.adopt(p.worker);
+  reports.held(3, [write(1, 2)]);
+  reports.applied(2, [write(1, 1)], [4]);
+  reports.applied(3, [write(1, 1)], [6]);
+  const [msg] = await p.until(1);
+  if (msg?.type !== "applied") return t.fail(`expected an applied message, found ${JSON.stringify(msg)}`);
+  t.same(msg.buffered.map((b) => [b.branch, b.ids]), [[3, ["1.2"]]]);
+  t.same(msg.groups.map((g) => [g.branches, g.clocks]), [[[2, 3], [[4], [6]]]]);
+});
+
+t.test("a state goes out after every report gathered before it, and the turn's timer then sends nothing", async (t) => {
+  const p = port(t);
+  const reports = new HostReports();
+  reports.adopt(p.worker);
+  reports.applied(2, [write(1, 1)], [4]);
+  reports.post(state(2));
+  await new Promise<void>((resolve) => setTimeout(resolve, 30));
+  reports.post(state(3));
+  t.same((await p.until(3)).map(shape), ["applied 2:1.1", "state", "state"]);
+});
+
+t.test("a crashed branch's gathered reports are dropped; the others' still go", async (t) => {
+  const p = port(t);
+  const reports = new HostReports();
+  reports.adopt(p.worker);
+  reports.applied(2, [write(1, 1)], [4]);
+  reports.applied(3, [write(1, 1)], [5]);
+  reports.drop(3);
+  reports.post(state(2));
+  t.same((await p.until(2)).map(shape), ["applied 2:1.1", "state"]);
+});
