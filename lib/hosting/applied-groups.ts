@@ -1,4 +1,4 @@
-// What the branches of one host applied since the last report, grouped: the
+// What the branches of one host logged and applied since the last report, the applies grouped: the
 // co-hosted replicas that applied the same writes in the same order (one
 // delivery fanned out to them) share one group, which names the writes once
 // and keeps each replica's own Lamport clocks. At 1,000 branches a report per
@@ -30,6 +30,12 @@ export class AppliedGroups {
   /** The index of the last group each branch joined: a branch joins only later groups, so its order holds when groups are read in order. */
   private lastOf = new Map<number, number>();
   private buffered: BufferedAt[] = [];
+  private logs: Array<[number, number, string]> = [];
+
+  /** Branch `branch` logged `line` at `wallMs`. */
+  log(branch: number, wallMs: number, line: string): void {
+    this.logs.push([branch, wallMs, line]);
+  }
 
   /** Branch `branch` applied `writes` in this order, `clocks[i]` its Lamport clock at writes[i] (0: not known). */
   applied(branch: number, writes: readonly Write[], clocks: readonly number[], now: () => Stamp): void {
@@ -53,7 +59,7 @@ export class AppliedGroups {
   }
 
   get empty(): boolean {
-    return this.groups.length === 0 && this.buffered.length === 0;
+    return this.groups.length === 0 && this.buffered.length === 0 && this.logs.length === 0;
   }
 
   /** Forgets what `branch` reported (it crashed: nothing of it leaves). */
@@ -68,13 +74,15 @@ export class AppliedGroups {
     // Later reports open new groups: the survivors keep their order.
     this.lastOfAll();
     this.buffered = this.buffered.filter((b) => b.branch !== branch);
+    this.logs = this.logs.filter(([b]) => b !== branch);
   }
 
-  /** Everything gathered, buffers first (a write is held before it is applied), and a fresh start. */
-  take(): { buffered: BufferedAt[]; groups: AppliedGroup[] } {
-    const out = { buffered: this.buffered, groups: this.groups };
+  /** Everything gathered (buffers before groups: a write is held before it is applied), and a fresh start. */
+  take(): { logs: Array<[number, number, string]>; buffered: BufferedAt[]; groups: AppliedGroup[] } {
+    const out = { logs: this.logs, buffered: this.buffered, groups: this.groups };
     this.groups = [];
     this.buffered = [];
+    this.logs = [];
     this.byKey.clear();
     this.lastOf.clear();
     return out;

@@ -15,7 +15,6 @@ import { createBranchServer } from "./branch-server.js";
 import { bitsToGuarantees, guaranteesToBits, parseGuarantees } from "../core/gate.js";
 import { BranchStore } from "../storage/branch-store.js";
 import { formatWriteId } from "../core/version-vector.js";
-import { BranchOutbox } from "./branch-outbox.js";
 import { AppliedJournal } from "./applied-journal.js";
 import { catchUp } from "./catch-up.js";
 import { hostConfigFrom, WorkerHost, type HostLease } from "./worker-host.js";
@@ -59,7 +58,8 @@ interface Parts {
   task: BranchTask;
   config: HostConfig;
   lease: HostLease;
-  outbox: BranchOutbox;
+  /** The branch's log (through the host's reports). */
+  log: (line: string) => void;
   opened: OpenedStore | undefined;
   branch: Branch;
   server: grpc.Server;
@@ -82,8 +82,7 @@ class HostedBranch {
     const config = worker.config;
     const reports = worker.reports;
     reports.adopt(task.reports);
-    const outbox = new BranchOutbox(branchId, control);
-    const log = (line: string) => outbox.log(line);
+    const log = (line: string) => reports.log(branchId, line);
     let joined: HostLease | undefined;
     let opened: OpenedStore | undefined;
     let forget = () => undefined as unknown;
@@ -106,7 +105,7 @@ class HostedBranch {
           buffered: (ws) => reports.held(branchId, ws),
           log,
           // Said at once, with the file and the cause: the main thread ends the run.
-          failed: (reason) => outbox.post({ type: "failed", branchId, reason }),
+          failed: (reason) => reports.post({ type: "failed", branchId, reason }),
           ...(store ? { persist: (records: Durable[], sync: boolean) => store.persist(records, sync) } : {}),
         },
       );
@@ -119,14 +118,13 @@ class HostedBranch {
       const server = createBranchServer(branch, log, config.secret, store ? (after) => store.ownWritesAfter(branchId, after) : undefined, journal);
       forget = worker.onWorkerCrash(() => {
         store?.crash();
-        outbox.drop();
         reports.drop(branchId);
         server.forceShutdown();
       });
       const port = await bindServer(server, config.bindHost, task.restart && !task.fixedPort ? 0 : task.port, config.tls);
       const address = `${config.bindHost}:${port}`;
       log(`branch ${branchId} listening on ${address} (host ${lease.host.hostId}, replication on ${lease.address})`);
-      return new HostedBranch({ task, config, lease, outbox, opened, branch, server, address, forget });
+      return new HostedBranch({ task, config, lease, log, opened, branch, server, address, forget });
     } catch (err) {
       forget();
       await joined?.release(branchId);
@@ -150,10 +148,9 @@ class HostedBranch {
 
   /** Dies as a process would: nothing more reaches the disk, the main thread or a customer. The host lives on for the other branches. */
   crash(): void {
-    const { task, lease, outbox, opened, branch, server } = this.p;
+    const { task, lease, opened, branch, server } = this.p;
     this.p.forget();
     opened?.store.crash();
-    outbox.drop();
     worker.reports.drop(task.branchId);
     server.forceShutdown();
     branch.stop();
@@ -170,21 +167,21 @@ class HostedBranch {
     await shutdown(server);
     await lease.release(task.branchId);
     await opened?.store.close();
-    // What it applied last reaches the main thread before the pool ends the thread.
+    this.p.log(`branch ${task.branchId} stopped`);
+    // What it logged and applied last reaches the main thread before the pool ends the thread.
     worker.reports.flush();
-    this.p.outbox.log(`branch ${task.branchId} stopped`);
     this.post({ type: "stopped", branchId: task.branchId, stats });
     task.control.close();
   }
 
   private onControl(msg: Exclude<ToWorker, { type: "stop" | "crash" }>): void {
-    const { task, config, lease, branch, outbox } = this.p;
+    const { task, config, lease, branch, log } = this.p;
     const branchId = task.branchId;
     if (msg.type === "topology") {
       lease.host.setTopology(msg.hosts, { batchMax: config.batchMax, inFlightMax: config.inFlightMax, ackTimeoutMs: config.ackTimeoutMs });
       this.post({ type: "topology-set", branchId });
       const recovered = this.p.opened?.recovered.writes ?? [];
-      if (task.restart) void catchUp(branch, recovered, task.peers, { secret: config.secret, tls: config.tls }, (w) => lease.host.broadcast(w), (line) => outbox.log(line));
+      if (task.restart) void catchUp(branch, recovered, task.peers, { secret: config.secret, tls: config.tls }, (w) => lease.host.broadcast(w), log);
     } else if (msg.type === "epoch") {
       lease.host.setEpoch(msg.wallMs);
     } else if (msg.type === "await") {
@@ -199,7 +196,7 @@ class HostedBranch {
   }
 
   private post(msg: ToMain): void {
-    this.p.outbox.post(msg);
+    this.p.task.control.postMessage(msg);
   }
 }
 

@@ -1,9 +1,13 @@
 // A worker thread's reports to the main thread about all of its branches,
-// over the one report port the thread keeps: what they applied and held
-// (gathered for REPORT_MS and grouped, applied-groups.ts), their states and
-// their restart marks. One port, so these reach the main thread in the order
-// they happened: a branch's state after every write it reported applied, a
-// restart mark before anything of the new incarnation.
+// over the one report port the thread keeps: their log lines and what they
+// applied and held (gathered for REPORT_MS, the applies grouped,
+// applied-groups.ts), their states and their restart marks. One port, so
+// these reach the main thread in the order they happened (a branch's state
+// after every write it reported applied, a restart mark before anything of
+// the new incarnation), and one message per turn for all of the thread's
+// branches: a message per branch (or per line) costs the main thread more
+// than the request it describes, and the main thread is on the path of
+// every customer call.
 
 import type { MessagePort } from "node:worker_threads";
 import type { Write } from "../core/ledger.js";
@@ -24,6 +28,11 @@ export class HostReports {
   adopt(port: MessagePort): void {
     if (this.port === undefined) this.port = port;
     else port.close();
+  }
+
+  log(branch: number, line: string): void {
+    this.gathered.log(branch, Date.now(), line);
+    this.schedule();
   }
 
   applied(branch: number, writes: readonly Write[], clocks: readonly number[]): void {
@@ -51,7 +60,7 @@ export class HostReports {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.gathered.empty || this.port === undefined) return;
-    const msg: ToMain = { type: "applied", ...this.gathered.take() };
+    const msg: ToMain = { type: "reports", ...this.gathered.take() };
     this.port.postMessage(msg);
   }
 

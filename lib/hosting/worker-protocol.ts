@@ -101,10 +101,12 @@ export interface AppliedGroup {
 
 export type ToMain =
   | { type: "ready"; branchId: number; address: string; hostId: number; hostAddress: string }
-  /** Log lines as [wallMs, line] (on the branch's port). */
-  | { type: "events"; branchId: number; logs: Array<[number, string]> }
-  /** What a host's branches held and applied since its last report (on the host's report port), buffers first. */
-  | { type: "applied"; buffered: BufferedAt[]; groups: AppliedGroup[] }
+  /**
+   * What a host's branches logged, held and applied since its last report (on
+   * the host's report port): log lines as [branch, wallMs, line], each
+   * branch's in the order logged; buffers before groups.
+   */
+  | { type: "reports"; logs: Array<[number, number, string]>; buffered: BufferedAt[]; groups: AppliedGroup[] }
   | { type: "topology-set"; branchId: number }
   /** The branch stopped serving for good: its log could not store a decision (the reason names the file and the cause). */
   | { type: "failed"; branchId: number; reason: string }

@@ -45,9 +45,8 @@ export class RunRecorder {
 
   /** Every message a branch sends (Cluster's onMessage). */
   readonly onMessage = (msg: ToMain): void => {
-    if (msg.type === "events") {
-      for (const [wallMs, line] of msg.logs) this.logs.line(msg.branchId, wallMs, line);
-    } else if (msg.type === "applied") {
+    if (msg.type === "reports") {
+      for (const [branch, wallMs, line] of msg.logs) this.logs.line(branch, wallMs, line);
       for (const b of msg.buffered) this.history.write({ type: "buffer", branch: b.branch, writes: b.ids, wallMs: b.wallMs, monoMs: b.monoMs });
       for (const g of msg.groups) this.applies.addGroup(g);
     } else if (msg.type === "recovered") {

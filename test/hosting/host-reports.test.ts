@@ -1,6 +1,6 @@
 // HostReports over real MessageChannels: a thread keeps the first report port
-// it is given and closes any later one; what its branches apply and hold in a
-// turn arrives as one "applied" message; a state or restart mark goes out
+// it is given and closes any later one; what its branches log, apply and hold
+// in a turn arrives as one "reports" message; a state or restart mark goes out
 // after everything gathered before it; a crashed branch's gathered reports
 // never leave. Order is checked with messages posted after the fact (a
 // channel keeps order), never by waiting a fixed time.
@@ -29,7 +29,7 @@ function port(t: Test): { worker: MessagePort; main: MessagePort; received: ToMa
 }
 
 /** "applied b:ids b:ids" or the type, per message. */
-const shape = (m: ToMain) => (m.type === "applied" ? `applied ${m.groups.map((g) => `${g.branches.join("+")}:${g.writes.map((w) => w.id).join(",")}`).join(" ")}` : m.type);
+const shape = (m: ToMain) => (m.type === "reports" ? `reports ${m.groups.map((g) => `${g.branches.join("+")}:${g.writes.map((w) => w.id).join(",")}`).join(" ")}` : m.type);
 
 t.test("the first port is kept; a later task's port is closed at once and carries nothing", async (t) => {
   const first = port(t);
@@ -40,19 +40,26 @@ t.test("the first port is kept; a later task's port is closed at once and carrie
   await once(later.main, "close");
   reports.applied(2, [write(1, 1)], [4]);
   reports.post(state(2));
-  t.same((await first.until(2)).map(shape), ["applied 2:1.1", "state"]);
+  t.same((await first.until(2)).map(shape), ["reports 2:1.1", "state"]);
   t.same(later.received, []);
 });
 
-t.test("one turn's applies of every branch arrive as one message, grouped, held writes with them", async (t) => {
+t.test("one turn's lines, holds and applies of every branch arrive as one message, the applies grouped", async (t) => {
   const p = port(t);
   const reports = new HostReports();
   reports.adopt(p.worker);
+  const before = Date.now();
+  reports.log(2, "branch 2 listening");
+  reports.log(3, "branch 3 listening");
+  reports.log(2, "second line");
+  const after = Date.now();
   reports.held(3, [write(1, 2)]);
   reports.applied(2, [write(1, 1)], [4]);
   reports.applied(3, [write(1, 1)], [6]);
   const [msg] = await p.until(1);
-  if (msg?.type !== "applied") return t.fail(`expected an applied message, found ${JSON.stringify(msg)}`);
+  if (msg?.type !== "reports") return t.fail(`expected a reports message, found ${JSON.stringify(msg)}`);
+  t.same(msg.logs.map(([b, , line]) => [b, line]), [[2, "branch 2 listening"], [3, "branch 3 listening"], [2, "second line"]], "every line, in the order logged");
+  t.ok(msg.logs.every(([, at]) => at >= before && at <= after), "each line carries the wall time it was logged");
   t.same(msg.buffered.map((b) => [b.branch, b.ids]), [[3, ["1.2"]]]);
   t.same(msg.groups.map((g) => [g.branches, g.clocks]), [[[2, 3], [[4], [6]]]]);
 });
@@ -65,7 +72,7 @@ t.test("a state goes out after every report gathered before it, and the turn's t
   reports.post(state(2));
   await new Promise<void>((resolve) => setTimeout(resolve, 30));
   reports.post(state(3));
-  t.same((await p.until(3)).map(shape), ["applied 2:1.1", "state", "state"]);
+  t.same((await p.until(3)).map(shape), ["reports 2:1.1", "state", "state"]);
 });
 
 t.test("a crashed branch's gathered reports are dropped; the others' still go", async (t) => {
@@ -74,7 +81,10 @@ t.test("a crashed branch's gathered reports are dropped; the others' still go", 
   reports.adopt(p.worker);
   reports.applied(2, [write(1, 1)], [4]);
   reports.applied(3, [write(1, 1)], [5]);
+  reports.log(3, "about to crash");
   reports.drop(3);
   reports.post(state(2));
-  t.same((await p.until(2)).map(shape), ["applied 2:1.1", "state"]);
+  const msgs = await p.until(2);
+  t.same(msgs.map(shape), ["reports 2:1.1", "state"]);
+  t.same(msgs[0]?.type === "reports" && msgs[0].logs, [], "its line is gone too");
 });

@@ -59,8 +59,8 @@ async function startCluster(t: Test): Promise<Harness> {
     branchIds: BRANCHES, initialBalanceCents: INITIAL_CENTS, workers: BRANCHES.length, bindHost: "127.0.0.1", basePort: 0,
     gateTimeoutMs: 1_000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: START_TIMEOUT_MS, secret: SECRET,
     onMessage: (m) => {
-      if (m.type !== "events") return;
-      for (const [, line] of m.logs) logs.push(line);
+      if (m.type !== "reports") return;
+      for (const [, , line] of m.logs) logs.push(line);
       if (m.logs.length > 0) logEvents.emit("log");
     },
   });
