@@ -11,7 +11,8 @@
 //
 //   node dist/lib/bench/bare-limit.js --servers 10 --workers 2 --calls 1000 --in-flight 10
 //
-// Prints one JSON line: { servers, workers, calls, inFlight, requestBytes, startupMs, callsMs }.
+// Prints one JSON line: { servers, workers, calls, inFlight, requestBytes, startupMs, callsMs, latency }
+// (latency: each call's, from its start to its answer, p50Ms and p99Ms, as a run's summary measures its operations).
 
 import * as grpc from "@grpc/grpc-js";
 import { fileURLToPath } from "node:url";
@@ -20,6 +21,7 @@ import { parseArgs } from "node:util";
 import { Piscina } from "piscina";
 import type { VersionVector } from "../core/version-vector.js";
 import { toWire } from "../wire/vector-codec.js";
+import { LatencyStats } from "../run/latency-stats.js";
 import { banksim } from "../../generated/bank.js";
 
 const pb = banksim.v1;
@@ -35,6 +37,8 @@ export interface BareLimitResult extends BareLimitOptions {
   requestBytes: number;
   startupMs: number;
   callsMs: number;
+  /** Each call's latency (null figures with no calls). */
+  latency: { p50Ms: number | null; p99Ms: number | null };
 }
 
 interface Served {
@@ -81,14 +85,20 @@ export async function runBareLimit(opts: BareLimitOptions): Promise<BareLimitRes
     const request = customerRequest(opts.servers);
     const t1 = performance.now();
     let next = 0;
-    const call = (c: banksim.v1.BankClient) => new Promise<void>((resolve, reject) => c.MsgDelivery(request, { deadline: Date.now() + 30_000 }, (err) => (err ? reject(err) : resolve())));
+    const latency = new LatencyStats();
+    const call = (c: banksim.v1.BankClient) => new Promise<void>((resolve, reject) => {
+      const started = performance.now();
+      c.MsgDelivery(request, { deadline: Date.now() + 30_000 }, (err) => (err ? reject(err) : (latency.record(performance.now() - started), resolve())));
+    });
     await Promise.all(Array.from({ length: Math.min(opts.inFlight, opts.calls) }, async () => {
       while (next < opts.calls) {
         const i = next++;
         await call(clients[(i * 7919) % clients.length]!);
       }
     }));
-    return { ...opts, requestBytes: request.serialize().length, startupMs, callsMs: performance.now() - t1 };
+    const callsMs = performance.now() - t1;
+    const { p50Ms, p99Ms } = latency.summary();
+    return { ...opts, requestBytes: request.serialize().length, startupMs, callsMs, latency: { p50Ms, p99Ms } };
   } finally {
     for (const c of clients) c.close();
     for (const s of served) s.port.postMessage({ type: "stop" });

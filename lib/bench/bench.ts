@@ -91,6 +91,8 @@ export interface CaseMedians {
   wallMs: number; cpuMs: number; opsPerSec: number;
   /** The bare-call limit's process, same calls, and bank-sim's wall time as a multiple of it. */
   bareWallMs: number; bareCpuMs: number; timesBare: number | null;
+  /** The bare calls' own latency p50 (beside bank-sim's operations' latency). */
+  bareLatencyP50Ms: number | null;
   /** CPU per operation, whole process (null with no operations); and beyond a run with no operations (marginal cases, else null). */
   cpuMsPerOp: number | null; marginalCpuMsPerOp: number | null;
   latency: { p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
@@ -106,7 +108,7 @@ export interface CaseMedians {
 /** One repetition as it ran: the run, and the bare-call limit beside it. */
 export interface CaseRun {
   rep: number; exitCode: number | null; wallMs: number; cpuMs: number; peakRssMb: number;
-  bareWallMs: number; bareCpuMs: number; emptyCpuMs: number | null;
+  bareWallMs: number; bareCpuMs: number; bareLatencyP50Ms: number | null; emptyCpuMs: number | null;
   /** Peak RSS of the run with a tenth of the events beside it (growth cases), else null. */
   tenthPeakRssMb: number | null;
   checkWallMs: number; checkCpuMs: number;
@@ -148,6 +150,7 @@ function medians(c: BenchCase, runs: readonly CaseRun[]): CaseMedians {
   return {
     wallMs, cpuMs, opsPerSec: l((s) => s.opsPerSec) ?? 0,
     bareWallMs, bareCpuMs: pick(runs, (r) => r.bareCpuMs) ?? 0, timesBare: bareWallMs > 0 ? r2(wallMs / bareWallMs) : null,
+    bareLatencyP50Ms: pick(runs, (r) => r.bareLatencyP50Ms),
     cpuMsPerOp: ops ? r2(cpuMs / ops) : null,
     marginalCpuMsPerOp: c.marginal && ops ? pick(runs, (r) => (r.emptyCpuMs === null ? null : (r.cpuMs - r.emptyCpuMs) / ops)) : null,
     latency: { p50Ms: l((s) => s.latency.p50Ms), p99Ms: l((s) => s.latency.p99Ms), maxMs: l((s) => s.latency.maxMs) },
@@ -182,7 +185,7 @@ async function benchCase(c: BenchCase, reps: number, durable: boolean, dir: stri
     const tenth = c.growth ? await runOnce(c, tenthOf(c.events), dir, rep, durable) : null;
     runs.push({
       rep, exitCode: run.exitCode, wallMs: r2(run.wallMs), cpuMs: r2(run.cpuMs), peakRssMb: r2(run.peakRssMb),
-      bareWallMs: r2(bare.wallMs), bareCpuMs: r2(bare.cpuMs), emptyCpuMs: empty ? r2(empty.cpuMs) : null,
+      bareWallMs: r2(bare.wallMs), bareCpuMs: r2(bare.cpuMs), bareLatencyP50Ms: bare.result.latency.p50Ms, emptyCpuMs: empty ? r2(empty.cpuMs) : null,
       tenthPeakRssMb: tenth ? r2(tenth.peakRssMb) : null, checkWallMs: r2(run.checkWallMs), checkCpuMs: r2(run.checkCpuMs),
       converged: run.converged && run.exitCode === 0 && [empty, tenth].every((x) => x === null || (x.converged && x.exitCode === 0)),
       violations: run.violations + (empty?.violations ?? 0) + (tenth?.violations ?? 0), anomalies: run.anomalies, summary: run.summary,
@@ -232,11 +235,11 @@ export function formatBenchTable(r: BenchReport): string {
   const out: string[] = [`${r.machine.cpus} cores, Node ${r.machine.node}; branches ${r.durable ? "durable (log + fdatasync)" : "in memory (--no-durable)"} unless the case says mem; medians`, ""];
   if (runs.length > 0) {
     out.push(...table(
-      ["case", "mode", "wall s", "bare-call limit s", "× limit", "ops/s", "CPU-ms/op", "CPU-ms/op beyond start-up", "lat p50/p99 ms", "start ms", "RSS MB", "req B", "history"],
+      ["case", "mode", "wall s", "bare-call limit s", "× limit", "ops/s", "CPU-ms/op", "CPU-ms/op beyond start-up", "lat p50/p99 ms", "bare p50 ms", "start ms", "RSS MB", "req B", "history"],
       runs.map(({ median: m, ...c }) => [
         c.name, c.kind === "sequential" ? `sequential${c.durable ? "" : ", mem"}` : "concurrent", (m.wallMs / 1000).toFixed(2), (m.bareWallMs / 1000).toFixed(2), f2(m.timesBare),
         m.opsPerSec.toFixed(0), f2(m.cpuMsPerOp), m.marginalCpuMsPerOp === null ? "" : f2(m.marginalCpuMsPerOp),
-        `${m.latency.p50Ms ?? "-"}/${m.latency.p99Ms ?? "-"}`, m.startupMs.toFixed(0), m.peakRssMb.toFixed(0), m.requestBytes.toFixed(0), ok({ median: m, ...c }),
+        `${m.latency.p50Ms ?? "-"}/${m.latency.p99Ms ?? "-"}`, f2(m.bareLatencyP50Ms), m.startupMs.toFixed(0), m.peakRssMb.toFixed(0), m.requestBytes.toFixed(0), ok({ median: m, ...c }),
       ]),
     ), "");
   }

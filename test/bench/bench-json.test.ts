@@ -16,7 +16,10 @@ t.test("bench --quick writes a JSON report that matches its schema and keeps eve
   t.equal(r.code, 0, r.stderr);
   const report = JSON.parse(readFileSync(file, "utf8")) as {
     version: number; startedAt: string; finishedAt: string; machine: { cpus: number; node: string };
-    cases: Array<{ reps: number; median: { latency: { p50Ms: number | null } }; runs: Array<{ rep: number; summary: { latency: { p50Ms: number | null } } }> }>;
+    cases: Array<{
+      kind: string; reps: number; median: { latency: { p50Ms: number | null }; bareLatencyP50Ms: number | null };
+      runs: Array<{ rep: number; bareLatencyP50Ms: number | null; summary: { latency: { p50Ms: number | null } } }>;
+    }>;
     checks: Array<{ reps: number; runs: unknown[] }>;
   };
   assertValid(t, "bench", report, "bench --quick's JSON");
@@ -30,6 +33,10 @@ t.test("bench --quick writes a JSON report that matches its schema and keeps eve
     t.same(c.runs.map((x) => x.rep), [1], "numbered");
     const only = c.runs[0]!.summary.latency.p50Ms;
     t.equal(c.median.latency.p50Ms, only === null ? null : Math.round(only * 100) / 100, "one repetition: the median is that repetition's figure (to 0.01 ms)");
+    const bare = c.runs[0]!.bareLatencyP50Ms;
+    if (c.kind === "startup") t.equal(bare, null, "a start-up case's bare process makes no calls: no latency");
+    else t.ok(bare !== null && bare > 0, `the bare calls' own p50 is measured (${bare} ms)`);
+    t.equal(c.median.bareLatencyP50Ms, bare === null ? null : Math.round(bare * 100) / 100);
   }
   for (const c of report.checks) t.equal(c.runs.length, c.reps);
 });
