@@ -70,6 +70,9 @@ interface BranchHandle {
   /** From its "ready": the worker (host) it runs on and that host's replication address. */
   hostId?: number;
   hostAddress?: string;
+  /** What its "ready" and "topology-set" reports resolve. */
+  onReady: (r: Ready) => void;
+  onTopology: () => void;
 }
 
 type Ready = Extract<ToMain, { type: "ready" }>;
@@ -138,22 +141,11 @@ export class Cluster {
     const served = opts.served;
     const { port1, port2 } = new MessageChannel();
     const closed = new Promise<void>((resolve) => port1.once("close", () => resolve()));
-    const handle: BranchHandle = { id, control: port1, task: Promise.resolve(), closed };
-    let gotReady: (r: Ready) => void = () => undefined;
-    const ready = new Promise<Ready>((resolve) => (gotReady = resolve));
-    port1.on("message", (msg: ToMain) => {
-      if (msg.type === "ready") {
-        this.addresses.set(id, msg.address);
-        handle.hostId = msg.hostId;
-        handle.hostAddress = msg.hostAddress;
-        gotReady(msg);
-      } else if (msg.type === "topology-set") {
-        onTopology();
-      } else if (msg.type === "stopped") {
-        handle.stopped = msg.stats;
-      }
-      opts.onMessage(msg);
-    });
+    let onReady: (r: Ready) => void = () => undefined;
+    const ready = new Promise<Ready>((resolve) => (onReady = resolve));
+    const handle: BranchHandle = { id, control: port1, task: Promise.resolve(), closed, onReady, onTopology };
+    // Branches report on their thread's report port; read this one alike all the same.
+    port1.on("message", (msg: ToMain) => this.onReport(msg));
     const reports = this.reportPort();
     // Requests to a branch whose port closed will never be answered: fail them
     // (a branch we crashed on purpose is asked again once it is back).
@@ -194,16 +186,29 @@ export class Cluster {
   private reportPort(): MessagePort {
     const { port1, port2 } = new MessageChannel();
     this.reportPorts.push({ port: port1, closed: new Promise<void>((resolve) => port1.once("close", () => resolve())) });
-    port1.on("message", (msg: ToMain) => {
-      if (msg.type === "state") {
-        const w = this.waiting.get(msg.requestId);
-        this.waiting.delete(msg.requestId);
-        if (msg.state) w?.resolve({ ...msg.state, applied: new Map(msg.state.applied) });
-        else w?.reject(new Error(`branch ${msg.branchId}: ${msg.error ?? "no state"}`));
-      }
-      this.opts.onMessage(msg);
-    });
+    port1.on("message", (msg: ToMain) => this.onReport(msg));
     return port2;
+  }
+
+  /** Every message of every branch, in the order its thread sent them. */
+  private onReport(msg: ToMain): void {
+    const handle = msg.type === "reports" ? undefined : this.handles.get(msg.branchId);
+    if (msg.type === "ready" && handle) {
+      this.addresses.set(msg.branchId, msg.address);
+      handle.hostId = msg.hostId;
+      handle.hostAddress = msg.hostAddress;
+      handle.onReady(msg);
+    } else if (msg.type === "topology-set") {
+      handle?.onTopology();
+    } else if (msg.type === "stopped" && handle) {
+      handle.stopped = msg.stats;
+    } else if (msg.type === "state") {
+      const w = this.waiting.get(msg.requestId);
+      this.waiting.delete(msg.requestId);
+      if (msg.state) w?.resolve({ ...msg.state, applied: new Map(msg.state.applied) });
+      else w?.reject(new Error(`branch ${msg.branchId}: ${msg.error ?? "no state"}`));
+    }
+    this.opts.onMessage(msg);
   }
 
   private async launch(): Promise<void> {
@@ -363,11 +368,10 @@ export class Cluster {
       }
       const every = [...this.handles.values(), ...this.retired];
       await Promise.allSettled(every.map((h) => h.task));
-      // A branch that stopped closes its end of the port after its last message
-      // ("stopped", with its link counters); closing this end first, as soon as
-      // the task has ended, can drop that message unread (it did under load).
-      // So wait for those ports to close, within a bound; then close the ports
-      // of tasks that ended with theirs open.
+      // A branch that stopped closes its end of its control port once it is
+      // done (its "stopped", with its link counters, went on the report port
+      // before). Wait for those ports to close, within a bound; then close the
+      // ports of tasks that ended with theirs open.
       await within(Promise.all(every.map((h) => h.closed)), PORT_CLOSE_GRACE_MS);
       for (const h of every) h.control.close();
       await Promise.all(every.map((h) => h.closed));

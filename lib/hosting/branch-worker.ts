@@ -195,8 +195,9 @@ class HostedBranch {
     }
   }
 
+  /** On the thread's report port, after everything the branch logged and applied before it. */
   private post(msg: ToMain): void {
-    this.p.task.control.postMessage(msg);
+    worker.reports.post(msg);
   }
 }
 

@@ -1,7 +1,8 @@
-// Messages between the main thread and a branch hosted in a worker thread, over
-// the MessagePort handed to that branch's task, and the reports of a worker's
-// host, over the one report port the thread keeps (every message has a
-// `type`; a report names its branches), and what a worker is started with: the host's configuration once per
+// Messages between the main thread and the branches hosted in a worker thread
+// (to a branch over the control port handed to its task; from every branch of
+// a thread over the one report port the thread keeps, so that they arrive in
+// the order they were sent; every message has a `type` and names its
+// branches), and what a worker is started with: the host's configuration once per
 // worker, the branch's own part in each task. A leaf: it imports only types.
 
 import type { MessagePort } from "node:worker_threads";
@@ -55,9 +56,11 @@ export interface BranchTask {
   fixedPort?: boolean;
   control: MessagePort;
   /**
-   * A port for the host's reports (writes applied and held, states, restart
-   * marks): the first task on a worker thread brings the one the thread keeps
-   * for its life, for every branch on it; a later task's is closed at once.
+   * The port for everything a worker's branches tell the main thread (ToMain),
+   * in the order they tell it: the first task on a worker thread brings the one
+   * the thread keeps for its life, for every branch on it; a later task's is
+   * closed at once. `control` carries the main thread's messages to the branch,
+   * and its close says the branch is gone.
    */
   reports: MessagePort;
 }

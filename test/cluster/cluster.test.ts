@@ -132,6 +132,31 @@ t.test("the State and AwaitApplied RPCs report a branch's state, and wait for wr
   t.same([...after.applied], [[1, 1]]);
 });
 
+t.test("a thread's messages reach the main thread in the order it sent them: a restart mark before the new incarnation's ready, a state after the applies before it", async (t) => {
+  const seen: string[] = [];
+  const cluster = await Cluster.start({
+    branchIds: [1, 2, 3], initialBalanceCents: 0, workers: 2, bindHost: "127.0.0.1", basePort: 0, storeDir: t.testdir({}),
+    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: START_TIMEOUT_MS, secret: "cluster-test-secret",
+    onMessage: (m) => {
+      if (m.type === "reports") for (const g of m.groups) for (const b of g.branches) seen.push(`applied ${b} ${g.writes.map((w) => w.id).join(",")}`);
+      else seen.push(`${m.type} ${m.branchId}`);
+    },
+  });
+  t.teardown(() => cluster.stop());
+  const clients = new BranchClients(cluster.addresses, cluster.secret);
+  t.teardown(() => clients.close());
+  const session = new Session("c1", 0, clients, { attemptsMax: 1, backoffMsMin: 1, backoffMsMax: 1, callTimeoutMs: CALL_TIMEOUT_MS }, { invoke: () => 1, complete: () => undefined }, seededRandom(1));
+  t.equal((await session.perform("deposit", 250, 1)).writeId, "1.1");
+  const [state2] = (await cluster.awaitApplied(new Map([[1, 1]]), CALL_TIMEOUT_MS)).filter((s) => s.branch === 2);
+  t.equal(state2?.balanceCents, 250);
+  t.ok(seen.indexOf("applied 2 1.1") >= 0 && seen.indexOf("applied 2 1.1") < seen.indexOf("state 2"), "branch 2's apply of 1.1 came before its state");
+  await cluster.crash(2);
+  const crashedAt = seen.length;
+  await cluster.restart(2, Date.now());
+  const after = seen.slice(crashedAt);
+  t.ok(after.includes("recovered 2") && after.indexOf("recovered 2") < after.indexOf("ready 2"), `the restart mark before the new incarnation's ready: ${after.join("; ")}`);
+});
+
 t.test("a branch that cannot start stops the whole cluster and says why", async (t) => {
   const blocker = await import("node:net").then((net) => new Promise<import("node:net").Server>((resolve) => {
     const s = net.createServer();
