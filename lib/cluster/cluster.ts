@@ -1,9 +1,12 @@
 // The main thread's handle on a running cluster: a piscina pool of worker
-// threads, one pending task per branch, a MessagePort per branch for its logs
-// and events. `Cluster.start` resolves once every branch listens and every host
-// knows the others; `stop` ends every branch by message, waits for each port
-// to close (so no log line is lost) and destroys the pool. Any failure on the
-// way up stops what did start before it rethrows.
+// threads, one pending task per branch, a control port per branch for the
+// main thread's messages to it (its close says the branch is gone), and one
+// report port per worker thread for everything its branches say, in the order
+// they say it (worker-protocol.ts). `Cluster.start` resolves once every branch
+// listens and every host knows the others; `stop` ends every branch by
+// message, destroys the pool and reads every report port to its close (so no
+// log line is lost). Any failure on the way up stops what did start before it
+// rethrows.
 
 import { fileURLToPath } from "node:url";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
@@ -35,7 +38,7 @@ export interface ClusterOptions {
   faults?: FaultPlan;
   /** Every call to the cluster's servers must carry it (wire/auth.ts); the run makes a fresh one (newSecret). */
   secret: string;
-  /** Called for every message a branch sends (logs, applied writes, ...). */
+  /** Called for every message from the branches (their threads' reports: log lines, applied writes, states, ...), in the order each thread sent them. */
   onMessage: (msg: ToMain) => void;
   /** A served host (bank-sim serve) sets the rest: its pool is one host of a larger cluster. */
   served?: ServedHostOptions;
@@ -70,9 +73,12 @@ interface BranchHandle {
   /** From its "ready": the worker (host) it runs on and that host's replication address. */
   hostId?: number;
   hostAddress?: string;
-  /** What its "ready" and "topology-set" reports resolve. */
+  /** What its "ready", "topology-set" and "crashed" reports resolve. */
   onReady: (r: Ready) => void;
   onTopology: () => void;
+  onCrashed?: () => void;
+  /** Closes when the report port its "ready" came on does (its thread ended). */
+  reportsClosed?: Promise<void>;
 }
 
 type Ready = Extract<ToMain, { type: "ready" }>;
@@ -144,7 +150,7 @@ export class Cluster {
     let onReady: (r: Ready) => void = () => undefined;
     const ready = new Promise<Ready>((resolve) => (onReady = resolve));
     const handle: BranchHandle = { id, control: port1, task: Promise.resolve(), closed, onReady, onTopology };
-    // Branches report on their thread's report port; read this one alike all the same.
+    // Branches report on their thread's report port; anything on this one is read alike.
     port1.on("message", (msg: ToMain) => this.onReport(msg));
     const reports = this.reportPort();
     // Requests to a branch whose port closed will never be answered: fail them
@@ -185,19 +191,23 @@ export class Cluster {
    */
   private reportPort(): MessagePort {
     const { port1, port2 } = new MessageChannel();
-    this.reportPorts.push({ port: port1, closed: new Promise<void>((resolve) => port1.once("close", () => resolve())) });
-    port1.on("message", (msg: ToMain) => this.onReport(msg));
+    const closed = new Promise<void>((resolve) => port1.once("close", () => resolve()));
+    this.reportPorts.push({ port: port1, closed });
+    port1.on("message", (msg: ToMain) => this.onReport(msg, closed));
     return port2;
   }
 
   /** Every message of every branch, in the order its thread sent them. */
-  private onReport(msg: ToMain): void {
+  private onReport(msg: ToMain, portClosed?: Promise<void>): void {
     const handle = msg.type === "reports" ? undefined : this.handles.get(msg.branchId);
     if (msg.type === "ready" && handle) {
       this.addresses.set(msg.branchId, msg.address);
       handle.hostId = msg.hostId;
       handle.hostAddress = msg.hostAddress;
+      if (portClosed) handle.reportsClosed = portClosed;
       handle.onReady(msg);
+    } else if (msg.type === "crashed") {
+      handle?.onCrashed?.();
     } else if (msg.type === "topology-set") {
       handle?.onTopology();
     } else if (msg.type === "stopped" && handle) {
@@ -251,9 +261,12 @@ export class Cluster {
     h.down = true;
     let resolve: () => void = () => undefined;
     this.backUp.set(id, { promise: new Promise<void>((r) => (resolve = r)), resolve });
+    // Everything it reported before it died is read before it can come back.
+    const crashed = new Promise<void>((resolve) => (h.onCrashed = resolve));
     const msg: ToWorker = { type: "crash" };
     h.control.postMessage(msg);
     await h.task.catch(() => undefined);
+    await within(crashed, PORT_CLOSE_GRACE_MS);
     h.control.close();
     await h.closed;
     this.retired.push(h);
@@ -277,6 +290,8 @@ export class Cluster {
     const msg: ToWorker = { type: "crash-worker" };
     h.control.postMessage(msg);
     await Promise.allSettled(victims.map((v) => v.task));
+    // The thread is gone: what it reported is read once its report port closes.
+    await within(Promise.all(victims.map((v) => v.reportsClosed)), PORT_CLOSE_GRACE_MS);
     for (const v of victims) v.control.close();
     await Promise.all(victims.map((v) => v.closed));
     this.retired.push(...victims);
@@ -313,8 +328,9 @@ export class Cluster {
 
   /**
    * Resolves with every branch's state once each has applied every write in
-   * `need` (an empty vector asks for the state now). Goes over the control
-   * ports, not gRPC: at 1,000 branches, opening a channel to each branch
+   * `need` (an empty vector asks for the state now). Goes over the ports
+   * (asked on each branch's control port, answered on its thread's report
+   * port), not gRPC: at 1,000 branches, opening a channel to each branch
    * costs seconds. A branch that cannot get there by the deadline rejects.
    */
   awaitApplied(need: VersionVector, timeoutMs: number): Promise<BranchState[]> {

@@ -9,6 +9,8 @@ import type { ApplyGroupRecord, ApplyRecord } from "./types.js";
 
 /** What the schema cannot say about a group: one clock list per branch, one clock per write. Undefined when it holds. */
 export function groupShapeProblem(g: ApplyGroupRecord): string | undefined {
+  // A restart mark is an apply record of its own: a group that said it would lose it when read.
+  if ("restart" in g) return `apply-group.restart: expected nothing (a restart mark is an apply record of its own), found ${JSON.stringify((g as { restart: unknown }).restart)}`;
   if (g.clocks.length !== g.branches.length) {
     return `apply-group.clocks: expected one array of clocks per branch (${g.branches.length}), found ${g.clocks.length}`;
   }

@@ -13,7 +13,7 @@ export function toJson(vv: VersionVector): VersionVectorJson {
   let indices = true;
   for (const [branch, seq] of vv) {
     out[branch] = seq;
-    if (branch >= ARRAY_INDEX_LIMIT) indices = false;
+    if (!(Number.isInteger(branch) && branch >= 0 && branch < ARRAY_INDEX_LIMIT)) indices = false;
   }
   // Branch numbers are array indices, so the object already lists them in
   // order, whatever the vector's: no sort (at 1,000 branches, sorting each

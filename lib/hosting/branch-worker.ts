@@ -18,6 +18,7 @@ import { formatWriteId } from "../core/version-vector.js";
 import { AppliedJournal } from "./applied-journal.js";
 import { catchUp } from "./catch-up.js";
 import { hostConfigFrom, WorkerHost, type HostLease } from "./worker-host.js";
+import type { BranchReporter } from "./host-reports.js";
 import type { BranchTask, HostConfig, ToMain, ToWorker } from "./worker-protocol.js";
 
 // TEST-ONLY hook, for the mutation check in test/run/guarantees.test.ts: when
@@ -58,7 +59,8 @@ interface Parts {
   task: BranchTask;
   config: HostConfig;
   lease: HostLease;
-  /** The branch's log (through the host's reports). */
+  /** What this incarnation tells the main thread (through its thread's reports). */
+  reporter: BranchReporter;
   log: (line: string) => void;
   opened: OpenedStore | undefined;
   branch: Branch;
@@ -80,9 +82,9 @@ class HostedBranch {
   static async open(task: BranchTask, worker: WorkerHost): Promise<HostedBranch> {
     const { branchId, control } = task;
     const config = worker.config;
-    const reports = worker.reports;
-    reports.adopt(task.reports);
-    const log = (line: string) => reports.log(branchId, line);
+    worker.reports.adopt(task.reports);
+    const reports = worker.reports.forBranch(branchId);
+    const log = (line: string) => reports.log(line);
     let joined: HostLease | undefined;
     let opened: OpenedStore | undefined;
     let forget = () => undefined as unknown;
@@ -99,10 +101,10 @@ class HostedBranch {
         {
           propagate: (w) => lease.host.broadcast(w),
           applied: (ws, clocks) => {
-            reports.applied(branchId, ws, clocks);
+            reports.applied(ws, clocks);
             journal?.add(ws);
           },
-          buffered: (ws) => reports.held(branchId, ws),
+          buffered: (ws) => reports.held(ws),
           log,
           // Said at once, with the file and the cause: the main thread ends the run.
           failed: (reason) => reports.post({ type: "failed", branchId, reason }),
@@ -118,15 +120,17 @@ class HostedBranch {
       const server = createBranchServer(branch, log, config.secret, store ? (after) => store.ownWritesAfter(branchId, after) : undefined, journal);
       forget = worker.onWorkerCrash(() => {
         store?.crash();
-        reports.drop(branchId);
+        reports.drop();
+        reports.close();
         server.forceShutdown();
       });
       const port = await bindServer(server, config.bindHost, task.restart && !task.fixedPort ? 0 : task.port, config.tls);
       const address = `${config.bindHost}:${port}`;
       log(`branch ${branchId} listening on ${address} (host ${lease.host.hostId}, replication on ${lease.address})`);
-      return new HostedBranch({ task, config, lease, log, opened, branch, server, address, forget });
+      return new HostedBranch({ task, config, lease, reporter: reports, log, opened, branch, server, address, forget });
     } catch (err) {
       forget();
+      reports.close();
       await joined?.release(branchId);
       await opened?.store.close();
       control.close();
@@ -146,12 +150,19 @@ class HostedBranch {
     });
   }
 
-  /** Dies as a process would: nothing more reaches the disk, the main thread or a customer. The host lives on for the other branches. */
+  /**
+   * Dies as a process would: nothing more reaches the disk, the main thread or
+   * a customer (what it gathered and had not posted is lost); the main thread
+   * hears "crashed" after everything it did post. The host lives on for the
+   * other branches.
+   */
   crash(): void {
-    const { task, lease, opened, branch, server } = this.p;
+    const { task, lease, opened, branch, server, reporter } = this.p;
     this.p.forget();
     opened?.store.crash();
-    worker.reports.drop(task.branchId);
+    reporter.drop();
+    reporter.post({ type: "crashed", branchId: task.branchId });
+    reporter.close();
     server.forceShutdown();
     branch.stop();
     lease.abandon(task.branchId);
@@ -168,9 +179,9 @@ class HostedBranch {
     await lease.release(task.branchId);
     await opened?.store.close();
     this.p.log(`branch ${task.branchId} stopped`);
-    // What it logged and applied last reaches the main thread before the pool ends the thread.
-    worker.reports.flush();
+    // After everything it logged and applied; then nothing more from it.
     this.post({ type: "stopped", branchId: task.branchId, stats });
+    this.p.reporter.close();
     task.control.close();
   }
 
@@ -187,8 +198,8 @@ class HostedBranch {
     } else if (msg.type === "await") {
       // On the report port: after every report of what the branch applied.
       branch.awaitApplied(new Map(msg.need), msg.timeoutMs).then(
-        (st) => worker.reports.post({ type: "state", branchId, requestId: msg.requestId, state: { ...st, applied: [...st.applied] } }),
-        (err: Error) => worker.reports.post({ type: "state", branchId, requestId: msg.requestId, error: err.message }),
+        (st) => this.post({ type: "state", branchId, requestId: msg.requestId, state: { ...st, applied: [...st.applied] } }),
+        (err: Error) => this.post({ type: "state", branchId, requestId: msg.requestId, error: err.message }),
       );
     } else if (msg.type === "crash-worker") {
       worker.crashWorker();
@@ -197,7 +208,7 @@ class HostedBranch {
 
   /** On the thread's report port, after everything the branch logged and applied before it. */
   private post(msg: ToMain): void {
-    worker.reports.post(msg);
+    this.p.reporter.post(msg);
   }
 }
 

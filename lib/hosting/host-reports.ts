@@ -14,6 +14,25 @@ import type { Write } from "../core/ledger.js";
 import { AppliedGroups, type Stamp } from "./applied-groups.js";
 import type { ToMain } from "./worker-protocol.js";
 
+/**
+ * One incarnation of a branch, reporting through its thread's HostReports.
+ * Once closed (the branch crashed or stopped) it reports nothing more: a dead
+ * incarnation's late callbacks (a rejected gate waiter's line, a catch-up
+ * fetch that lands, a sync that fails) must not speak for the branch, least
+ * of all after its next incarnation's restart mark.
+ */
+export interface BranchReporter {
+  log(line: string): void;
+  applied(writes: readonly Write[], clocks: readonly number[]): void;
+  held(writes: readonly Write[]): void;
+  /** Posts `msg` after everything gathered before it. */
+  post(msg: ToMain): void;
+  /** Forgets what it gathered and has not posted (a crash: it never leaves). */
+  drop(): void;
+  /** Nothing more from this incarnation. */
+  close(): void;
+}
+
 /** How long reports gather before they are posted. */
 export const REPORT_MS = 10;
 
@@ -33,6 +52,19 @@ export class HostReports {
   log(branch: number, line: string): void {
     this.gathered.log(branch, Date.now(), line);
     this.schedule();
+  }
+
+  /** A reporter for one incarnation of `branch`. */
+  forBranch(branch: number): BranchReporter {
+    let open = true;
+    return {
+      log: (line) => open && this.log(branch, line),
+      applied: (writes, clocks) => open && this.applied(branch, writes, clocks),
+      held: (writes) => open && this.held(branch, writes),
+      post: (msg) => open && this.post(msg),
+      drop: () => this.drop(branch),
+      close: () => void (open = false),
+    };
   }
 
   applied(branch: number, writes: readonly Write[], clocks: readonly number[]): void {

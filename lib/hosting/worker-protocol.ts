@@ -114,6 +114,8 @@ export type ToMain =
   /** The branch stopped serving for good: its log could not store a decision (the reason names the file and the cause). */
   | { type: "failed"; branchId: number; reason: string }
   | { type: "stopped"; branchId: number; stats: LinkStats }
+  /** The branch died as told ("crash"): nothing more of this incarnation follows. */
+  | { type: "crashed"; branchId: number }
   /** A restarted branch: the writes its log gave back (some may never have been reported as applied); on the host's report port, before anything of the new incarnation. */
   | { type: "recovered"; branchId: number; applied: WireWrite[]; outcomes: number; cutBytes: number; cutReason?: string }
   /** Answer to "await": the branch's state once it applied the writes asked for, or why not; on the host's report port, after every report of what it applied. */

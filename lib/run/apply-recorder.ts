@@ -6,7 +6,9 @@
 // With crashes, it also drops writes a branch already reported (a restarted
 // branch reports everything its log gave back). A host's group of replicas
 // that applied the same writes (applied-groups.ts) becomes one apply-group
-// record, written at once; a small group, one apply record per branch.
+// record, written at once (with crashes, less the branches that repeat a
+// write, which go the per-branch way); a small group, one apply record per
+// branch.
 
 import { REAL_CLOCK, type Clock } from "../core/applied-waiters.js";
 import type { AppliedWrite } from "../history/types.js";
@@ -16,7 +18,7 @@ import type { AppliedGroup, WireWrite } from "../hosting/worker-protocol.js";
 
 export const MERGE_MS = 50;
 
-/** Groups of fewer replicas are written as their own apply records (a small cluster's history reads as it always did). */
+/** Groups of fewer replicas, as reported, are written as their own apply records (a small cluster's history reads as it always did). */
 export const GROUP_MIN = 4;
 
 interface Pending {

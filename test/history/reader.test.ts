@@ -93,6 +93,7 @@ t.test("an apply-group whose parts do not fit together is refused, naming the pa
     ["a branch twice", { branches: [2, 3, 2] }, "apply-group.branches: expected a non-empty array of distinct branch numbers without repeats, found [2,3,2]"],
     ["no branches", { branches: [], clocks: [] }, "apply-group.branches: expected a non-empty array of distinct branch numbers, found []"],
     ["a clock of 0", { clocks: [[21, 22], [31, 0], [41, 42]] }, "apply-group.clocks[1][1]: expected a Lamport clock (a whole number ≥ 1), found 0"],
+    ["a restart mark", { restart: true }, "apply-group.restart: expected nothing (a restart mark is an apply record of its own), found true"],
   ];
   for (const [name, change, message] of bad) {
     t.throws(() => parseHistory(JSON.stringify({ ...GROUP, ...change }), "h.jsonl"), { name: "HistoryFileError", message: `h.jsonl:1: ${message}` }, name);

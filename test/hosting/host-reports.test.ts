@@ -88,3 +88,27 @@ t.test("a crashed branch's gathered reports are dropped; the others' still go", 
   t.same(msgs.map(shape), ["reports 2:1.1", "state"]);
   t.same(msgs[0]?.type === "reports" && msgs[0].logs, [], "its line is gone too");
 });
+
+t.test("a closed incarnation's reporter says nothing more, however late its callbacks come; the branch's next one speaks for it", async (t) => {
+  const p = port(t);
+  const reports = new HostReports();
+  reports.adopt(p.worker);
+  const old = reports.forBranch(2);
+  old.log("serving");
+  old.applied([write(1, 1)], [4]);
+  old.drop(); // it crashed: what it gathered never leaves
+  old.post({ type: "crashed", branchId: 2 });
+  old.close();
+  old.log("a gate waiter rejected after the crash");
+  old.applied([write(1, 2)], [5]);
+  old.held([write(1, 3)]);
+  old.post(state(2));
+  const next = reports.forBranch(2);
+  next.post({ type: "recovered", branchId: 2, applied: [], outcomes: 0, cutBytes: 0 });
+  next.applied([write(1, 1)], [2]);
+  next.post(state(2));
+  const msgs = await p.until(4);
+  t.same(msgs.map(shape), ["crashed", "recovered", "reports 2:1.1", "state"]);
+  t.same(msgs[2]?.type === "reports" && msgs[2].groups[0]?.clocks, [[2]], "the apply is the new incarnation's");
+  t.same(msgs[2]?.type === "reports" && msgs[2].logs, [], "no line of the old one");
+});
