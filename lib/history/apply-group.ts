@@ -19,11 +19,15 @@ export function groupShapeProblem(g: ApplyGroupRecord): string | undefined {
   return undefined;
 }
 
-/** The group as the apply records it stands for, in the order of its branches. */
-export function expandGroup(g: ApplyGroupRecord): ApplyRecord[] {
-  return g.branches.map((branch, i) => {
+/**
+ * The group as the apply records it stands for, in the order of its
+ * branches, one at a time: a line of a few clocks per replica stands for a
+ * record per replica, so a reader builds each only as it is taken.
+ */
+export function* expandGroup(g: ApplyGroupRecord): Generator<ApplyRecord> {
+  for (let i = 0; i < g.branches.length; i++) {
     const clocks = g.clocks[i]!;
     const writes = g.writes.map(({ id, kind, amountCents }, j) => ({ id, kind, amountCents, clock: clocks[j]! }));
-    return { type: "apply", branch, writes, wallMs: g.wallMs, monoMs: g.monoMs };
-  });
+    yield { type: "apply", branch: g.branches[i]!, writes, wallMs: g.wallMs, monoMs: g.monoMs };
+  }
 }

@@ -59,7 +59,7 @@ export async function resolveHistoryPath(pathOrDir: string): Promise<string> {
   return file;
 }
 
-type Parsed = { ok: true; records: HistoryRecord[] } | { ok: false; json: boolean; message: string };
+type Parsed = { ok: true; records: Iterable<HistoryRecord> } | { ok: false; json: boolean; message: string };
 
 /** One non-blank line: JSON, then (unless `trusted`) the record's schema. */
 function parseLine(line: string, trusted: boolean): Parsed {
@@ -75,7 +75,7 @@ function parseLine(line: string, trusted: boolean): Parsed {
 }
 
 /** A line's records: itself, or the apply records a group stands for. */
-function recordsOf(line: HistoryLine): HistoryRecord[] {
+function recordsOf(line: HistoryLine): Iterable<HistoryRecord> {
   return line.type === "apply-group" ? expandGroup(line) : [line];
 }
 
