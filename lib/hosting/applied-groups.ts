@@ -1,7 +1,7 @@
-// What the branches of one host logged and applied since the last report, the applies grouped: the
-// co-hosted replicas that applied the same writes in the same order (one
-// delivery fanned out to them) share one group, which names the writes once
-// and keeps each replica's own Lamport clocks. At 1,000 branches a report per
+// What the branches of one host logged, held and applied since the last
+// report, the applies grouped: the co-hosted replicas that applied the same
+// writes in the same order (one delivery fanned out to them) share one group,
+// which names the writes once and keeps each replica's own Lamport clocks. At 1,000 branches a report per
 // replica per write was most of what workers sent the main thread and most of
 // the history it wrote. Pure state: no ports, no timers.
 
