@@ -150,8 +150,7 @@ export class Cluster {
     let onReady: (r: Ready) => void = () => undefined;
     const ready = new Promise<Ready>((resolve) => (onReady = resolve));
     const handle: BranchHandle = { id, control: port1, task: Promise.resolve(), closed, onReady, onTopology };
-    // Branches report on their thread's report port; anything on this one is read alike.
-    port1.on("message", (msg: ToMain) => this.onReport(msg));
+    // Nothing comes on it (branches report on their thread's report port): only its close, when the branch is gone.
     const reports = this.reportPort();
     // Requests to a branch whose port closed will never be answered: fail them
     // (a branch we crashed on purpose is asked again once it is back).

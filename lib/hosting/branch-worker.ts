@@ -59,9 +59,8 @@ interface Parts {
   task: BranchTask;
   config: HostConfig;
   lease: HostLease;
-  /** What this incarnation tells the main thread (through its thread's reports). */
+  /** What this incarnation tells the main thread, its log lines too (through its thread's reports). */
   reporter: BranchReporter;
-  log: (line: string) => void;
   opened: OpenedStore | undefined;
   branch: Branch;
   server: grpc.Server;
@@ -127,7 +126,7 @@ class HostedBranch {
       const port = await bindServer(server, config.bindHost, task.restart && !task.fixedPort ? 0 : task.port, config.tls);
       const address = `${config.bindHost}:${port}`;
       log(`branch ${branchId} listening on ${address} (host ${lease.host.hostId}, replication on ${lease.address})`);
-      return new HostedBranch({ task, config, lease, reporter: reports, log, opened, branch, server, address, forget });
+      return new HostedBranch({ task, config, lease, reporter: reports, opened, branch, server, address, forget });
     } catch (err) {
       forget();
       reports.close();
@@ -178,7 +177,7 @@ class HostedBranch {
     await shutdown(server);
     await lease.release(task.branchId);
     await opened?.store.close();
-    this.p.log(`branch ${task.branchId} stopped`);
+    this.p.reporter.log(`branch ${task.branchId} stopped`);
     // After everything it logged and applied; then nothing more from it.
     this.post({ type: "stopped", branchId: task.branchId, stats });
     this.p.reporter.close();
@@ -186,13 +185,13 @@ class HostedBranch {
   }
 
   private onControl(msg: Exclude<ToWorker, { type: "stop" | "crash" }>): void {
-    const { task, config, lease, branch, log } = this.p;
+    const { task, config, lease, branch, reporter } = this.p;
     const branchId = task.branchId;
     if (msg.type === "topology") {
       lease.host.setTopology(msg.hosts, { batchMax: config.batchMax, inFlightMax: config.inFlightMax, ackTimeoutMs: config.ackTimeoutMs });
       this.post({ type: "topology-set", branchId });
       const recovered = this.p.opened?.recovered.writes ?? [];
-      if (task.restart) void catchUp(branch, recovered, task.peers, { secret: config.secret, tls: config.tls }, (w) => lease.host.broadcast(w), log);
+      if (task.restart) void catchUp(branch, recovered, task.peers, { secret: config.secret, tls: config.tls }, (w) => lease.host.broadcast(w), (line) => reporter.log(line));
     } else if (msg.type === "epoch") {
       lease.host.setEpoch(msg.wallMs);
     } else if (msg.type === "await") {

@@ -88,7 +88,7 @@ export class HostReports {
     this.port?.postMessage(msg);
   }
 
-  flush(): void {
+  private flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.gathered.empty || this.port === undefined) return;
