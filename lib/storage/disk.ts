@@ -3,8 +3,11 @@
 // back, close it. REAL_DISK is node:fs; the simulator passes a simulated disk
 // (lib/sim/sim-disk.ts) that fills up, tears writes, fails syncs and crashes,
 // so both worlds run the same log code against every failure a disk has.
+// Where each real sync runs (in place or on libuv's pool) is the thread's
+// SyncPlacement's choice (sync-placement.ts).
 
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { SyncPlacement } from "./sync-placement.js";
 
 export interface LogFile {
   readonly path: string;
@@ -28,17 +31,18 @@ export interface Disk {
 class RealLogFile implements LogFile {
   readonly path: string;
   private readonly fd: number;
+  private readonly syncs: SyncPlacement;
 
-  constructor(path: string, fd: number) {
+  constructor(path: string, fd: number, syncs: SyncPlacement) {
     this.path = path;
     this.fd = fd;
+    this.syncs = syncs;
   }
 
   /**
    * Written at once, on this thread: handing a few hundred bytes to the page
    * cache costs microseconds, a trip through libuv's thread pool costs a
-   * thread wake-up each way (on a busy machine, a scheduler slice), and the
-   * fdatasync that follows pays one already.
+   * thread wake-up each way (on a busy machine, a scheduler slice).
    */
   append(bytes: Buffer): Promise<number> {
     try {
@@ -48,8 +52,27 @@ class RealLogFile implements LogFile {
     }
   }
 
+  /** In place or on the pool, as the thread's SyncPlacement says; durable alike. */
   sync(): Promise<void> {
-    return new Promise((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+    const started = performance.now();
+    if (this.syncs.inPlace()) {
+      try {
+        fdatasyncSync(this.fd);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      } finally {
+        this.syncs.ended(performance.now() - started, false);
+      }
+    }
+    this.syncs.started();
+    return new Promise((resolve, reject) =>
+      fdatasync(this.fd, (err) => {
+        this.syncs.ended(performance.now() - started, true);
+        if (err) reject(err);
+        else resolve();
+      }),
+    );
   }
 
   truncate(size: number): void {
@@ -80,12 +103,18 @@ function readRange(path: string, start: number, end: number | undefined): Buffer
   }
 }
 
-export const REAL_DISK: Disk = {
-  open(path) {
-    // Append mode: every write lands at the end, wherever a truncate left it.
-    const fd = openSync(path, "a+");
-    return { file: new RealLogFile(path, fd), bytes: readFileSync(path) };
-  },
-  read: (path, start = 0, end) => (start === 0 && end === undefined ? readFileSync(path) : readRange(path, start, end)),
-  mkdir: (dir) => void mkdirSync(dir, { recursive: true }),
-};
+/** node:fs, its logs' syncs placed by `syncs` (tests pass their own). */
+export function realDisk(syncs: SyncPlacement): Disk {
+  return {
+    open(path) {
+      // Append mode: every write lands at the end, wherever a truncate left it.
+      const fd = openSync(path, "a+");
+      return { file: new RealLogFile(path, fd, syncs), bytes: readFileSync(path) };
+    },
+    read: (path, start = 0, end) => (start === 0 && end === undefined ? readFileSync(path) : readRange(path, start, end)),
+    mkdir: (dir) => void mkdirSync(dir, { recursive: true }),
+  };
+}
+
+/** node:fs, with one SyncPlacement for the thread (a worker loads its own copy of this module). */
+export const REAL_DISK: Disk = realDisk(new SyncPlacement());
