@@ -3,17 +3,19 @@
 // costs a thread wake-up each way (on two busy cores, a scheduler slice
 // each) on the path of every durable reply. In place, while the thread's
 // recent syncs have been quick: a group commit then blocks the thread for
-// a fraction of a millisecond, in which requests queue and join the next
-// commit. On a slow disk, and while any sync of the thread is still out on
-// the pool, they go to the pool, so that a disk that stalls never stalls the
-// thread's other branches with it. Pure: the caller times each sync.
+// under a millisecond, in which requests queue and join the next commit.
+// On a slow disk, and while any sync of the thread is still out on the pool,
+// they go to the pool, so that a disk that stalls never stalls the thread's
+// other branches with it. Pure: the caller times each sync.
 //
 // Measured (the seed's workload, sequential, durable, four interleaved runs
-// each): wall 2.20 → 1.99 s, latency p50 1.55 → 1.44 ms; concurrent at 10
-// branches unchanged (1.39 s both).
+// each, medians): always on the pool against this, wall 2.20 → 1.99 s,
+// latency p50 1.55 → 1.44 ms (with the 4 ms gather window: 2.12 → 1.95 s,
+// 1.47 → 1.37 ms); concurrent at 10 branches unchanged (1.39 s both). Syncs
+// here average 0.3 to 0.9 ms in a run; a limit of 1 ms did as well as 2.
 
 /** Past this (a moving average of the thread's recent syncs, ms), every sync goes to the pool. */
-export const IN_PLACE_SYNC_MAX_MS = 2;
+export const IN_PLACE_SYNC_MAX_MS = 1;
 /** The weight of the latest sync in that average. */
 const WEIGHT = 0.2;
 
