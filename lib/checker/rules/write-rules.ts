@@ -179,6 +179,8 @@ export function checkWfr(m: HistoryModel): RuleResult {
 
 /** A range of the pool holding one read set; the session's writes share it until the session's next read raises the set. */
 interface PoolRange {
+  /** Its number, in the order ranges were made (Obligations.rangePrev and the rest are indexed by it). */
+  id: number;
   /** The ReadFrontier version the range was made at. */
   version: number;
   start: number;
@@ -191,6 +193,15 @@ interface PoolRange {
  * What each acknowledged write owes (its session's read set when it was
  * invoked), in flat arrays, one entry per write: for each origin of the read
  * set, the write index of its last id, in a range of one shared pool.
+ *
+ * A session's read set only grows, so each of its ranges also keeps, in
+ * `delta`, only the entries that its previous range (`rangePrev`) lacked or
+ * held at a lower seq. At each branch a range is kept by a position when the
+ * latest of its entries' prefixes is complete by then; that latest is its
+ * previous range's or its delta's (completeness never falls as the seq
+ * rises), so one pass over the deltas answers every write there: at 1,000
+ * branches a read set names hundreds of origins, and checking each write's
+ * whole set at each branch was 190 million look-ups for 1,000 operations.
  */
 class Obligations {
   readonly writes: AckedWrite[] = [];
@@ -200,6 +211,14 @@ class Obligations {
   readonly start = new IntList();
   readonly count = new IntList();
   readonly pool = new IntList();
+  /** Per obligation, its range's id. */
+  readonly range = new IntList();
+  /** Per range: the session's previous range (-1: none), and where its delta is in `delta`. */
+  readonly rangePrev = new IntList();
+  readonly deltaStart = new IntList();
+  readonly deltaCount = new IntList();
+  /** Write indexes (-1: an id no record has) of each range's new or raised entries. */
+  readonly delta = new IntList();
   /** Read sets that name an id no record has (so no branch applied it), by obligation: kept whole for the messages. */
   readonly unknownIds = new Map<number, Vector>();
 
@@ -207,9 +226,16 @@ class Obligations {
     return this.writes.length;
   }
 
-  /** Puts read set `read` into the pool as a new range. */
-  addRange(m: HistoryModel, read: Vector, version: number): PoolRange {
-    const range: PoolRange = { version, start: this.pool.length, count: 0, unknown: undefined };
+  /**
+   * Puts read set `read` into the pool as a new range, after the session's
+   * previous one `prev`; `seen` is the read set at `prev` (empty for a
+   * session's first), brought up to `read` here.
+   */
+  addRange(m: HistoryModel, read: Vector, version: number, prev: PoolRange | undefined, seen: Map<string, number>): PoolRange {
+    const range: PoolRange = { id: this.rangePrev.length, version, start: this.pool.length, count: 0, unknown: undefined };
+    this.rangePrev.push(prev?.id ?? -1);
+    this.deltaStart.push(this.delta.length);
+    let raised = 0;
     for (const origin in read) {
       const seq = read[origin] ?? 0;
       if (seq <= 0) continue;
@@ -217,30 +243,49 @@ class Obligations {
       if (i < 0) range.unknown ??= { ...read };
       this.pool.push(i);
       range.count++;
+      if (seq > (seen.get(origin) ?? 0)) {
+        seen.set(origin, seq);
+        this.delta.push(i);
+        raised++;
+      }
     }
+    this.deltaCount.push(raised);
     return range;
+  }
+
+  /**
+   * Per range, the latest position at a branch by which one of its entries'
+   * prefixes is complete there (`complete`, from prefixCompleteAt; NEVER when
+   * one never is, or names an id no record has; -1 for an empty range).
+   */
+  latestCompleteByRange(complete: Int32Array, reuse?: Int32Array): Int32Array {
+    const n = this.rangePrev.length;
+    const out = reuse?.length === n ? reuse : new Int32Array(n);
+    const delta = this.delta.view();
+    for (let r = 0; r < n; r++) {
+      const prev = this.rangePrev.at(r);
+      let latest = prev < 0 ? -1 : (out[prev] ?? NEVER);
+      const start = this.deltaStart.at(r);
+      const end = start + this.deltaCount.at(r);
+      for (let k = start; k < end && latest !== NEVER; k++) {
+        const i = delta[k] ?? -1;
+        latest = Math.max(latest, i < 0 ? NEVER : (complete[i] ?? NEVER));
+      }
+      out[r] = latest;
+    }
+    return out;
   }
 
   /** Write `w` (write index `idx`, step `step` of session `si`) owes the read set in `range`. */
   add(w: AckedWrite, idx: number, si: number, step: number, range: PoolRange): void {
     if (range.unknown !== undefined) this.unknownIds.set(this.writes.length, range.unknown);
     this.writes.push(w);
+    this.range.push(range.id);
     this.idx.push(idx);
     this.session.push(si);
     this.step.push(step);
     this.start.push(range.start);
     this.count.push(range.count);
-  }
-
-  /** Whether everything obligation `ob` owes was applied by position `at` (`pool`: this.pool's view, taken once). */
-  keptAt(ob: number, at: number, complete: Int32Array, pool: Int32Array): boolean {
-    const start = this.start.at(ob);
-    const end = start + this.count.at(ob);
-    for (let k = start; k < end; k++) {
-      const i = pool[k] ?? -1;
-      if (i < 0 || (complete[i] ?? NEVER) > at) return false;
-    }
-    return true;
   }
 
   /** The read set obligation `ob` owes, as a vector. */
@@ -278,9 +323,10 @@ function wfrObligations(m: HistoryModel, sessionList: Array<[string, Op[]]>): Ow
   for (const [si, [, list]] of sessionList.entries()) {
     const readers = new ReadFrontier(false);
     let shared: PoolRange | undefined;
+    const seen = new Map<string, number>();
     forEachStep(list, (d) => isRead(d) && readers.add(d), (op, step) => {
       if (isAckedWrite(op)) {
-        if (shared?.version !== readers.version) shared = owed.obligations.addRange(m, readers.vector, readers.version);
+        if (shared?.version !== readers.version) shared = owed.obligations.addRange(m, readers.vector, readers.version, shared, seen);
         owed.obligations.add(op, m.writeIndex.get(op.writeId) ?? -1, si, step, shared);
       } else if (isRefusedWithdraw(op)) {
         owed.checked++;
@@ -305,16 +351,18 @@ function wfrBrokenAtBranches(m: HistoryModel, obligations: Obligations): { broke
   const table = writeTable(m);
   const broken: BrokenWrite[] = [];
   let checked = 0;
-  const pool = obligations.pool.view();
   let complete: Int32Array | undefined;
+  let latest: Int32Array | undefined;
   for (const [bi, view] of branchViews(m)) {
     complete = prefixCompleteAt(m, view, complete);
+    latest = obligations.latestCompleteByRange(complete, latest);
     for (let ob = 0; ob < obligations.length; ob++) {
       const idx = obligations.idx.at(ob);
       const at = idx < 0 ? NEVER : (view.pos[idx] ?? NEVER);
       if (at === NEVER) continue;
       checked++;
-      if (obligations.keptAt(ob, at, complete, pool)) continue;
+      // Kept: everything it owes was complete here by the time it applied (see Obligations).
+      if ((latest[obligations.range.at(ob)] ?? NEVER) <= at) continue;
       const lacking = lackingBefore(m, view, complete, obligations.vectorOf(ob, table), at);
       if (lacking.length > 0) broken.push({ ob, bi, branch: view.branch, lacking });
     }
