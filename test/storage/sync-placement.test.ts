@@ -34,13 +34,16 @@ t.test("a slow disk sends syncs to the pool until they are quick again", async (
 });
 
 t.test("a log keeps its records whichever way its syncs run", async (t) => {
-  for (const [name, placement] of [["in place", new SyncPlacement()], ["on the pool", slowed(new SyncPlacement())]] as const) {
+  // Real fdatasync times decide where later syncs go (on a busy machine they
+  // drift to the pool), so the test asserts only what is certain: a fresh
+  // placement's first sync runs in place, a slowed one's on the pool.
+  for (const [name, placement] of [["in place", new CountedPlacement()], ["on the pool", slowed(new CountedPlacement())]] as const) {
     const path = join(t.testdir({}), "b.wal");
     const disk = realDisk(placement);
     const first = WriteAheadLog.open<{ n: number }>(path, disk);
     for (let n = 0; n < 20; n++) await first.wal.append({ n });
     await Promise.all(Array.from({ length: 20 }, (_, n) => first.wal.append({ n: 20 + n })));
-    t.equal(placement.inPlace(), name === "in place", `the log's syncs went ${name}`);
+    t.equal(placement.firstInPlace, name === "in place", `the log's first sync went ${name} (${placement.inPlaceSyncs} in place, ${placement.pooledSyncs} on the pool)`);
     await first.wal.close();
     const again = WriteAheadLog.open<{ n: number }>(path, disk);
     t.same(again.records.map((r) => r.n), Array.from({ length: 40 }, (_, n) => n), name);
@@ -48,8 +51,24 @@ t.test("a log keeps its records whichever way its syncs run", async (t) => {
   }
 });
 
-/** A placement whose recent syncs were slow: its syncs go to the pool (and its average stays high, as each is timed). */
-function slowed(p: SyncPlacement): SyncPlacement {
+/** A placement that counts where its syncs ran. */
+class CountedPlacement extends SyncPlacement {
+  inPlaceSyncs = 0;
+  pooledSyncs = 0;
+  firstInPlace: boolean | undefined;
+
+  override ended(ms: number, pooled: boolean): void {
+    if (pooled) this.pooledSyncs++;
+    else this.inPlaceSyncs++;
+    this.firstInPlace ??= !pooled;
+    super.ended(ms, pooled);
+  }
+}
+
+/** A placement whose recent syncs were slow: its next sync goes to the pool. */
+function slowed(p: CountedPlacement): CountedPlacement {
   for (let i = 0; i < 40; i++) p.ended(1000 * IN_PLACE_SYNC_MAX_MS, false);
+  p.inPlaceSyncs = 0;
+  p.firstInPlace = undefined;
   return p;
 }
