@@ -24,7 +24,8 @@
 //
 // The rules themselves live in lib/checker/rules/, one family per file.
 
-import type { HistoryRecord } from "../history/types.js";
+import { recordsOf } from "../history/apply-group.js";
+import type { HistoryLine, HistoryRecord } from "../history/types.js";
 import type { Rule, RuleResult, Severity, Violation } from "./findings.js";
 import { GUARANTEES, ModelBuilder, type Guarantee, type HistoryModel } from "./rules/model.js";
 import { checkMr, checkRyw } from "./rules/read-rules.js";
@@ -88,10 +89,14 @@ export interface CheckReport {
 
 const GUARANTEE_OF: Partial<Record<Rule, Guarantee>> = { RYW: "ryw", MR: "mr", MW: "mw", WFR: "wfr" };
 
-/** Checks a history held in memory (the simulator's, a test's). A file is streamed through HistoryChecker instead. */
-export function checkHistory(records: Iterable<HistoryRecord>): CheckReport {
+/**
+ * Checks a history held in memory (the simulator's, a test's), its lines as
+ * written: an apply-group line counts as the apply records it stands for. A
+ * file is streamed through HistoryChecker instead.
+ */
+export function checkHistory(lines: Iterable<HistoryLine>): CheckReport {
   const c = new HistoryChecker();
-  for (const r of records) c.add(r);
+  for (const line of lines) for (const r of recordsOf(line)) c.add(r);
   return c.report();
 }
 

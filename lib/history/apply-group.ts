@@ -5,7 +5,7 @@
 // and most of what a run's main thread wrote. Readers never see the group:
 // the reader hands on one ApplyRecord per branch, as if they had been written.
 
-import type { ApplyGroupRecord, ApplyRecord } from "./types.js";
+import type { ApplyGroupRecord, ApplyRecord, HistoryLine, HistoryRecord } from "./types.js";
 
 /** What the schema cannot say about a group: one clock list per branch, one clock per write. Undefined when it holds. */
 export function groupShapeProblem(g: ApplyGroupRecord): string | undefined {
@@ -30,4 +30,9 @@ export function* expandGroup(g: ApplyGroupRecord): Generator<ApplyRecord> {
     const writes = g.writes.map(({ id, kind, amountCents }, j) => ({ id, kind, amountCents, clock: clocks[j]! }));
     yield { type: "apply", branch: g.branches[i]!, writes, wallMs: g.wallMs, monoMs: g.monoMs };
   }
+}
+
+/** A line's records: itself, or the apply records a group stands for. */
+export function recordsOf(line: HistoryLine): Iterable<HistoryRecord> {
+  return line.type === "apply-group" ? expandGroup(line) : [line];
 }

@@ -14,7 +14,7 @@ import { basename, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { MAX_HISTORY_LINE_CHARS } from "../core/limits.js";
 import { recordProblem } from "./record-schema.js";
-import { expandGroup } from "./apply-group.js";
+import { recordsOf } from "./apply-group.js";
 import type { HistoryLine, HistoryRecord } from "./types.js";
 
 export class HistoryFileError extends Error {
@@ -72,11 +72,6 @@ function parseLine(line: string, trusted: boolean): Parsed {
   const problem = trusted ? undefined : recordProblem(value);
   if (problem !== undefined) return { ok: false, json: false, message: problem };
   return { ok: true, records: recordsOf(value as HistoryLine) };
-}
-
-/** A line's records: itself, or the apply records a group stands for. */
-function recordsOf(line: HistoryLine): Iterable<HistoryRecord> {
-  return line.type === "apply-group" ? expandGroup(line) : [line];
 }
 
 const LAST_LINE_HINT = " (the last line: was the run cut short while writing it?)";

@@ -7,7 +7,7 @@ import { checkHistory, HistoryError, type CheckReport, type Rule } from "../../l
 import { formatReport, reportJson } from "../../lib/checker/report.js";
 import { checkHistoryFile } from "../../lib/checker/check-file.js";
 import { parseHistory, readHistory } from "../../lib/history/reader.js";
-import type { HistoryRecord } from "../../lib/history/types.js";
+import type { HistoryLine, HistoryRecord } from "../../lib/history/types.js";
 import { HistoryBuilder } from "../helpers/history-builder.js";
 
 interface Tt {
@@ -440,4 +440,27 @@ t.test("a file's malformed records are named by file and line", async (t) => {
   const completion = records.find((r) => r.type === "complete");
   const dir = t.testdir({ "history.jsonl": [...records, completion].map((r) => JSON.stringify(r)).join("\n") + "\n" });
   await t.rejects(checkHistoryFile(dir), { name: "HistoryError", message: `${join(dir, "history.jsonl")}:${records.length + 1}: operation #1 completes twice` });
+});
+
+t.test("checkHistory takes a history's lines as written: an apply-group line counts as the apply records it stands for", async (t) => {
+  const h = cluster([1, 2, 3, 4], 0);
+  h.deposit("c1", 1, 10000);
+  h.deposit("c1", 1, 2500);
+  const records = h.sync().records();
+  // The replicas' apply records of 1.1 and 1.2, as one host's group would carry them.
+  const replicaApplies = records.filter((r): r is Extract<HistoryRecord, { type: "apply" }> => r.type === "apply" && r.branch !== 1);
+  t.same(replicaApplies.map((r) => r.branch), [2, 3, 4], "one apply record per replica");
+  const group: HistoryLine = {
+    type: "apply-group", branches: replicaApplies.map((r) => r.branch), wallMs: replicaApplies[0]!.wallMs, monoMs: replicaApplies[0]!.monoMs,
+    writes: replicaApplies[0]!.writes.map(({ id, kind, amountCents }) => ({ id, kind, amountCents })),
+    clocks: replicaApplies.map((r) => r.writes.map((w) => w.clock!)),
+  };
+  const at = records.indexOf(replicaApplies[0]!);
+  const lines: HistoryLine[] = [...records.slice(0, at).filter((r) => !replicaApplies.includes(r as never)), group, ...records.slice(at).filter((r) => !replicaApplies.includes(r as never))];
+  const asRecords = check(t, records);
+  t.equal(asRecords.ok, true);
+  const asLines = checkHistory(lines);
+  t.same(asLines, asRecords, "the group's lines judge as its records do");
+  const without = checkHistory(lines.filter((l) => l !== group));
+  t.equal(without.ok, false, "without the group the replicas never applied 1.1 and 1.2");
 });
