@@ -14,7 +14,8 @@ import { Piscina } from "piscina";
 import type { BranchState } from "../core/branch.js";
 import { NO_FAULTS, type FaultPlan } from "../core/fault-plan.js";
 import type { VersionVector } from "../core/version-vector.js";
-import type { BranchTask, HostConfig, HostInfo, LinkStats, ToMain, ToWorker } from "../hosting/worker-protocol.js";
+import type { BranchTask, HostConfig, HostInfo, LinkStats, StateJson, ToMain, ToWorker } from "../hosting/worker-protocol.js";
+import { packVector, unpackVector } from "../hosting/vector-frame.js";
 import type { TlsMaterial } from "../wire/tls.js";
 
 export interface ClusterOptions {
@@ -95,7 +96,7 @@ export class Cluster {
   private readonly retired: BranchHandle[] = [];
   private stopping: Promise<LinkStats> | undefined;
   private nextRequest = 1;
-  private readonly waiting = new Map<number, { handle: BranchHandle; resolve: (s: BranchState) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { handle: BranchHandle; resolve: (s: StateJson) => void; reject: (e: Error) => void }>();
   private failStart: (err: Error) => void = () => undefined;
   /** For each crashed branch, resolves when it is back. */
   private readonly backUp = new Map<number, { promise: Promise<void>; resolve: () => void }>();
@@ -214,7 +215,7 @@ export class Cluster {
     } else if (msg.type === "state") {
       const w = this.waiting.get(msg.requestId);
       this.waiting.delete(msg.requestId);
-      if (msg.state) w?.resolve({ ...msg.state, applied: new Map(msg.state.applied) });
+      if (msg.state) w?.resolve(msg.state);
       else w?.reject(new Error(`branch ${msg.branchId}: ${msg.error ?? "no state"}`));
     }
     this.opts.onMessage(msg);
@@ -333,7 +334,9 @@ export class Cluster {
    * costs seconds. A branch that cannot get there by the deadline rejects.
    */
   awaitApplied(need: VersionVector, timeoutMs: number): Promise<BranchState[]> {
-    const pairs = [...need];
+    const frame = packVector(need);
+    // The branches that applied exactly `need` (all of them, once a run has settled) share one copy of it.
+    const asked = new Map(need);
     const askOnce = (id: number) => new Promise<BranchState>((resolve, reject) => {
       const failed = this.restartFailed.get(id);
       if (failed !== undefined) {
@@ -349,10 +352,10 @@ export class Cluster {
       const handle = this.handles.get(id)!;
       this.waiting.set(requestId, {
         handle,
-        resolve: (st) => (clearTimeout(timer), resolve(st)),
+        resolve: (st) => (clearTimeout(timer), resolve({ ...st, applied: st.applied === undefined ? asked : unpackVector(st.applied) })),
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
-      const msg: ToWorker = { type: "await", requestId, need: pairs, timeoutMs };
+      const msg: ToWorker = { type: "await", requestId, need: frame, timeoutMs };
       handle.control.postMessage(msg);
     });
     // A branch we crashed is asked once it is back (again, if it crashed while asked).

@@ -105,7 +105,9 @@ export interface BranchHooks {
   /**
    * Logs records; with `sync`, resolves once they are on disk. Optional:
    * without it the branch keeps everything in memory only. Resolutions must
-   * come in call order (a log does that).
+   * come in call order (a log does that). Unsynced records (writes from
+   * peers) are only queued: nobody waits for them, and a failure to store
+   * them must reach the branch another way (its `fail`).
    */
   persist?(records: Durable[], sync: boolean): Promise<void>;
 }
@@ -309,11 +311,25 @@ export class Branch {
 
   /**
    * Takes writes from peers (any order, duplicates allowed). Resolves once
-   * those it could apply are applied and written to its log (if it keeps one).
+   * those it could apply are applied and queued for its log (if it keeps one);
+   * rejects with PendingFull if it could not take them all.
    */
   receive(writes: readonly Write[]): Promise<void> {
-    let applied: Write[] = [];
-    const held: Write[] = [];
+    const refused = this.take(writes);
+    return refused === undefined ? Promise.resolve() : Promise.reject(refused);
+  }
+
+  /**
+   * `receive`, done at once: what it could apply is applied, queued for its
+   * log and reported before this returns. Returns why it could not take them
+   * all (they are not acknowledged, so the sender resends the batch once room
+   * is made), or undefined. A received write waits for no disk (see
+   * `persist`), so there is nothing to wait for: a host fanning a batch out
+   * to hundreds of replicas makes no promise per replica.
+   */
+  take(writes: readonly Write[]): PendingFull | undefined {
+    let applied: Write[] | undefined;
+    let held: Write[] | undefined;
     let refused: PendingFull | undefined;
     for (const w of writes) {
       if (!this.known.has(w.id.branch)) {
@@ -321,34 +337,33 @@ export class Branch {
         continue;
       }
       try {
-        const heldBefore = this.ledger.holds(w.id);
+        const heldBefore = this.ledger.pendingWrites > 0 && this.ledger.holds(w.id);
         const now = this.ledger.receive(w);
-        if (now.length > 0) applied = applied.concat(now);
-        if (!heldBefore && this.ledger.holds(w.id)) {
+        if (now.length > 0) applied = applied === undefined ? now : applied.concat(now);
+        if (!heldBefore && this.ledger.pendingWrites > 0 && this.ledger.holds(w.id)) {
           this.hooks.log(this.holdLine(w));
-          held.push(w);
+          (held ??= []).push(w);
         }
       } catch (err) {
         if (!(err instanceof PendingFull)) throw err;
         refused ??= err;
       }
     }
-    if (held.length > 0) this.hooks.buffered?.(held);
-    let done = this.durable;
-    if (applied.length > 0) {
-      // Each write applied here is the receipt of the send that reached this replica.
-      const clocks = applied.map((w) => this.lamport.receive(Math.min(sendStamp(w.clock ?? 0, w.id.branch, this.id, this.rankOf), MAX_CLOCK)));
-      this.hooks.log(this.appliedLine(applied));
-      done = this.persist(applied.map((write) => ({ kind: "write", write })), false);
-      this.waiters.notify();
-      const taken = applied;
-      done = done.then(() => this.hooks.applied(taken, clocks));
-    }
-    if (refused === undefined) return done;
-    // Not all taken, so not acknowledged: the sender resends the batch once room is made.
-    this.hooks.log(refused.message);
-    const why = refused;
-    return done.then(() => Promise.reject(why));
+    if (held !== undefined) this.hooks.buffered?.(held);
+    if (applied !== undefined) this.tookApplied(applied);
+    if (refused !== undefined) this.hooks.log(refused.message);
+    return refused;
+  }
+
+  /** Writes from peers applied here: their receipts, their log line and records, and the report. */
+  private tookApplied(applied: readonly Write[]): void {
+    // Each write applied here is the receipt of the send that reached this replica.
+    const clocks = applied.map((w) => this.lamport.receive(Math.min(sendStamp(w.clock ?? 0, w.id.branch, this.id, this.rankOf), MAX_CLOCK)));
+    this.hooks.log(this.appliedLine(applied));
+    // Unsynced: a failure to store them comes through the log's own failure (the branch fails), not here.
+    this.hooks.persist?.(applied.map((write) => ({ kind: "write", write })), false).catch(() => undefined);
+    this.waiters.notify();
+    this.hooks.applied(applied, clocks);
   }
 
   /** "replica 3 holds 2.1 until 1.1 arrives": what a buffered write waits for (an earlier write of its origin, or its dependencies). */

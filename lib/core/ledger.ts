@@ -130,6 +130,10 @@ export class Ledger {
     if (write.id.seq < next) return []; // duplicate
     if (write.id.seq === next && covers(this.applied, write.deps)) {
       // Its turn has come: it never waits, so no bound refuses it (it may be what the pending ones wait for).
+      if (this.pendingCount === 0) {
+        this.apply(write);
+        return [write]; // nothing waits here, so nothing else can follow it
+      }
       if (this.pending.get(origin)?.delete(write.id.seq)) this.pendingCount--;
       this.apply(write);
       return [write, ...this.drain()];

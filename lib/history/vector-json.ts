@@ -24,6 +24,20 @@ export function toJson(vv: VersionVector): VersionVectorJson {
   return sorted;
 }
 
+/**
+ * toJson for a list of vectors, each distinct vector object converted once:
+ * the final states of a settled run share one (at 1,000 branches, a million
+ * entries converted twice otherwise).
+ */
+export function toJsonEach(): (vv: VersionVector) => VersionVectorJson {
+  const seen = new Map<VersionVector, VersionVectorJson>();
+  return (vv) => {
+    let json = seen.get(vv);
+    if (json === undefined) seen.set(vv, (json = toJson(vv)));
+    return json;
+  };
+}
+
 export function fromJson(json: VersionVectorJson): VersionVector {
   return new Map(Object.entries(json).map(([b, s]) => [Number(b), s]));
 }

@@ -19,7 +19,8 @@ import { AppliedJournal } from "./applied-journal.js";
 import { catchUp } from "./catch-up.js";
 import { hostConfigFrom, WorkerHost, type HostLease } from "./worker-host.js";
 import type { BranchReporter } from "./host-reports.js";
-import type { BranchTask, HostConfig, ToMain, ToWorker } from "./worker-protocol.js";
+import type { BranchTask, HostConfig, StateJson, ToMain, ToWorker } from "./worker-protocol.js";
+import { packVector, sameVector, unpackVector } from "./vector-frame.js";
 
 // TEST-ONLY hook, for the mutation check in test/run/guarantees.test.ts: when
 // the environment variable BANK_SIM_TEST_BREAK_GATE names guarantees ("mr",
@@ -196,8 +197,12 @@ class HostedBranch {
       lease.host.setEpoch(msg.wallMs);
     } else if (msg.type === "await") {
       // On the report port: after every report of what the branch applied.
-      branch.awaitApplied(new Map(msg.need), msg.timeoutMs).then(
-        (st) => this.post({ type: "state", branchId, requestId: msg.requestId, state: { ...st, applied: [...st.applied] } }),
+      branch.awaitApplied(unpackVector(msg.need), msg.timeoutMs).then(
+        (st) => {
+          const { applied, ...rest } = st;
+          const state: StateJson = sameVector(applied, msg.need) ? rest : { ...rest, applied: packVector(applied) };
+          this.post({ type: "state", branchId, requestId: msg.requestId, state });
+        },
         (err: Error) => this.post({ type: "state", branchId, requestId: msg.requestId, error: err.message }),
       );
     } else if (msg.type === "crash-worker") {

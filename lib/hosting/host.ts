@@ -233,20 +233,27 @@ export class Host {
    * later, from their origin, when it catches up).
    */
   private deliverLocal(writes: readonly Write[]): Promise<void> {
-    const done: Promise<void>[] = [];
+    let later: Promise<void>[] | undefined;
+    let refused: Error | undefined;
     // Handed over now, in this turn, so every replica is one the floor counted. A write held by the fault shim is delivered whole: by then a replica may have restarted.
     const stripped = this.branches.size > 1 ? writes.map((w) => this.withoutApplied(w)) : writes;
+    const mayHold = this.faults.mayHold;
     for (const branch of this.branches.values()) {
       const now: Write[] = [];
-      writes.forEach((w, i) => {
-        if (w.id.branch === branch.id) return;
-        const held = this.faults.hold(w.id.branch, branch.id);
+      for (let i = 0; i < writes.length; i++) {
+        const w = writes[i]!;
+        if (w.id.branch === branch.id) continue;
+        const held = mayHold ? this.faults.hold(w.id.branch, branch.id) : undefined;
         if (held === undefined) now.push(stripped[i]!);
-        else done.push(held.then(() => this.deliverTo(branch.id, w)));
-      });
-      if (now.length > 0) done.push(this.receiveAt(branch, now));
+        else (later ??= []).push(held.then(() => this.deliverTo(branch.id, w)));
+      }
+      // Taken at once (a received write waits for no disk): no promise per replica.
+      if (now.length > 0) refused = branch.take(now) ?? refused;
     }
-    return Promise.all(done).then(() => undefined);
+    if (later === undefined) return refused === undefined ? Promise.resolve() : Promise.reject(refused);
+    return Promise.all(later).then(() => {
+      if (refused !== undefined) throw refused;
+    });
   }
 
   /**

@@ -123,8 +123,8 @@ export type ToMain =
 
 export type ToWorker =
   | { type: "topology"; hosts: HostInfo[] }
-  /** Reply with "state" once every write in `need` ([origin, seq] pairs) is applied here. */
-  | { type: "await"; requestId: number; need: Array<[number, number]>; timeoutMs: number }
+  /** Reply with "state" once every write in `need` (vector-frame.ts) is applied here. */
+  | { type: "await"; requestId: number; need: VectorFrame; timeoutMs: number }
   | { type: "stop" }
   /** Die at once, as a crash would: nothing more is written, flushed or answered. */
   | { type: "crash" }
@@ -133,11 +133,15 @@ export type ToWorker =
   /** Customers started at this wall-clock time: fault schedules count from it. */
   | { type: "epoch"; wallMs: number };
 
-/** A branch's state as it crosses the port (version vectors as [origin, seq] pairs). */
+/** A version vector as it crosses a port: [origin, seq, origin, seq, ...] (vector-frame.ts). */
+export type VectorFrame = Float64Array;
+
+/** A branch's state as it crosses the port. */
 export interface StateJson {
   branch: number;
   balanceCents: number;
-  applied: Array<[number, number]>;
+  /** Absent when it is exactly the `need` the branch was asked to await (the common answer once a run has settled). */
+  applied?: VectorFrame;
   issued: number;
   pending: number;
 }

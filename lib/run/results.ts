@@ -12,7 +12,7 @@ import type { LatencySummary } from "./latency-stats.js";
 import { formatMoney } from "../core/money.js";
 import type { RunConfig } from "./run-config.js";
 import type { EventOutcome, Scenario } from "../scenario/scenario.js";
-import { toJson } from "../history/vector-json.js";
+import { toJsonEach } from "../history/vector-json.js";
 import type { LinkStats } from "../hosting/worker-protocol.js";
 
 export interface RunSummary {
@@ -72,6 +72,7 @@ export function buildResults(r: ResultsFacts & { outcomes: readonly EventOutcome
 
 /** results.json without its events; `events`, its last key, is an empty list here. */
 export function resultsHead(r: ResultsFacts): Record<string, unknown> {
+  const json = toJsonEach();
   return {
     version: RESULTS_VERSION,
     ok: r.ok,
@@ -97,7 +98,7 @@ export function resultsHead(r: ResultsFacts): Record<string, unknown> {
     },
     converged: r.converged,
     finalBalances: Object.fromEntries(r.finals.map((s) => [String(s.branch), formatMoney(s.balanceCents)])),
-    branches: r.finals.map((s) => ({ branch: s.branch, balance: formatMoney(s.balanceCents), applied: toJson(s.applied), issued: s.issued })),
+    branches: r.finals.map((s) => ({ branch: s.branch, balance: formatMoney(s.balanceCents), applied: json(s.applied), issued: s.issued })),
     events: [],
   };
 }

@@ -5,7 +5,7 @@
 // for the summary.
 
 import type { BranchState } from "../core/branch.js";
-import { toJson } from "../history/vector-json.js";
+import { toJsonEach } from "../history/vector-json.js";
 import { HistoryWriter } from "../history/writer.js";
 import type { ToMain, WireWrite } from "../hosting/worker-protocol.js";
 import type { Scenario } from "../scenario/scenario.js";
@@ -70,7 +70,8 @@ export class RunRecorder {
   /** Every pending apply record, then each branch's final state. */
   recordFinals(finals: readonly BranchState[]): void {
     this.applies.flush();
-    for (const s of finals) this.history.write({ type: "final", branch: s.branch, balanceCents: s.balanceCents, applied: toJson(s.applied) });
+    const json = toJsonEach();
+    for (const s of finals) this.history.write({ type: "final", branch: s.branch, balanceCents: s.balanceCents, applied: json(s.applied) });
   }
 
   /** Closes the branch logs and the history, flushing what is pending; call once the cluster has stopped, when no message can come. */

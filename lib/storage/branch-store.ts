@@ -46,6 +46,9 @@ function receivedWriteFrame(w: Write): Buffer {
   return frame;
 }
 
+/** What an unsynced persist resolves with: nothing waits on it, so one settled promise serves every call. */
+const DONE: Promise<void> = Promise.resolve();
+
 export class BranchStore {
   readonly path: string;
   private readonly wal: WriteAheadLog<RecordJson>;
@@ -84,8 +87,8 @@ export class BranchStore {
     if (!sync) {
       // Writes from peers, one record each; a torn tail among them only costs a catch-up.
       // A log closed under a late delivery loses nothing that its origin cannot resend.
-      for (const r of records) if (r.kind === "write") this.wal.appendFrame(receivedWriteFrame(r.write), false).catch(() => undefined);
-      return Promise.resolve();
+      for (const r of records) if (r.kind === "write") this.wal.queue(receivedWriteFrame(r.write));
+      return DONE;
     }
     // Own decisions go in one record, so the write and its outcome survive or vanish together.
     const items = records.map((r) =>

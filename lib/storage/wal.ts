@@ -167,21 +167,34 @@ export class WriteAheadLog<T = unknown> {
   appendFrame(frame: Buffer, sync = true): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new StorageError(this.path, "the log is closed"));
-    this.appends++;
     if (!sync) {
-      this.lazy.push(frame);
-      this.lazyTimer ??= this.timers.setTimeout(() => {
-        this.lazyTimer = undefined;
-        this.moveLazy();
-        if (!this.syncing) this.commit();
-      }, LAZY_FLUSH_MS);
+      this.queue(frame);
       return Promise.resolve();
     }
+    this.appends++;
     return new Promise((resolve, reject) => {
       this.moveLazy();
       this.pending.push({ frame, sync, done: (err) => (err ? reject(err) : resolve()) });
       if (!this.syncing) this.commit();
     });
+  }
+
+  /**
+   * An unsynced append that returns nothing, for callers that never wait on
+   * one (a replica's received writes, hundreds per write on a big host):
+   * false, and nothing queued, once the log has failed (onFailure said so)
+   * or is closed.
+   */
+  queue(frame: Buffer): boolean {
+    if (this.failure || this.closed) return false;
+    this.appends++;
+    this.lazy.push(frame);
+    this.lazyTimer ??= this.timers.setTimeout(() => {
+      this.lazyTimer = undefined;
+      this.moveLazy();
+      if (!this.syncing) this.commit();
+    }, LAZY_FLUSH_MS);
+    return true;
   }
 
   private moveLazy(): void {

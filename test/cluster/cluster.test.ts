@@ -132,6 +132,33 @@ t.test("the State and AwaitApplied RPCs report a branch's state, and wait for wr
   t.same([...after.applied], [[1, 1]]);
 });
 
+// Vectors cross the ports packed (vector-frame.ts), and a branch that applied
+// exactly what it was asked to await answers without its vector: the states
+// must come back whole either way.
+t.test("awaitApplied gives each branch's applied set, whether it is exactly the need or more", async (t) => {
+  const cluster = await Cluster.start({
+    branchIds: [1, 2, 3], initialBalanceCents: 0, workers: 2, bindHost: "127.0.0.1", basePort: 0,
+    gateTimeoutMs: 1000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: START_TIMEOUT_MS, secret: "cluster-test-secret",
+    onMessage: () => undefined,
+  });
+  t.teardown(() => cluster.stop());
+  const clients = new BranchClients(cluster.addresses, cluster.secret);
+  t.teardown(() => clients.close());
+  const config = { attemptsMax: 1, backoffMsMin: 1, backoffMsMax: 1, callTimeoutMs: CALL_TIMEOUT_MS };
+  const recorder = { invoke: () => 1, complete: () => undefined };
+  t.equal((await new Session("c1", 0, clients, config, recorder, seededRandom(1)).perform("deposit", 250, 1)).writeId, "1.1");
+  t.equal((await new Session("c3", 0, clients, config, recorder, seededRandom(1)).perform("deposit", 2 ** 40, 3)).writeId, "3.1");
+  const all = new Map([[1, 1], [3, 1]]);
+  const exact = await cluster.awaitApplied(all, CALL_TIMEOUT_MS);
+  t.same(exact.map((s) => [s.branch, s.balanceCents, [...s.applied].sort()]), [1, 2, 3].map((b) => [b, 250 + 2 ** 40, [[1, 1], [3, 1]]]));
+  all.set(2, 9);
+  t.same([...exact[0]!.applied].sort(), [[1, 1], [3, 1]], "a state does not change with the vector it was asked for");
+  const more = await cluster.awaitApplied(new Map([[1, 1]]), CALL_TIMEOUT_MS);
+  t.same(more.map((s) => [s.branch, [...s.applied].sort()]), [1, 2, 3].map((b) => [b, [[1, 1], [3, 1]]]), "more than the need: each branch's own vector");
+  const now = await cluster.awaitApplied(new Map(), CALL_TIMEOUT_MS);
+  t.same(now.map((s) => [s.branch, s.issued, [...s.applied].sort()]), [[1, 1, [[1, 1], [3, 1]]], [2, 0, [[1, 1], [3, 1]]], [3, 1, [[1, 1], [3, 1]]]]);
+});
+
 t.test("a thread's messages reach the main thread in the order it sent them: a restart mark before the new incarnation's ready, a state after the applies before it", async (t) => {
   const seen: string[] = [];
   const cluster = await Cluster.start({

@@ -49,3 +49,32 @@ t.test("a branch holds at most waitersMax requests at its gate and refuses more 
   await branch.receive([write(1, 1)]);
   t.same((await Promise.all(held)).map((r) => r.balanceCents), [1, 1], "the held ones are served once 1.1 arrives");
 });
+
+// A host fans a batch out to hundreds of replicas with `take`, which makes no
+// promise: everything a replica does with a batch is done when it returns.
+t.test("take applies, logs, queues and reports what it can before it returns, and returns the refusal", async (t) => {
+  const applied: string[] = [];
+  const logs: string[] = [];
+  const queued: string[] = [];
+  const branch = new Branch(
+    { id: 2, branchIds: [1, 2], initialBalanceCents: 0, gateTimeoutMs: 100, pendingMax: 1 },
+    {
+      propagate: () => undefined, applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)), log: (l) => logs.push(l),
+      persist: (records, sync) => {
+        for (const r of records) if (r.kind === "write") queued.push(`${r.write.id.branch}.${r.write.id.seq}${sync ? " synced" : ""}`);
+        return Promise.resolve();
+      },
+    },
+  );
+  const refused = branch.take([write(1, 1), write(1, 3), write(1, 4)]);
+  t.match(refused, { name: "PendingFull", message: /1\.4 was not taken/ });
+  t.same(applied, ["1.1"], "1.1 reported");
+  t.same(queued, ["1.1"], "and queued for the log, unsynced");
+  t.equal(branch.state().balanceCents, 1);
+  t.equal(logs.length, 3, "held, applied and refused, each logged");
+  t.equal(branch.take([write(1, 2), write(1, 3), write(1, 4)]), undefined, "the resent batch is taken whole");
+  t.same(applied, ["1.1", "1.2", "1.3", "1.4"]);
+  t.same(queued, ["1.1", "1.2", "1.3", "1.4"]);
+  t.equal(branch.take([write(1, 2)]), undefined, "a duplicate is taken, and changes nothing");
+  t.same(applied, ["1.1", "1.2", "1.3", "1.4"]);
+});

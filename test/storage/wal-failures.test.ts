@@ -63,6 +63,21 @@ t.test("a failure of an unsynced append, whose caller did not wait, is still hea
   await wal.close();
 });
 
+t.test("queue, the unsynced append that returns nothing, is heard failing too, and takes nothing once the log has failed or closed", async (t) => {
+  const disk = new SimDisk(seededRandom(4), { capacityBytes: FRAME, tornWriteRate: 0, syncFailRate: 0 });
+  const { wal } = WriteAheadLog.open<{ n: number }>("q.wal", disk);
+  const heard = new Promise<StorageError>((resolve) => wal.onFailure(resolve));
+  t.ok(wal.queue(encodeRecord({ n: 1 })), "queued");
+  t.ok(wal.queue(encodeRecord({ n: 2 })), "queued (the disk has room for one)");
+  await t.rejects(wal.append({ n: 3 }), { name: "StorageError" }, "the synced append that takes them to the disk fails");
+  t.match((await heard).message, /^q\.wal: ENOSPC/);
+  t.notOk(wal.queue(encodeRecord({ n: 4 })), "refused once the log has failed");
+  await wal.close();
+  const fresh = WriteAheadLog.open<{ n: number }>("r.wal", disk);
+  await fresh.wal.close();
+  t.notOk(fresh.wal.queue(encodeRecord({ n: 5 })), "refused once the log is closed");
+});
+
 t.test("on a real full filesystem every append that resolved is there after reopening", async (t) => {
   if (process.getuid?.() !== 0) {
     t.comment("skipped: needs root to mount a small tmpfs");
