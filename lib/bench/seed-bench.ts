@@ -25,6 +25,10 @@ import { cleanUpOnSignal, median, timed } from "./timed.js";
 const BIN = process.env["BANK_SIM_BENCH_BIN"] || fileURLToPath(new URL("../../../bin/bank-sim", import.meta.url));
 const SEED_REPO = "https://github.com/CliffordCheefoon/C.Cheefoon-ASU-CSE_531-Project_3";
 const WORKLOAD = { branches: 10, customers: 10, events: 100 };
+/** The seed takes seconds on its workload; past this (BANK_SIM_SEED_TIMEOUT_MS, default 2 minutes) it is stuck, not slow. */
+const SEED_TIMEOUT_MS = Number(process.env["BANK_SIM_SEED_TIMEOUT_MS"]) || 120_000;
+/** Where the seed's branch servers listen (its PORT_OFFSET, 50000, plus each branch id). */
+const SEED_PORTS = `50001-${50000 + WORKLOAD.branches}`;
 
 export interface SeedSide {
   side: string;
@@ -77,8 +81,14 @@ function runSeedOnce(setup: { dir: string; python: string }, file: string, dir: 
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
   return new Promise<number>((resolve, reject) => {
     child.on("error", reject);
+    // A seed whose branch server could not bind its port waits for it for ever: end it, and say so.
+    const timer = setTimeout(() => {
+      killGroup(child.pid);
+      reject(new Error(`seed: the seed did not finish within ${SEED_TIMEOUT_MS / 1000} s (it takes seconds): its branch servers listen on ports ${SEED_PORTS}, and one that cannot bind leaves it waiting; check that those ports are free`));
+    }, SEED_TIMEOUT_MS);
     // On exit, not on close: a branch server it left running would hold its stderr open.
     child.on("exit", (code) => {
+      clearTimeout(timer);
       const wallMs = performance.now() - started;
       // Its branch servers are its children: none may outlive the run.
       killGroup(child.pid);

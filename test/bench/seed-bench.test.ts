@@ -66,3 +66,17 @@ t.test("bench --case seed runs the seed in a copy, beside bank-sim durable and i
   t.notOk(existsSync(join(clone, "tests")), "the clone itself is untouched: the seed ran in a copy");
   t.same(processesWith("cmdline", MARK), [], "the seed's children were killed with it");
 });
+
+t.test("a seed that never finishes (a branch server that could not bind) is ended after the timeout, says why, and leaves no process behind", { skip: PYTHON ? false : "no /usr/bin/python3" }, async (t) => {
+  const stuck = `import subprocess, sys, time
+
+def main(path):
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "${MARK}-stuck"])
+    time.sleep(300)
+`;
+  const dir = t.testdir({ clone: { "main.py": stuck, "branch.py": "" } });
+  const r = await runCli(t, ["bench", "--case", "seed", "--reps", "1"], { env: { BANK_SIM_SEED_DIR: join(dir, "clone"), BANK_SIM_SEED_PYTHON: PYTHON, BANK_SIM_SEED_TIMEOUT_MS: "2000" }, timeoutMs: 120_000 });
+  t.not(r.code, 0);
+  t.match(r.stderr, /the seed did not finish within 2 s .* ports 50001-50010/);
+  t.same(processesWith("cmdline", `${MARK}-stuck`), [], "the seed and its children were killed");
+});
