@@ -47,10 +47,14 @@ export class Ledger {
   readonly self: number;
   private balance: number;
   private readonly applied: VersionVector = new Map();
-  /** What this branch's latest write depends on, with everything before it (other origins only). */
+  /**
+   * What this branch's latest write depends on, with everything before it
+   * (other origins only). A withdraw carries every entry of `applied` beyond
+   * it, found when the withdraw is decided (one pass over the vector per
+   * withdraw decided here), not kept up to date as writes arrive: that was a
+   * set touched by every replica for every write received.
+   */
   private readonly implied: VersionVector = new Map();
-  /** Origins whose entry in `applied` is beyond `implied`: what a withdraw must carry. */
-  private readonly ahead = new Set<number>();
   private readonly pending = new Map<number, Map<number, Write>>();
   private pendingCount = 0;
 
@@ -101,7 +105,7 @@ export class Ledger {
     if (kind === "withdraw" && amountCents > before) return { result: "fail", balanceCents: before };
     const allDeps: VersionVector = new Map();
     for (const [origin, seq] of deps) if (origin !== this.self && seq > (this.implied.get(origin) ?? 0)) allDeps.set(origin, seq);
-    if (kind === "withdraw") addAll(allDeps, this.ahead, this.applied);
+    if (kind === "withdraw") this.addAhead(allDeps);
     const write: Write = {
       id: { branch: this.self, seq: this.issued + 1 },
       kind,
@@ -195,30 +199,20 @@ export class Ledger {
     }
     this.balance = balance;
     this.applied.set(write.id.branch, write.id.seq);
-    // Replayed at recovery in the order first applied, this rebuilds `implied` and `ahead` exactly.
-    if (write.id.branch !== this.self) {
-      if (write.id.seq > (this.implied.get(write.id.branch) ?? 0)) this.ahead.add(write.id.branch);
-    } else this.implyOwn(write);
+    // Replayed at recovery in the order first applied, this rebuilds `implied` exactly.
+    if (write.id.branch === this.self) this.implyOwn(write);
   }
 
   /** An own write is applied: what it carried is implied from now on, and for a withdraw everything applied here. */
   private implyOwn(write: Write): void {
     mergeInto(this.implied, write.deps);
-    if (write.kind === "withdraw") {
-      for (const origin of this.ahead) this.implied.set(origin, this.applied.get(origin) ?? 0);
-      this.ahead.clear();
-      return;
-    }
-    for (const origin of write.deps.keys()) {
-      if ((this.implied.get(origin) ?? 0) >= (this.applied.get(origin) ?? 0)) this.ahead.delete(origin);
-    }
+    if (write.kind === "withdraw") this.addAhead(this.implied);
   }
-}
 
-/** Raises `into` to `from`'s entries for `origins`. */
-function addAll(into: VersionVector, origins: Iterable<number>, from: ReadonlyMap<number, number>): void {
-  for (const origin of origins) {
-    const seq = from.get(origin) ?? 0;
-    if (seq > (into.get(origin) ?? 0)) into.set(origin, seq);
+  /** Raises `into` to every entry of `applied` beyond `implied` (other origins): what arrived here since this branch's writes last carried it. */
+  private addAhead(into: VersionVector): void {
+    for (const [origin, seq] of this.applied) {
+      if (origin !== this.self && seq > (this.implied.get(origin) ?? 0) && seq > (into.get(origin) ?? 0)) into.set(origin, seq);
+    }
   }
 }
