@@ -7,7 +7,7 @@
 
 import type { Write } from "../core/ledger.js";
 import { formatWriteId } from "../core/version-vector.js";
-import type { AppliedGroup, BufferedAt, WireWrite } from "./worker-protocol.js";
+import type { AppliedGroup, BufferedAt, LogLines, WireWrite } from "./worker-protocol.js";
 
 // Every replica on a host reports the same received write object: build its wire form once.
 const wireForms = new WeakMap<Write, WireWrite>();
@@ -15,6 +15,13 @@ export function wireForm(w: Write): WireWrite {
   let form = wireForms.get(w);
   if (form === undefined) wireForms.set(w, (form = { id: formatWriteId(w.id), kind: w.kind, amountCents: w.amountCents, acceptedAtMs: w.acceptedAtMs }));
   return form;
+}
+
+const noLines = (): LogLines => ({ branches: [], wallMs: [], lines: [] });
+
+/** Each line of `logs` as [branch, wallMs, line], in order. */
+export function* logEntries(logs: LogLines): Generator<[number, number, string]> {
+  for (let i = 0; i < logs.lines.length; i++) yield [logs.branches[i]!, logs.wallMs[i]!, logs.lines[i]!];
 }
 
 /** A reading of both clocks, for a group's or a buffer's stamp. */
@@ -30,11 +37,13 @@ export class AppliedGroups {
   /** The index of the last group each branch joined: a branch joins only later groups, so its order holds when groups are read in order. */
   private lastOf = new Map<number, number>();
   private buffered: BufferedAt[] = [];
-  private logs: Array<[number, number, string]> = [];
+  private logs: LogLines = noLines();
 
   /** Branch `branch` logged `line` at `wallMs`. */
   log(branch: number, wallMs: number, line: string): void {
-    this.logs.push([branch, wallMs, line]);
+    this.logs.branches.push(branch);
+    this.logs.wallMs.push(wallMs);
+    this.logs.lines.push(line);
   }
 
   /** Branch `branch` applied `writes` in this order, `clocks[i]` its Lamport clock at writes[i] (0: not known). */
@@ -59,7 +68,7 @@ export class AppliedGroups {
   }
 
   get empty(): boolean {
-    return this.groups.length === 0 && this.buffered.length === 0 && this.logs.length === 0;
+    return this.groups.length === 0 && this.buffered.length === 0 && this.logs.lines.length === 0;
   }
 
   /** Forgets what `branch` reported (it crashed: nothing of it leaves). */
@@ -74,15 +83,17 @@ export class AppliedGroups {
     // Later reports open new groups: the survivors keep their order.
     this.lastOfAll();
     this.buffered = this.buffered.filter((b) => b.branch !== branch);
-    this.logs = this.logs.filter(([b]) => b !== branch);
+    const kept = noLines();
+    this.logs.branches.forEach((b, i) => b !== branch && (kept.branches.push(b), kept.wallMs.push(this.logs.wallMs[i]!), kept.lines.push(this.logs.lines[i]!)));
+    this.logs = kept;
   }
 
   /** Everything gathered (buffers before groups: a write is held before it is applied), and a fresh start. */
-  take(): { logs: Array<[number, number, string]>; buffered: BufferedAt[]; groups: AppliedGroup[] } {
+  take(): { logs: LogLines; buffered: BufferedAt[]; groups: AppliedGroup[] } {
     const out = { logs: this.logs, buffered: this.buffered, groups: this.groups };
     this.groups = [];
     this.buffered = [];
-    this.logs = [];
+    this.logs = noLines();
     this.byKey.clear();
     this.lastOf.clear();
     return out;

@@ -46,7 +46,8 @@ export class RunRecorder {
   /** Every message a branch sends (Cluster's onMessage). */
   readonly onMessage = (msg: ToMain): void => {
     if (msg.type === "reports") {
-      for (const [branch, wallMs, line] of msg.logs) this.logs.line(branch, wallMs, line);
+      const { branches, wallMs, lines } = msg.logs;
+      for (let i = 0; i < lines.length; i++) this.logs.line(branches[i]!, wallMs[i]!, lines[i]!);
       for (const b of msg.buffered) this.history.write({ type: "buffer", branch: b.branch, writes: b.ids, wallMs: b.wallMs, monoMs: b.monoMs });
       for (const g of msg.groups) this.applies.addGroup(g);
     } else if (msg.type === "recovered") {

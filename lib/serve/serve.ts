@@ -12,6 +12,7 @@ import { mkdirSync } from "node:fs";
 import { Cluster } from "../cluster/cluster.js";
 import { branchAddresses, ClusterFileError, dialHost, hostTls, isLoopback, type ClusterSpec } from "../cluster/cluster-file.js";
 import type { ToMain } from "../hosting/worker-protocol.js";
+import { logEntries } from "../hosting/applied-groups.js";
 import { lockStore } from "./serve-lock.js";
 
 export interface ServeOptions {
@@ -92,7 +93,7 @@ export async function serveHost(o: ServeOptions): Promise<number> {
 }
 
 function onMessage(msg: ToMain, o: ServeOptions, onFailed: (reason: string) => void): void {
-  if (msg.type === "reports" && o.verbose) for (const [branch, , line] of msg.logs) o.err(`[branch ${branch}] ${line}\n`);
+  if (msg.type === "reports" && o.verbose) for (const [branch, , line] of logEntries(msg.logs)) o.err(`[branch ${branch}] ${line}\n`);
   else if (msg.type === "failed") {
     o.err(`bank-sim serve: branch ${msg.branchId} stopped serving: ${msg.reason}\n`);
     onFailed(`branch ${msg.branchId}: ${msg.reason}`);

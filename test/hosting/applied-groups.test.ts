@@ -91,6 +91,9 @@ t.test("drop forgets a crashed branch's reports and keeps everyone else's, in or
   g.applied(3, [y], [3], now);
   g.held(3, [write(2, 5)], now);
   g.held(2, [write(2, 5)], now);
+  g.log(2, 10, "two before");
+  g.log(3, 11, "three");
+  g.log(2, 12, "two after");
   g.drop(3);
   g.applied(2, [y], [4], now);
   g.applied(4, [x], [5], now);
@@ -98,4 +101,5 @@ t.test("drop forgets a crashed branch's reports and keeps everyone else's, in or
   t.same(out.buffered.map((b) => b.branch), [2]);
   t.same(out.groups.map((gr) => [gr.writes[0]!.id, gr.branches, gr.clocks]), [["1.1", [2], [[1]]], ["1.2", [2], [[4]]], ["1.1", [4], [[5]]]],
     "branch 3 is gone; later reports open new groups after the survivors");
+  t.same(out.logs, { branches: [2, 2], wallMs: [10, 12], lines: ["two before", "two after"] }, "its lines are gone, the others' kept with their times, in order");
 });

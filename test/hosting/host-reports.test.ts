@@ -9,6 +9,7 @@ import { once } from "node:events";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import t, { type Test } from "tap";
 import type { Write } from "../../lib/core/ledger.js";
+import { logEntries } from "../../lib/hosting/applied-groups.js";
 import { HostReports } from "../../lib/hosting/host-reports.js";
 import type { ToMain } from "../../lib/hosting/worker-protocol.js";
 
@@ -58,8 +59,8 @@ t.test("one turn's lines, holds and applies of every branch arrive as one messag
   reports.applied(3, [write(1, 1)], [6]);
   const [msg] = await p.until(1);
   if (msg?.type !== "reports") return t.fail(`expected a reports message, found ${JSON.stringify(msg)}`);
-  t.same(msg.logs.map(([b, , line]) => [b, line]), [[2, "branch 2 listening"], [3, "branch 3 listening"], [2, "second line"]], "every line, in the order logged");
-  t.ok(msg.logs.every(([, at]) => at >= before && at <= after), "each line carries the wall time it was logged");
+  t.same([...logEntries(msg.logs)].map(([b, , line]) => [b, line]), [[2, "branch 2 listening"], [3, "branch 3 listening"], [2, "second line"]], "every line, in the order logged");
+  t.ok(msg.logs.wallMs.every((at) => at >= before && at <= after), "each line carries the wall time it was logged");
   t.same(msg.buffered.map((b) => [b.branch, b.ids]), [[3, ["1.2"]]]);
   t.same(msg.groups.map((g) => [g.branches, g.clocks]), [[[2, 3], [[4], [6]]]]);
 });
@@ -86,7 +87,7 @@ t.test("a crashed branch's gathered reports are dropped; the others' still go", 
   reports.post(state(2));
   const msgs = await p.until(2);
   t.same(msgs.map(shape), ["reports 2:1.1", "state"]);
-  t.same(msgs[0]?.type === "reports" && msgs[0].logs, [], "its line is gone too");
+  t.same(msgs[0]?.type === "reports" && msgs[0].logs, { branches: [], wallMs: [], lines: [] }, "its line is gone too");
 });
 
 t.test("a closed incarnation's reporter says nothing more, however late its callbacks come; the branch's next one speaks for it", async (t) => {
@@ -110,5 +111,5 @@ t.test("a closed incarnation's reporter says nothing more, however late its call
   const msgs = await p.until(4);
   t.same(msgs.map(shape), ["crashed", "recovered", "reports 2:1.1", "state"]);
   t.same(msgs[2]?.type === "reports" && msgs[2].groups[0]?.clocks, [[2]], "the apply is the new incarnation's");
-  t.same(msgs[2]?.type === "reports" && msgs[2].logs, [], "no line of the old one");
+  t.same(msgs[2]?.type === "reports" && msgs[2].logs, { branches: [], wallMs: [], lines: [] }, "no line of the old one");
 });

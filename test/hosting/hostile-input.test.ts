@@ -60,8 +60,8 @@ async function startCluster(t: Test): Promise<Harness> {
     gateTimeoutMs: 1_000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: START_TIMEOUT_MS, secret: SECRET,
     onMessage: (m) => {
       if (m.type !== "reports") return;
-      for (const [, , line] of m.logs) logs.push(line);
-      if (m.logs.length > 0) logEvents.emit("log");
+      logs.push(...m.logs.lines);
+      if (m.logs.lines.length > 0) logEvents.emit("log");
     },
   });
   t.teardown(() => cluster.stop());
