@@ -2,7 +2,7 @@
 // ...] in one Float64Array, which a port copies as one block of bytes, where
 // an array of [origin, seq] pairs is cloned entry by entry. At 1,000 branches
 // the settling of a run sends every branch the cluster's whole vector and gets
-// each one's applied vector back: a million pairs each way, 6% of the run's
+// each one's applied vector back: a million pairs each way, about 5% of the run's
 // CPU. Sequence numbers and branch ids are safe integers, which a double holds
 // exactly.
 

@@ -84,7 +84,7 @@ export interface WireWrite {
 /**
  * Log lines in the order logged, line i by branch branches[i] at wallMs[i]:
  * three flat arrays, where an array per line was 700,000 small arrays for a
- * port to clone at 1,000 branches (5% of the run's CPU).
+ * port to clone at 1,000 branches (about 4% of the run's CPU).
  */
 export interface LogLines {
   branches: number[];
