@@ -337,10 +337,10 @@ export class Branch {
         continue;
       }
       try {
-        const heldBefore = this.ledger.pendingWrites > 0 && this.ledger.holds(w.id);
+        const heldBefore = this.ledger.holds(w.id);
         const now = this.ledger.receive(w);
         if (now.length > 0) applied = applied === undefined ? now : applied.concat(now);
-        if (!heldBefore && this.ledger.pendingWrites > 0 && this.ledger.holds(w.id)) {
+        if (!heldBefore && this.ledger.holds(w.id)) {
           this.hooks.log(this.holdLine(w));
           (held ??= []).push(w);
         }

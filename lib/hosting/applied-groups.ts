@@ -19,6 +19,12 @@ export function wireForm(w: Write): WireWrite {
 
 const noLines = (): LogLines => ({ branches: [], wallMs: [], lines: [] });
 
+function addLine(logs: LogLines, branch: number, wallMs: number, line: string): void {
+  logs.branches.push(branch);
+  logs.wallMs.push(wallMs);
+  logs.lines.push(line);
+}
+
 /** Each line of `logs` as [branch, wallMs, line], in order. */
 export function* logEntries(logs: LogLines): Generator<[number, number, string]> {
   for (let i = 0; i < logs.lines.length; i++) yield [logs.branches[i]!, logs.wallMs[i]!, logs.lines[i]!];
@@ -41,9 +47,7 @@ export class AppliedGroups {
 
   /** Branch `branch` logged `line` at `wallMs`. */
   log(branch: number, wallMs: number, line: string): void {
-    this.logs.branches.push(branch);
-    this.logs.wallMs.push(wallMs);
-    this.logs.lines.push(line);
+    addLine(this.logs, branch, wallMs, line);
   }
 
   /** Branch `branch` applied `writes` in this order, `clocks[i]` its Lamport clock at writes[i] (0: not known). */
@@ -84,7 +88,7 @@ export class AppliedGroups {
     this.lastOfAll();
     this.buffered = this.buffered.filter((b) => b.branch !== branch);
     const kept = noLines();
-    this.logs.branches.forEach((b, i) => b !== branch && (kept.branches.push(b), kept.wallMs.push(this.logs.wallMs[i]!), kept.lines.push(this.logs.lines[i]!)));
+    for (const [b, at, line] of logEntries(this.logs)) if (b !== branch) addLine(kept, b, at, line);
     this.logs = kept;
   }
 

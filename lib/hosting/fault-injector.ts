@@ -8,7 +8,7 @@
 //   partition separates its origin from the replica, until it heals.
 // Without faults or delays it adds nothing to the path.
 
-import { makeDelayFn, parseDelaySpec } from "../core/delay.js";
+import { makeDelayFn } from "../core/delay.js";
 import { FaultShim, type FaultCounts } from "../core/fault-shim.js";
 import { NO_FAULTS, partitioned, type FaultPlan } from "../core/fault-plan.js";
 import { seededRandom } from "../core/random.js";
@@ -29,13 +29,10 @@ export class FaultInjector {
   private partitionedCount = 0;
   /** Wall-clock start of the customers' run, from which partition schedules count; undefined until told. */
   private epochWallMs: number | undefined;
-  /** Whether `hold` can ever hold a write (a delay rule or a partition is set): without, a delivery need not ask. */
-  readonly mayHold: boolean;
 
   constructor(plan: FaultPlan = NO_FAULTS, delaySpec = "", seed = 1, hostId = 0) {
     this.plan = plan;
     this.delay = makeDelayFn(delaySpec, seed);
-    this.mayHold = parseDelaySpec(delaySpec).length > 0 || plan.partitions.length > 0;
     const faulty = plan.loss > 0 || plan.dup > 0 || plan.reorder > 0;
     this.shim = faulty
       ? new FaultShim(

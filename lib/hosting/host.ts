@@ -237,13 +237,12 @@ export class Host {
     let refused: Error | undefined;
     // Handed over now, in this turn, so every replica is one the floor counted. A write held by the fault shim is delivered whole: by then a replica may have restarted.
     const stripped = this.branches.size > 1 ? writes.map((w) => this.withoutApplied(w)) : writes;
-    const mayHold = this.faults.mayHold;
     for (const branch of this.branches.values()) {
       const now: Write[] = [];
       for (let i = 0; i < writes.length; i++) {
         const w = writes[i]!;
         if (w.id.branch === branch.id) continue;
-        const held = mayHold ? this.faults.hold(w.id.branch, branch.id) : undefined;
+        const held = this.faults.hold(w.id.branch, branch.id);
         if (held === undefined) now.push(stripped[i]!);
         else (later ??= []).push(held.then(() => this.deliverTo(branch.id, w)));
       }

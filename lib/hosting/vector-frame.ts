@@ -9,8 +9,6 @@
 import type { VersionVector } from "../core/version-vector.js";
 import type { VectorFrame } from "./worker-protocol.js";
 
-export type { VectorFrame };
-
 export function packVector(v: ReadonlyMap<number, number>): VectorFrame {
   const frame = new Float64Array(2 * v.size);
   let i = 0;
