@@ -22,6 +22,7 @@ import { formatCheckBenchTable, runCheckBench, type CheckBenchResult } from "./c
 import { thisMachine, type Machine } from "./machine.js";
 import { cleanUpOnSignal, median, timed, type Usage } from "./timed.js";
 import type { BenchCase } from "./bench-cases.js";
+import { scalingRows } from "./scaling.js";
 
 /** The bench JSON's format version (schemas/bench-report.schema.json). */
 export const BENCH_VERSION = 1;
@@ -241,6 +242,13 @@ export function formatBenchTable(r: BenchReport): string {
         m.opsPerSec.toFixed(0), f2(m.cpuMsPerOp), m.marginalCpuMsPerOp === null ? "" : f2(m.marginalCpuMsPerOp),
         `${m.latency.p50Ms ?? "-"}/${m.latency.p99Ms ?? "-"}`, f2(m.bareLatencyP50Ms), m.startupMs.toFixed(0), m.peakRssMb.toFixed(0), m.requestBytes.toFixed(0), ok({ median: m, ...c }),
       ]),
+    ), "");
+  }
+  const scaling = scalingRows(runs);
+  if (scaling.length > 0) {
+    out.push(...table(
+      ["case", "CPU-ms/op beyond start-up", "against", "its CPU-ms/op", "× per operation"],
+      scaling.map((s) => [s.name, f2(s.cpuMsPerOp), `${s.base.name} (${s.base.branches} branches)`, f2(s.base.cpuMsPerOp), f2(s.ratio)]),
     ), "");
   }
   if (starts.length > 0) {
