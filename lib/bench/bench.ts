@@ -103,7 +103,11 @@ export interface CaseMedians {
   /** Checking the run's history (`bank-sim check`'s work, in the bench's process). */
   checkWallMs: number; checkCpuMs: number;
   /** Growth cases: peak RSS of the same case with a tenth of the events, and the RSS each operation beyond those added; else null. */
-  growth: { opsAtTenth: number; peakRssMbAtTenth: number; kbPerOp: number } | null;
+  growth: {
+    opsAtTenth: number; peakRssMbAtTenth: number; kbPerOp: number;
+    /** Resident memory the run read at a quarter and at all of its operations, and what each operation between added (null when it read none). */
+    rssMbAtQuarter: number | null; rssMbAtEnd: number | null; kbPerOpPastWarmUp: number | null;
+  } | null;
 }
 
 /** One repetition as it ran: the run, and the bare-call limit beside it. */
@@ -163,14 +167,26 @@ function medians(c: BenchCase, runs: readonly CaseRun[]): CaseMedians {
   };
 }
 
-/** What the operations beyond a tenth of them added to peak RSS (medians), for a growth case. */
+/**
+ * What the operations added to memory (medians), for a growth case: to peak
+ * RSS beyond a tenth of them (a separate, shorter run), and to the resident
+ * memory the run itself read from a quarter of its operations to the last
+ * (results.json's rssMbByQuarter; null from a build that does not read it).
+ */
 function growthOf(c: BenchCase, runs: readonly CaseRun[]): CaseMedians["growth"] {
   if (!c.growth) return null;
   const ops = c.customers * c.events;
   const opsAtTenth = c.customers * tenthOf(c.events);
   const peakRssMbAtTenth = pick(runs, (r) => r.tenthPeakRssMb) ?? 0;
   const kbPerOp = pick(runs, (r) => (r.tenthPeakRssMb === null || ops <= opsAtTenth ? null : ((r.peakRssMb - r.tenthPeakRssMb) * 1024) / (ops - opsAtTenth))) ?? 0;
-  return { opsAtTenth, peakRssMbAtTenth, kbPerOp };
+  const quarters = (r: CaseRun) => (r.summary.rssMbByQuarter?.length === 4 ? r.summary.rssMbByQuarter : null);
+  const rssMbAtQuarter = pick(runs, (r) => quarters(r)?.[0] ?? null);
+  const rssMbAtEnd = pick(runs, (r) => quarters(r)?.[3] ?? null);
+  const kbPerOpPastWarmUp = pick(runs, (r) => {
+    const q = quarters(r);
+    return q === null ? null : ((q[3]! - q[0]!) * 1024) / (ops * 0.75);
+  });
+  return { opsAtTenth, peakRssMbAtTenth, kbPerOp, rssMbAtQuarter, rssMbAtEnd, kbPerOpPastWarmUp };
 }
 
 const tenthOf = (events: number) => Math.max(1, Math.round(events / 10));
@@ -228,6 +244,7 @@ function table(head: string[], rows: string[][]): string[] {
 }
 
 const f2 = (x: number | null) => (x === null ? "-" : x.toFixed(2));
+const f0 = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x.toFixed(0));
 const ok = (c: CaseReport) => (c.converged && c.violations === 0 ? "clean" : `NO (${c.violations} violations)`);
 
 export function formatBenchTable(r: BenchReport): string {
@@ -260,10 +277,11 @@ export function formatBenchTable(r: BenchReport): string {
   const grown = runs.filter((c) => c.median.growth !== null);
   if (grown.length > 0) {
     out.push(...table(
-      ["case", "ops at 10%", "peak RSS MB at 10%", "ops", "peak RSS MB", "RSS growth KB/op", "check of its history wall s / CPU s"],
+      ["case", "ops at 10%", "peak RSS MB at 10%", "ops", "peak RSS MB", "RSS growth KB/op", "RSS MB at 25% → 100% of ops, in the run", "KB/op past 25%", "check of its history wall s / CPU s"],
       grown.map(({ name, customers, events, median: m }) => [
         name, String(m.growth?.opsAtTenth), m.growth?.peakRssMbAtTenth.toFixed(0) ?? "", String(customers * events), m.peakRssMb.toFixed(0),
-        m.growth?.kbPerOp.toFixed(2) ?? "", `${(m.checkWallMs / 1000).toFixed(1)} / ${(m.checkCpuMs / 1000).toFixed(1)}`,
+        m.growth?.kbPerOp.toFixed(2) ?? "", `${f0(m.growth?.rssMbAtQuarter)} → ${f0(m.growth?.rssMbAtEnd)}`, f2(m.growth?.kbPerOpPastWarmUp ?? null),
+        `${(m.checkWallMs / 1000).toFixed(1)} / ${(m.checkCpuMs / 1000).toFixed(1)}`,
       ]),
     ), "");
   }

@@ -11,6 +11,7 @@ import { RequestSizes, type SessionOpOutcome } from "../driver/customer.js";
 import type { CustomerRun, EventOutcome, Scenario } from "../scenario/scenario.js";
 import type { Interruption } from "./interruption.js";
 import { LatencyStats } from "./latency-stats.js";
+import { MemoryMarks } from "./memory-marks.js";
 import { NotableOutcomes } from "./notable.js";
 import type { RunConfig } from "./run-config.js";
 
@@ -48,11 +49,14 @@ export class CustomerTally implements OperationCounts {
   failed = 0;
   unknown = 0;
   firstIncomplete: string | undefined;
+  /** Resident memory at a quarter, half, three quarters and all of the planned operations. */
+  readonly memory: MemoryMarks;
   private readonly onOutcome: (o: EventOutcome) => void;
 
-  /** `onOutcome`: told of every operation as it completes (results.json, output.json, progress). */
-  constructor(onOutcome: (o: EventOutcome) => void = () => undefined) {
+  /** `onOutcome`: told of every operation as it completes (results.json, output.json, progress); `planned`: how many the run will make. */
+  constructor(onOutcome: (o: EventOutcome) => void = () => undefined, planned = 0) {
     this.onOutcome = onOutcome;
+    this.memory = new MemoryMarks(planned);
   }
 
   record(o: EventOutcome): void {
@@ -67,6 +71,7 @@ export class CustomerTally implements OperationCounts {
     }
     this.notable.add(o);
     this.onOutcome(o);
+    this.memory.passed(this.operations);
   }
 }
 

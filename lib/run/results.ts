@@ -35,6 +35,12 @@ export interface RunSummary {
   requestBytes: number;
   /** Peak resident memory of the whole process (main thread and workers), MB. */
   peakRssMb: number;
+  /**
+   * Resident memory of the whole process, MB, when a quarter, a half, three
+   * quarters and all of the planned operations had completed (fewer when the
+   * run made fewer operations, or stopped early): flat past warm-up.
+   */
+  rssMbByQuarter: number[];
   /** What the injected faults did, and what customers went through. */
   faults: { events: string[]; retries: number; unknownOutcomes: number; failedOperations: number };
   /** Requests the session gate held (made to wait) before serving them. */

@@ -146,7 +146,7 @@ class ScenarioRun {
       this.answers.record(o);
       io.onOutcome?.(o);
       progress.advance();
-    });
+    }, scenario.customers.reduce((n, r) => n + r.events.length, 0));
     this.recorder = new RunRecorder(scenario, cfg, outPaths(cfg.outDir), cfg.verbose ? io.log : undefined, onStorageError);
   }
 

@@ -44,6 +44,7 @@ export function summarize(m: {
     writes: m.finals.reduce((n, f) => n + f.issued, 0),
     requestBytes: Math.round(m.tally.sizes.mean),
     peakRssMb: m.peakRssMb,
+    rssMbByQuarter: m.tally.memory.rssMb,
     faults: {
       events: m.faultEvents,
       retries: m.tally.retries,

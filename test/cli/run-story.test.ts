@@ -28,9 +28,13 @@ t.test("with RYW off the summary names the anomaly the checker will flag, by the
   t.equal(out.at(-2), "  next: bank-sim check out   (every rule, and each problem with the operations involved)");
   t.equal(out.at(-1), "        bank-sim report out  (report.html: the space-time diagram, with the checker's findings on it)");
   // The op numbers the checker names are results.json's events[].op.
-  const results = JSON.parse(readFileSync(join(dir, "out", "results.json"), "utf8")) as { events: Array<{ op: number; event: number; balance: number | null }> };
+  const results = JSON.parse(readFileSync(join(dir, "out", "results.json"), "utf8")) as { events: Array<{ op: number; event: number; balance: number | null }>; summary: { rssMbByQuarter: number[] } };
   assertValid(t, "results", results);
   t.same(results.events.map((e) => [e.op, e.event, e.balance]), [[1, 1, null], [2, 2, 0]]);
+  // Two operations: the quarter and the half are the first, three quarters and all the second.
+  const rss = results.summary.rssMbByQuarter;
+  t.equal(rss.length, 2, `memory read after each operation: ${JSON.stringify(rss)}`);
+  t.ok(rss.every((mb) => mb > 20), "a process with its worker threads holds more than 20 MB");
 });
 
 t.test("with RYW on the summary says which request the gate held, how long, where and for what", async (t) => {

@@ -23,7 +23,7 @@ const summary: RunSummary = {
   wallMs: 1234.56789, startupMs: 100.0004, customersMs: 1000.1236, settleMs: 20.5, stopMs: 5.4444, operations: 4, opsPerSec: 3.99950617,
   latency: lat, gateWait: lat, propagationLag: lat,
   links: { links: 2, messages: 3, writes: 4, reconnects: 0, backlog: 0, resent: 0, lost: 0, duplicated: 0, reordered: 0, partitioned: 0 },
-  writes: 2, requestBytes: 40, peakRssMb: 90, faults: { events: ["crashed \"2\"\nat 5"], retries: 1, unknownOutcomes: 1, failedOperations: 1 },
+  writes: 2, requestBytes: 40, peakRssMb: 90, rssMbByQuarter: [80, 85.5], faults: { events: ["crashed \"2\"\nat 5"], retries: 1, unknownOutcomes: 1, failedOperations: 1 },
   heldAtGate: { requests: 1, totalMs: 12.3456, longest: { op: 3, customer: 2, event: 1, branch: 2, gateWaitMs: 12.346, guarantees: ["ryw", "mr"] } },
 };
 

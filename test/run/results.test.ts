@@ -27,7 +27,7 @@ const summary: RunSummary = {
   wallMs: 1234.56789, startupMs: 100.0004, customersMs: 1000.1236, settleMs: 20.5, stopMs: 5.4444, operations: 4, opsPerSec: 3.99950617,
   latency: lat, gateWait: lat, propagationLag: lat,
   links: { links: 2, messages: 3, writes: 4, reconnects: 0, backlog: 0, resent: 0, lost: 0, duplicated: 0, reordered: 0, partitioned: 0 },
-  writes: 2, requestBytes: 40, peakRssMb: 90, faults: { events: [], retries: 1, unknownOutcomes: 1, failedOperations: 0 },
+  writes: 2, requestBytes: 40, peakRssMb: 90, rssMbByQuarter: [80, 85.5], faults: { events: [], retries: 1, unknownOutcomes: 1, failedOperations: 0 },
   heldAtGate: { requests: 1, totalMs: 12.3456, longest: { op: 3, customer: 2, event: 1, branch: 2, gateWaitMs: 12.346, guarantees: ["ryw"] } },
 };
 
@@ -75,7 +75,7 @@ t.test("the summary's times and rate are rounded to three decimals, its counters
   const s = results()["summary"] as RunSummary;
   t.same([s.wallMs, s.startupMs, s.customersMs, s.settleMs, s.stopMs, s.opsPerSec], [1234.568, 100, 1000.124, 20.5, 5.444, 4]);
   t.same(s.links, summary.links);
-  t.same([s.operations, s.writes, s.requestBytes, s.peakRssMb], [4, 2, 40, 90]);
+  t.same([s.operations, s.writes, s.requestBytes, s.peakRssMb, s.rssMbByQuarter], [4, 2, 40, 90, [80, 85.5]]);
 });
 
 t.test("the config records what shaped the run, and the source and warnings come from the scenario", async (t) => {
