@@ -105,11 +105,17 @@ export interface BranchHooks {
   /**
    * Logs records; with `sync`, resolves once they are on disk. Optional:
    * without it the branch keeps everything in memory only. Resolutions must
-   * come in call order (a log does that). Unsynced records (writes from
-   * peers) are only queued: nobody waits for them, and a failure to store
-   * them must reach the branch another way (its `fail`).
+   * come in call order (a log does that).
    */
   persist?(records: Durable[], sync: boolean): Promise<void>;
+  /**
+   * Queues writes from peers for the log, unsynced, after everything
+   * persisted before (a log does that): nobody waits for them, and a failure
+   * to store them must reach the branch another way (its `fail`). Called by
+   * every replica for every write it receives, so it returns nothing.
+   * Present exactly when `persist` is.
+   */
+  queue?(writes: readonly Write[]): void;
 }
 
 const REQUEST_ID = /^(.{1,200})#([1-9]\d{0,15})$/;
@@ -361,7 +367,7 @@ export class Branch {
     const clocks = applied.map((w) => this.lamport.receive(Math.min(sendStamp(w.clock ?? 0, w.id.branch, this.id, this.rankOf), MAX_CLOCK)));
     this.hooks.log(this.appliedLine(applied));
     // Unsynced: a failure to store them comes through the log's own failure (the branch fails), not here.
-    this.hooks.persist?.(applied.map((write) => ({ kind: "write", write })), false).catch(() => undefined);
+    this.hooks.queue?.(applied);
     this.waiters.notify();
     this.hooks.applied(applied, clocks);
   }

@@ -10,6 +10,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { threadId, workerData } from "node:worker_threads";
 import { Branch, type CustomerOp, type Durable, type OpReply, type Recovered } from "../core/branch.js";
+import type { Write } from "../core/ledger.js";
 import { bindServer, shutdown } from "../wire/bind.js";
 import { createBranchServer } from "./branch-server.js";
 import { bitsToGuarantees, guaranteesToBits, parseGuarantees } from "../core/gate.js";
@@ -108,7 +109,7 @@ class HostedBranch {
           log,
           // Said at once, with the file and the cause: the main thread ends the run.
           failed: (reason) => reports.post({ type: "failed", branchId, reason }),
-          ...(store ? { persist: (records: Durable[], sync: boolean) => store.persist(records, sync) } : {}),
+          ...(store ? { persist: (records: Durable[], sync: boolean) => store.persist(records, sync), queue: (ws: readonly Write[]) => store.queue(ws) } : {}),
         },
       );
       // A failed unsynced append (a peer's write) fails the branch too: its log can no longer be trusted.

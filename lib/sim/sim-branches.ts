@@ -240,6 +240,7 @@ export class SimBranches implements Replicas {
       log: () => undefined,
       failed: () => this.failed(id, p),
       persist: (records, sync) => p.store.persist(records, sync),
+      queue: (ws) => p.store.queue(ws),
     };
   }
 

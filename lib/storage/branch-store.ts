@@ -82,12 +82,19 @@ export class BranchStore {
     return out;
   }
 
+  /**
+   * Queues writes from peers, one record each, unsynced; a torn tail among
+   * them only costs a catch-up. A log closed under a late delivery loses
+   * nothing that its origin cannot resend.
+   */
+  queue(writes: readonly Write[]): void {
+    for (const w of writes) this.wal.queue(receivedWriteFrame(w));
+  }
+
   /** Logs records; with `sync`, resolves only once they are on disk. */
   persist(records: Durable[], sync: boolean): Promise<void> {
     if (!sync) {
-      // Writes from peers, one record each; a torn tail among them only costs a catch-up.
-      // A log closed under a late delivery loses nothing that its origin cannot resend.
-      for (const r of records) if (r.kind === "write") this.wal.queue(receivedWriteFrame(r.write));
+      for (const r of records) if (r.kind === "write") this.queue([r.write]);
       return DONE;
     }
     // Own decisions go in one record, so the write and its outcome survive or vanish together.

@@ -64,6 +64,7 @@ t.test("take applies, logs, queues and reports what it can before it returns, an
         for (const r of records) if (r.kind === "write") queued.push(`${r.write.id.branch}.${r.write.id.seq}${sync ? " synced" : ""}`);
         return Promise.resolve();
       },
+      queue: (ws) => queued.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)),
     },
   );
   const refused = branch.take([write(1, 1), write(1, 3), write(1, 4)]);

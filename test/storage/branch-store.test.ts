@@ -23,6 +23,7 @@ function open(dir: string, id = 1) {
       applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)),
       log: () => undefined,
       persist: (records, sync) => store.persist(records, sync),
+      queue: (ws) => store.queue(ws),
     },
   );
   return { store, branch, applied, propagated, recovered, cutBytes, cutReason };
@@ -117,7 +118,7 @@ t.test("a received write is logged without its dependencies, an own write with t
     const { store, recovered } = BranchStore.open(dir, 1);
     const propagated: Write[] = [];
     const branch = new Branch({ id: 1, branchIds: ids, initialBalanceCents: 1000, gateTimeoutMs: 1000, recovered },
-      { propagate: (w) => propagated.push(w), applied: () => undefined, log: () => undefined, persist: (records, sync) => store.persist(records, sync) });
+      { propagate: (w) => propagated.push(w), applied: () => undefined, log: () => undefined, persist: (records, sync) => store.persist(records, sync), queue: (ws) => store.queue(ws) });
     return { store, recovered, branch, propagated };
   };
   const recv = (branch: number, seq: number, deps: Array<[number, number]>): Write => ({ id: { branch, seq }, kind: "deposit", amountCents: 10, deps: new Map(deps), acceptedAtMs: 0 });
