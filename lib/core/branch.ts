@@ -103,11 +103,12 @@ export interface BranchHooks {
   /** The branch failed for good (its log could not store a decision): the host must say so and stop the run. */
   failed?(reason: string): void;
   /**
-   * Logs records; with `sync`, resolves once they are on disk. Optional:
-   * without it the branch keeps everything in memory only. Resolutions must
-   * come in call order (a log does that).
+   * Logs records in one append and resolves once they are on disk (with
+   * everything queued before them). Optional: without it the branch keeps
+   * everything in memory only. Resolutions must come in call order (a log
+   * does that).
    */
-  persist?(records: Durable[], sync: boolean): Promise<void>;
+  persist?(records: Durable[]): Promise<void>;
   /**
    * Queues writes from peers for the log, unsynced, after everything
    * persisted before (a log does that): nobody waits for them, and a failure
@@ -199,13 +200,11 @@ export class Branch {
    * on disk before anyone sees it: its write ids and answers are promises
    * only it can keep. What it received from peers need not wait for the disk:
    * a replica that loses the end of its log in a crash fetches those writes
-   * again from their origins, whose logs have them.
+   * again from their origins, whose logs have them (`hooks.queue`).
    */
-  private persist(records: Durable[], sync: boolean): Promise<void> {
+  private persist(records: Durable[]): Promise<void> {
     if (!this.hooks.persist) return this.durable;
-    const written = this.hooks.persist(records, sync);
-    if (sync) this.durable = written;
-    return written;
+    return (this.durable = this.hooks.persist(records));
   }
 
   state(): BranchState {
@@ -281,7 +280,7 @@ export class Branch {
     const write = decision.write;
     const records: Durable[] = write ? [{ kind: "write", write }] : [];
     records.push({ kind: "outcome", session: op.session, n, reply });
-    const durable = this.persist(records, true);
+    const durable = this.persist(records);
     if (write) this.waiters.notify();
     await this.stored(durable);
     if (write) {

@@ -109,7 +109,7 @@ class HostedBranch {
           log,
           // Said at once, with the file and the cause: the main thread ends the run.
           failed: (reason) => reports.post({ type: "failed", branchId, reason }),
-          ...(store ? { persist: (records: Durable[], sync: boolean) => store.persist(records, sync), queue: (ws: readonly Write[]) => store.queue(ws) } : {}),
+          ...(store ? { persist: (records: Durable[]) => store.persist(records), queue: (ws: readonly Write[]) => store.queue(ws) } : {}),
         },
       );
       // A failed unsynced append (a peer's write) fails the branch too: its log can no longer be trusted.

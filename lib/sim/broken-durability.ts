@@ -32,9 +32,9 @@ function ackBeforeSync(hooks: BranchHooks): BranchHooks {
   if (persist === undefined) return hooks;
   return {
     ...hooks,
-    persist: (records, sync) => {
+    persist: (records) => {
       // The log's own failure still fails the branch (BranchStore.onFailure); the answer just does not wait.
-      persist(records, sync).catch(() => undefined);
+      persist(records).catch(() => undefined);
       return Promise.resolve();
     },
   };

@@ -239,7 +239,7 @@ export class SimBranches implements Replicas {
       },
       log: () => undefined,
       failed: () => this.failed(id, p),
-      persist: (records, sync) => p.store.persist(records, sync),
+      persist: (records) => p.store.persist(records),
       queue: (ws) => p.store.queue(ws),
     };
   }

@@ -46,9 +46,6 @@ function receivedWriteFrame(w: Write): Buffer {
   return frame;
 }
 
-/** What an unsynced persist resolves with: nothing waits on it, so one settled promise serves every call. */
-const DONE: Promise<void> = Promise.resolve();
-
 export class BranchStore {
   readonly path: string;
   private readonly wal: WriteAheadLog<RecordJson>;
@@ -91,16 +88,12 @@ export class BranchStore {
     for (const w of writes) this.wal.queue(receivedWriteFrame(w));
   }
 
-  /** Logs records; with `sync`, resolves only once they are on disk. */
-  persist(records: Durable[], sync: boolean): Promise<void> {
-    if (!sync) {
-      for (const r of records) if (r.kind === "write") this.queue([r.write]);
-      return DONE;
-    }
+  /** Logs a decision's records, synced: resolves only once they are on disk. */
+  persist(records: Durable[]): Promise<void> {
     // Own decisions go in one record, so the write and its outcome survive or vanish together.
     const items = records.map((r) =>
       r.kind === "write" ? writeItemJson(r.write) : JSON.stringify({ o: { c: r.session, n: r.n, r: { ...r.reply, witness: [...r.reply.witness] } } }));
-    return this.wal.appendJson(`[${items.join(",")}]`, sync);
+    return this.wal.appendJson(`[${items.join(",")}]`, true);
   }
 
   /**

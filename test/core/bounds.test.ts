@@ -60,8 +60,8 @@ t.test("take applies, logs, queues and reports what it can before it returns, an
     { id: 2, branchIds: [1, 2], initialBalanceCents: 0, gateTimeoutMs: 100, pendingMax: 1 },
     {
       propagate: () => undefined, applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)), log: (l) => logs.push(l),
-      persist: (records, sync) => {
-        for (const r of records) if (r.kind === "write") queued.push(`${r.write.id.branch}.${r.write.id.seq}${sync ? " synced" : ""}`);
+      persist: (records) => {
+        for (const r of records) if (r.kind === "write") queued.push(`${r.write.id.branch}.${r.write.id.seq} synced`);
         return Promise.resolve();
       },
       queue: (ws) => queued.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)),

@@ -22,7 +22,7 @@ function open(dir: string, id = 1) {
       propagate: (w) => propagated.push(w),
       applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)),
       log: () => undefined,
-      persist: (records, sync) => store.persist(records, sync),
+      persist: (records) => store.persist(records),
       queue: (ws) => store.queue(ws),
     },
   );
@@ -101,7 +101,7 @@ t.test("a peer catching up is never given a decision whose fdatasync has not ret
   const { store } = BranchStore.open("/s", 1, disk);
   const write: Write = { id: { branch: 1, seq: 1 }, kind: "deposit", amountCents: 5, deps: new Map(), acceptedAtMs: 0 };
   const reply = { branch: 1, kind: "deposit" as const, result: "success" as const, balanceCents: 5, writeId: write.id, witness: new Map([[1, 1]]), gateWaitMs: 0, replayed: false };
-  const durable = store.persist([{ kind: "write", write }, { kind: "outcome", session: "c1", n: 1, reply }], true);
+  const durable = store.persist([{ kind: "write", write }, { kind: "outcome", session: "c1", n: 1, reply }]);
   while (held.length === 0) await new Promise((r) => setImmediate(r));
   t.ok(disk.read(store.path).length > 0, "the record is in the file (the page cache)");
   t.same(store.ownWritesAfter(1, 0), [], "but not served while its sync may still fail or be lost");
@@ -118,7 +118,7 @@ t.test("a received write is logged without its dependencies, an own write with t
     const { store, recovered } = BranchStore.open(dir, 1);
     const propagated: Write[] = [];
     const branch = new Branch({ id: 1, branchIds: ids, initialBalanceCents: 1000, gateTimeoutMs: 1000, recovered },
-      { propagate: (w) => propagated.push(w), applied: () => undefined, log: () => undefined, persist: (records, sync) => store.persist(records, sync), queue: (ws) => store.queue(ws) });
+      { propagate: (w) => propagated.push(w), applied: () => undefined, log: () => undefined, persist: (records) => store.persist(records), queue: (ws) => store.queue(ws) });
     return { store, recovered, branch, propagated };
   };
   const recv = (branch: number, seq: number, deps: Array<[number, number]>): Write => ({ id: { branch, seq }, kind: "deposit", amountCents: 10, deps: new Map(deps), acceptedAtMs: 0 });
