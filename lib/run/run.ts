@@ -112,6 +112,8 @@ class ScenarioRun {
   private readonly scenario: Scenario;
   private readonly cfg: RunConfig;
   private readonly startedMs: number;
+  /** The operations the scenario's customers will make. */
+  private readonly planned: number;
   private readonly recorder: RunRecorder;
   private readonly interruption: Interruption;
   private readonly tally: CustomerTally;
@@ -136,6 +138,7 @@ class ScenarioRun {
     this.scenario = scenario;
     this.cfg = cfg;
     this.startedMs = startedMs;
+    this.planned = scenario.customers.reduce((n, r) => n + r.events.length, 0);
     this.interruption = new Interruption(io.signal);
     const progress = (this.progress = io.progress ?? NO_PROGRESS);
     const onStorageError = (err: StorageError) => this.interruption.stop(new Error(`cannot write ${err.message}; the run stops`));
@@ -146,7 +149,7 @@ class ScenarioRun {
       this.answers.record(o);
       io.onOutcome?.(o);
       progress.advance();
-    }, scenario.customers.reduce((n, r) => n + r.events.length, 0));
+    }, this.planned);
     this.recorder = new RunRecorder(scenario, cfg, outPaths(cfg.outDir), cfg.verbose ? io.log : undefined, onStorageError);
   }
 
@@ -196,7 +199,7 @@ class ScenarioRun {
     // Only now is the placement of branches on workers known: refuse a crash plan it cannot carry out.
     const conflict = crashPlanConflict(this.cfg.faults, (b) => cluster.workerOf(b));
     if (conflict) throw new PlanError(conflict);
-    this.progress.phase("customers", this.scenario.customers.reduce((n, r) => n + r.events.length, 0), "operations");
+    this.progress.phase("customers", this.planned, "operations");
     const t0 = performance.now();
     const epochWallMs = Date.now();
     cluster.epoch(epochWallMs);

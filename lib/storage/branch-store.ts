@@ -93,7 +93,7 @@ export class BranchStore {
     // Own decisions go in one record, so the write and its outcome survive or vanish together.
     const items = records.map((r) =>
       r.kind === "write" ? writeItemJson(r.write) : JSON.stringify({ o: { c: r.session, n: r.n, r: { ...r.reply, witness: [...r.reply.witness] } } }));
-    return this.wal.appendJson(`[${items.join(",")}]`, true);
+    return this.wal.appendJson(`[${items.join(",")}]`);
   }
 
   /**
