@@ -170,7 +170,7 @@ function addBenchCommand(program: Command, io: Io, setCode: SetCode): void {
   program.command("bench")
     .description("Run the benchmark grid (generated workloads, --guarantees all, concurrent or one customer after another), each run in its own process and checked, interleaved with the bare-call limit (the same servers, workers, calls and calls in flight doing nothing); print a table and write JSON.")
     .option("--quick", "tiny cases, one repetition: proves the benchmark runs (no timing meaning)")
-    .option("--case <names>", `run these cases (comma-separated, in that order): ${[...GRID, ...LONG_CASES].map((c) => c.name).join(", ")}; or netns-4h (a served cluster of 4 hosts in network namespaces, 1 ms netem delay; needs root); or seed (against the Python seed project: BANK_SIM_SEED_DIR=<its clone>)`)
+    .option("--case <names>", `run these cases (comma-separated, in that order): ${[...GRID, ...LONG_CASES].map((c) => c.name).join(", ")}; or netns-4h (a served cluster of 4 hosts in network namespaces, 1 ms netem delay; needs root); or seed (against the Python seed project: BANK_SIM_SEED_DIR=<its clone>); or fanout (one host's CPU per replica per write, 10 to 500 replicas)`)
     .option("--reps <n>", "repetitions per case (medians are reported)", intArg("--reps"), 3)
     .option("--json <file>", "where to write the JSON report", "out/bench.json")
     .option("--no-durable", "run the branches in memory only (to measure what durability costs)")
@@ -397,7 +397,7 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
   // The served-cluster case needs root and network namespaces: it runs only when asked for by name.
   if (opts.reps < 1) throw new UsageError(`--reps: expected at least 1, found ${opts.reps}`);
   const names = opts.case === undefined ? undefined : opts.case.split(",").map((n) => n.trim()).filter((n) => n !== "");
-  const alone = names?.find((n) => n === "netns-4h" || n === "seed");
+  const alone = names?.find((n) => n === "netns-4h" || n === "seed" || n === "fanout");
   if (alone !== undefined && names!.length > 1) throw new UsageError(`--case: ${alone} runs on its own, not with other cases`);
   const log = (l: string) => io.err(`bench: ${l}\n`);
   // The JSON report beside the printed table; exit 1 unless every run was clean.
@@ -418,12 +418,17 @@ async function benchCommand(opts: BenchFlags, io: Io): Promise<number> {
     const r = await runSeedBench(opts.reps, log);
     return report(r, formatSeedTable(r), r.sides.every((x) => (x.violations ?? 0) === 0));
   }
+  if (opts.case === "fanout") {
+    const { formatFanoutTable, runFanoutBench } = await import("../bench/fanout-bench.js");
+    const r = await runFanoutBench(opts.reps, log);
+    return report(r, formatFanoutTable(r), true);
+  }
   let cases: readonly BenchCase[] = opts.quick ? QUICK_GRID : GRID;
   if (names !== undefined) {
     const all = [...GRID, ...LONG_CASES, ...QUICK_GRID];
     cases = names.map((n) => {
       const c = all.find((k) => k.name === n);
-      if (c === undefined) throw new UsageError(`--case: expected one of ${all.map((k) => k.name).join(", ")} (or several, comma-separated), netns-4h or seed, found ${JSON.stringify(n)}`);
+      if (c === undefined) throw new UsageError(`--case: expected one of ${all.map((k) => k.name).join(", ")} (or several, comma-separated), netns-4h, seed or fanout, found ${JSON.stringify(n)}`);
       return c;
     });
     if (cases.length === 0) throw new UsageError("--case: expected a case name, found nothing");

@@ -95,8 +95,13 @@ export interface BranchHooks {
    * Writes this branch applied (its own once durable), in order, its own
    * included; `clocks[i]` is the Lamport clock of writes[i]'s event here: for
    * its own write, its first propagation send; for a peer's, its receipt.
+   * For writes from peers, `balanceAfter` is the balance once they are
+   * applied, and the hooks owe the replica's log its line, at this point
+   * among its lines (applied-line.ts): built where the log is written, not
+   * here, since a host's replicas share one list of write ids. Absent for its
+   * own write (its request's line says it).
    */
-  applied(writes: readonly Write[], clocks: readonly number[]): void;
+  applied(writes: readonly Write[], clocks: readonly number[], balanceAfter?: number): void;
   /** Writes from peers this branch took but holds, waiting for their dependencies (recorded in the history for the report). */
   buffered?(writes: readonly Write[]): void;
   log(line: string): void;
@@ -360,15 +365,14 @@ export class Branch {
     return refused;
   }
 
-  /** Writes from peers applied here: their receipts, their log line and records, and the report. */
+  /** Writes from peers applied here: their receipts, the report (with its log line) and their records. */
   private tookApplied(applied: readonly Write[]): void {
     // Each write applied here is the receipt of the send that reached this replica.
     const clocks = applied.map((w) => this.lamport.receive(Math.min(sendStamp(w.clock ?? 0, w.id.branch, this.id, this.rankOf), MAX_CLOCK)));
-    this.hooks.log(this.appliedLine(applied));
+    this.hooks.applied(applied, clocks, this.ledger.balanceCents);
     // Unsynced: a failure to store them comes through the log's own failure (the branch fails), not here.
     this.hooks.queue?.(applied);
     this.waiters.notify();
-    this.hooks.applied(applied, clocks);
   }
 
   /** "replica 3 holds 2.1 until 1.1 arrives": what a buffered write waits for (an earlier write of its origin, or its dependencies). */
@@ -378,13 +382,6 @@ export class Branch {
     const missing = missingIds(this.ledger.appliedVector as VersionVector, need, LOG_WRITE_IDS_MAX);
     const verb = missing.length === 1 ? "arrives" : "arrive";
     return `replica ${this.id} holds ${formatWriteId(w.id)} until ${missing.join(", ")} ${verb}`;
-  }
-
-  /** "replica 3 applied 1.1, 2.1 (balance=15000c)": writes from peers, in the order applied. */
-  private appliedLine(applied: readonly Write[]): string {
-    const ids = applied.slice(0, LOG_WRITE_IDS_MAX).map((w) => formatWriteId(w.id));
-    const more = applied.length > LOG_WRITE_IDS_MAX ? ` and ${applied.length - LOG_WRITE_IDS_MAX} more` : "";
-    return `replica ${this.id} applied ${ids.join(", ")}${more} (balance=${this.ledger.balanceCents}c)`;
   }
 
   /** Resolves with the state once every write in `need` is applied here. */

@@ -5,6 +5,7 @@
 // replica per write was most of what workers sent the main thread and most of
 // the history it wrote. Pure state: no ports, no timers.
 
+import { appliedIds, appliedLine } from "../core/applied-line.js";
 import type { Write } from "../core/ledger.js";
 import { formatWriteId } from "../core/version-vector.js";
 import type { AppliedGroup, BufferedAt, LogLines, WireWrite } from "./worker-protocol.js";
@@ -17,17 +18,33 @@ export function wireForm(w: Write): WireWrite {
   return form;
 }
 
-const noLines = (): LogLines => ({ branches: [], wallMs: [], lines: [] });
+const noLines = (): LogLines => ({ branches: [], wallMs: [], lines: [], balances: [] });
 
-function addLine(logs: LogLines, branch: number, wallMs: number, line: string): void {
+function addLine(logs: LogLines, branch: number, wallMs: number, line: string | number, balanceCents = 0): void {
   logs.branches.push(branch);
   logs.wallMs.push(wallMs);
   logs.lines.push(line);
+  logs.balances.push(balanceCents);
 }
 
-/** Each line of `logs` as [branch, wallMs, line], in order. */
-export function* logEntries(logs: LogLines): Generator<[number, number, string]> {
-  for (let i = 0; i < logs.lines.length; i++) yield [logs.branches[i]!, logs.wallMs[i]!, logs.lines[i]!];
+/**
+ * Each line of a report as [branch, wallMs, line], in order, an applied line
+ * built from its group's writes (each group's list of ids once).
+ */
+export function* logEntries(report: { logs: LogLines; groups: readonly AppliedGroup[] }): Generator<[number, number, string]> {
+  const { branches, wallMs, lines, balances } = report.logs;
+  const ids: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (typeof line === "string") {
+      yield [branches[i]!, wallMs[i]!, line];
+      continue;
+    }
+    const group = report.groups[line];
+    if (group === undefined) throw new Error(`a report's log line ${i} names group ${line}, of ${report.groups.length}`);
+    ids[line] ??= appliedIds(group.writes.map((w) => w.id));
+    yield [branches[i]!, wallMs[i]!, appliedLine(branches[i]!, ids[line]!, balances[i]!)];
+  }
 }
 
 /** A reading of both clocks, for a group's or a buffer's stamp. */
@@ -50,8 +67,12 @@ export class AppliedGroups {
     addLine(this.logs, branch, wallMs, line);
   }
 
-  /** Branch `branch` applied `writes` in this order, `clocks[i]` its Lamport clock at writes[i] (0: not known). */
-  applied(branch: number, writes: readonly Write[], clocks: readonly number[], now: () => Stamp): void {
+  /**
+   * Branch `branch` applied `writes` in this order, `clocks[i]` its Lamport
+   * clock at writes[i] (0: not known). With `line` (writes from peers), its
+   * log gets their applied line here among its lines, at `line.wallMs`.
+   */
+  applied(branch: number, writes: readonly Write[], clocks: readonly number[], now: () => Stamp, line?: { wallMs: number; balanceCents: number }): void {
     if (writes.length === 0) return;
     const forms = writes.map(wireForm);
     const key = forms.length === 1 ? forms[0]!.id : forms.map((f) => f.id).join(",");
@@ -64,6 +85,7 @@ export class AppliedGroups {
     group.branches.push(branch);
     group.clocks.push(writes.map((_, i) => clocks[i] ?? 0));
     this.lastOf.set(branch, at);
+    if (line !== undefined) addLine(this.logs, branch, line.wallMs, at, line.balanceCents);
   }
 
   /** Branch `branch` took these writes but holds them until their dependencies arrive. */
@@ -81,14 +103,24 @@ export class AppliedGroups {
       const i = g.branches.indexOf(branch);
       if (i >= 0) (g.branches.splice(i, 1), g.clocks.splice(i, 1));
     }
-    this.groups = this.groups.filter((g) => g.branches.length > 0);
+    // The groups left are renumbered, and the applied lines that name them with them.
+    const renumbered: number[] = [];
+    const survivors: AppliedGroup[] = [];
+    this.groups.forEach((g, i) => {
+      if (g.branches.length > 0) renumbered[i] = survivors.push(g) - 1;
+    });
+    this.groups = survivors;
     this.byKey.clear();
     this.lastOf.clear();
     // Later reports open new groups: the survivors keep their order.
     this.lastOfAll();
     this.buffered = this.buffered.filter((b) => b.branch !== branch);
+    const { branches, wallMs, lines, balances } = this.logs;
     const kept = noLines();
-    for (const [b, at, line] of logEntries(this.logs)) if (b !== branch) addLine(kept, b, at, line);
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (branches[i] !== branch) addLine(kept, branches[i]!, wallMs[i]!, typeof line === "string" ? line : renumbered[line]!, balances[i]);
+    }
     this.logs = kept;
   }
 

@@ -101,8 +101,8 @@ class HostedBranch {
         { id: branchId, branchIds: config.branchIds, initialBalanceCents: config.initialBalanceCents, gateTimeoutMs: config.gateTimeoutMs, recovered },
         {
           propagate: (w) => lease.host.broadcast(w),
-          applied: (ws, clocks) => {
-            reports.applied(ws, clocks);
+          applied: (ws, clocks, balanceAfter) => {
+            reports.applied(ws, clocks, balanceAfter);
             journal?.add(ws);
           },
           buffered: (ws) => reports.held(ws),

@@ -23,7 +23,8 @@ import type { ToMain } from "./worker-protocol.js";
  */
 export interface BranchReporter {
   log(line: string): void;
-  applied(writes: readonly Write[], clocks: readonly number[]): void;
+  /** As BranchHooks.applied: with `balanceAfter`, the replica's applied line is logged too. */
+  applied(writes: readonly Write[], clocks: readonly number[], balanceAfter?: number): void;
   held(writes: readonly Write[]): void;
   /** Posts `msg` after everything gathered before it. */
   post(msg: ToMain): void;
@@ -59,7 +60,7 @@ export class HostReports {
     let open = true;
     return {
       log: (line) => open && this.log(branch, line),
-      applied: (writes, clocks) => open && this.applied(branch, writes, clocks),
+      applied: (writes, clocks, balanceAfter) => open && this.applied(branch, writes, clocks, balanceAfter),
       held: (writes) => open && this.held(branch, writes),
       post: (msg) => open && this.post(msg),
       drop: () => this.drop(branch),
@@ -67,8 +68,8 @@ export class HostReports {
     };
   }
 
-  applied(branch: number, writes: readonly Write[], clocks: readonly number[]): void {
-    this.gathered.applied(branch, writes, clocks, stamp);
+  applied(branch: number, writes: readonly Write[], clocks: readonly number[], balanceAfter?: number): void {
+    this.gathered.applied(branch, writes, clocks, stamp, balanceAfter === undefined ? undefined : { wallMs: Date.now(), balanceCents: balanceAfter });
     this.schedule();
   }
 

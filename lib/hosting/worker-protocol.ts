@@ -83,13 +83,21 @@ export interface WireWrite {
 
 /**
  * Log lines in the order logged, line i by branch branches[i] at wallMs[i]:
- * three flat arrays, where an array per line was 700,000 small arrays for a
+ * flat arrays, where an array per line was 700,000 small arrays for a
  * port to clone at 1,000 branches (about 4% of the run's CPU).
  */
 export interface LogLines {
   branches: number[];
   wallMs: number[];
-  lines: string[];
+  /**
+   * The line; or, for a replica's "applied" line, the index among the same
+   * report's groups of the group that names its writes, the line built by
+   * the reader (`logEntries`, applied-line.ts) with the balance in
+   * balances[i]: the host sends the write ids once, not a line per replica.
+   */
+  lines: Array<string | number>;
+  /** For an applied line, the replica's balance after its writes; 0 for any other. */
+  balances: number[];
 }
 
 /** Writes from peers a branch took but holds until their dependencies arrive. */

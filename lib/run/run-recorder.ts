@@ -7,6 +7,7 @@
 import type { BranchState } from "../core/branch.js";
 import { toJsonEach } from "../history/vector-json.js";
 import { HistoryWriter } from "../history/writer.js";
+import { logEntries } from "../hosting/applied-groups.js";
 import type { ToMain, WireWrite } from "../hosting/worker-protocol.js";
 import type { Scenario } from "../scenario/scenario.js";
 import { ApplyRecorder } from "./apply-recorder.js";
@@ -46,8 +47,7 @@ export class RunRecorder {
   /** Every message a branch sends (Cluster's onMessage). */
   readonly onMessage = (msg: ToMain): void => {
     if (msg.type === "reports") {
-      const { branches, wallMs, lines } = msg.logs;
-      for (let i = 0; i < lines.length; i++) this.logs.line(branches[i]!, wallMs[i]!, lines[i]!);
+      for (const [branch, wallMs, line] of logEntries(msg)) this.logs.line(branch, wallMs, line);
       for (const b of msg.buffered) this.history.write({ type: "buffer", branch: b.branch, writes: b.ids, wallMs: b.wallMs, monoMs: b.monoMs });
       for (const g of msg.groups) this.applies.addGroup(g);
     } else if (msg.type === "recovered") {

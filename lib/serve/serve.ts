@@ -93,7 +93,7 @@ export async function serveHost(o: ServeOptions): Promise<number> {
 }
 
 function onMessage(msg: ToMain, o: ServeOptions, onFailed: (reason: string) => void): void {
-  if (msg.type === "reports" && o.verbose) for (const [branch, , line] of logEntries(msg.logs)) o.err(`[branch ${branch}] ${line}\n`);
+  if (msg.type === "reports" && o.verbose) for (const [branch, , line] of logEntries(msg)) o.err(`[branch ${branch}] ${line}\n`);
   else if (msg.type === "failed") {
     o.err(`bank-sim serve: branch ${msg.branchId} stopped serving: ${msg.reason}\n`);
     onFailed(`branch ${msg.branchId}: ${msg.reason}`);

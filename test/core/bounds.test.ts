@@ -3,7 +3,8 @@
 // the requests held at a branch's gate.
 
 import t from "tap";
-import { Branch, type CustomerOp } from "../../lib/core/branch.js";
+import { appliedIds, appliedLine } from "../../lib/core/applied-line.js";
+import { Branch, type BranchHooks, type CustomerOp } from "../../lib/core/branch.js";
 import { GUARANTEE_BITS } from "../../lib/core/gate.js";
 import { Ledger, PendingFull, type Write } from "../../lib/core/ledger.js";
 
@@ -18,12 +19,21 @@ t.test("a replica holds at most pendingMax writes with gaps, and refuses the nex
   t.same(ledger.receive(write(1, 5)).map((w) => w.id.seq), [5], "and there is room again");
 });
 
+/** Hooks' `applied` for replica 2: the ids into `applied`, and the applied line, where the branch owes it, into `logs` (as a worker's reader builds it). */
+function reportInto(applied: string[], logs: string[]): BranchHooks["applied"] {
+  return (ws, _clocks, balanceAfter) => {
+    const ids = ws.map((w) => `${w.id.branch}.${w.id.seq}`);
+    applied.push(...ids);
+    if (balanceAfter !== undefined) logs.push(appliedLine(2, appliedIds(ids), balanceAfter));
+  };
+}
+
 t.test("a batch a replica cannot take whole is not acknowledged, and what it took is still applied and reported", async (t) => {
   const applied: string[] = [];
   const logs: string[] = [];
   const branch = new Branch(
     { id: 2, branchIds: [1, 2], initialBalanceCents: 0, gateTimeoutMs: 100, pendingMax: 1 },
-    { propagate: () => undefined, applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)), log: (l) => logs.push(l) },
+    { propagate: () => undefined, applied: reportInto(applied, logs), log: (l) => logs.push(l) },
   );
   await t.rejects(branch.receive([write(1, 1), write(1, 3), write(1, 4)]), { name: "PendingFull" });
   t.same(applied, ["1.1"], "1.1 applied and reported");
@@ -59,7 +69,7 @@ t.test("take applies, logs, queues and reports what it can before it returns, an
   const branch = new Branch(
     { id: 2, branchIds: [1, 2], initialBalanceCents: 0, gateTimeoutMs: 100, pendingMax: 1 },
     {
-      propagate: () => undefined, applied: (ws) => applied.push(...ws.map((w) => `${w.id.branch}.${w.id.seq}`)), log: (l) => logs.push(l),
+      propagate: () => undefined, applied: reportInto(applied, logs), log: (l) => logs.push(l),
       persist: (records) => {
         for (const r of records) if (r.kind === "write") queued.push(`${r.write.id.branch}.${r.write.id.seq} synced`);
         return Promise.resolve();

@@ -7,7 +7,9 @@
 import t from "tap";
 import fc from "fast-check";
 import type { Write } from "../../lib/core/ledger.js";
-import { AppliedGroups, type Stamp } from "../../lib/hosting/applied-groups.js";
+import { appliedIds } from "../../lib/core/applied-line.js";
+import { LOG_WRITE_IDS_MAX } from "../../lib/core/limits.js";
+import { AppliedGroups, logEntries, type Stamp } from "../../lib/hosting/applied-groups.js";
 
 const write = (branch: number, seq: number): Write => ({
   id: { branch, seq }, kind: seq % 2 ? "deposit" : "withdraw", amountCents: 100 * seq, deps: new Map(), acceptedAtMs: 1_000 + seq,
@@ -101,5 +103,43 @@ t.test("drop forgets a crashed branch's reports and keeps everyone else's, in or
   t.same(out.buffered.map((b) => b.branch), [2]);
   t.same(out.groups.map((gr) => [gr.writes[0]!.id, gr.branches, gr.clocks]), [["1.1", [2], [[1]]], ["1.2", [2], [[4]]], ["1.1", [4], [[5]]]],
     "branch 3 is gone; later reports open new groups after the survivors");
-  t.same(out.logs, { branches: [2, 2], wallMs: [10, 12], lines: ["two before", "two after"] }, "its lines are gone, the others' kept with their times, in order");
+  t.same(out.logs, { branches: [2, 2], wallMs: [10, 12], lines: ["two before", "two after"], balances: [0, 0] }, "its lines are gone, the others' kept with their times, in order");
+});
+
+t.test("a replica's applied line is sent as its group and balance, and read back as the line, in its place among the others", async (t) => {
+  const g = new AppliedGroups();
+  const now = ticking();
+  const [a, b] = [write(1, 1), write(1, 2)];
+  g.log(2, 10, "before");
+  g.applied(2, [a, b], [1, 2], now, { wallMs: 11, balanceCents: 300 });
+  g.applied(3, [a, b], [3, 4], now, { wallMs: 12, balanceCents: 4_300 });
+  g.applied(1, [a], [5], now); // the origin's own write: no line
+  g.log(3, 13, "after");
+  const out = g.take();
+  t.same(out.logs.lines, ["before", 0, 0, "after"], "the two replicas' lines name their shared group, not a string each");
+  t.same([...logEntries(out)], [
+    [2, 10, "before"], [2, 11, "replica 2 applied 1.1, 1.2 (balance=300c)"], [3, 12, "replica 3 applied 1.1, 1.2 (balance=4300c)"], [3, 13, "after"],
+  ]);
+});
+
+t.test("dropping a crashed branch renumbers the groups, and the survivors' applied lines still name their own writes", async (t) => {
+  const report = fc.record({ branch: fc.integer({ min: 1, max: 4 }), seqs: fc.subarray([1, 2, 3], { minLength: 1 }), line: fc.boolean() });
+  fc.assert(fc.property(fc.array(report, { maxLength: 30 }), fc.integer({ min: 1, max: 4 }), (reports, crashed) => {
+    const g = new AppliedGroups();
+    const now = ticking();
+    const expected: string[] = [];
+    reports.forEach((r, i) => {
+      g.applied(r.branch, r.seqs.map((s) => write(1, s)), r.seqs.map(() => 0), now, r.line ? { wallMs: i, balanceCents: i } : undefined);
+      if (r.line && r.branch !== crashed) expected.push(`replica ${r.branch} applied ${r.seqs.map((s) => `1.${s}`).join(", ")} (balance=${i}c)`);
+    });
+    g.drop(crashed);
+    t.same([...logEntries(g.take())].map(([, , line]) => line), expected);
+    return true;
+  }), { numRuns: 200 });
+});
+
+t.test("an applied line names at most LOG_WRITE_IDS_MAX writes, then how many more", async (t) => {
+  const ids = Array.from({ length: LOG_WRITE_IDS_MAX + 3 }, (_, i) => `1.${i + 1}`);
+  t.equal(appliedIds(ids.slice(0, 2)), "1.1, 1.2");
+  t.equal(appliedIds(ids), `${ids.slice(0, LOG_WRITE_IDS_MAX).join(", ")} and 3 more`);
 });

@@ -56,11 +56,14 @@ t.test("one turn's lines, holds and applies of every branch arrive as one messag
   const after = Date.now();
   reports.held(3, [write(1, 2)]);
   reports.applied(2, [write(1, 1)], [4]);
-  reports.applied(3, [write(1, 1)], [6]);
+  reports.applied(3, [write(1, 1)], [6], 15_000);
+  reports.log(3, "after the apply");
   const [msg] = await p.until(1);
   if (msg?.type !== "reports") return t.fail(`expected a reports message, found ${JSON.stringify(msg)}`);
-  t.same([...logEntries(msg.logs)].map(([b, , line]) => [b, line]), [[2, "branch 2 listening"], [3, "branch 3 listening"], [2, "second line"]], "every line, in the order logged");
-  t.ok(msg.logs.wallMs.every((at) => at >= before && at <= after), "each line carries the wall time it was logged");
+  t.same([...logEntries(msg)].map(([b, , line]) => [b, line]), [
+    [2, "branch 2 listening"], [3, "branch 3 listening"], [2, "second line"], [3, "replica 3 applied 1.1 (balance=15000c)"], [3, "after the apply"],
+  ], "every line, in the order logged: an apply with its balance among them, an own write's (no balance) not");
+  t.ok(msg.logs.wallMs.slice(0, 3).every((at) => at >= before && at <= after), "each line carries the wall time it was logged");
   t.same(msg.buffered.map((b) => [b.branch, b.ids]), [[3, ["1.2"]]]);
   t.same(msg.groups.map((g) => [g.branches, g.clocks]), [[[2, 3], [[4], [6]]]]);
 });
@@ -87,7 +90,7 @@ t.test("a crashed branch's gathered reports are dropped; the others' still go", 
   reports.post(state(2));
   const msgs = await p.until(2);
   t.same(msgs.map(shape), ["reports 2:1.1", "state"]);
-  t.same(msgs[0]?.type === "reports" && msgs[0].logs, { branches: [], wallMs: [], lines: [] }, "its line is gone too");
+  t.same(msgs[0]?.type === "reports" && msgs[0].logs, { branches: [], wallMs: [], lines: [], balances: [] }, "its line is gone too");
 });
 
 t.test("a closed incarnation's reporter says nothing more, however late its callbacks come; the branch's next one speaks for it", async (t) => {
@@ -111,5 +114,5 @@ t.test("a closed incarnation's reporter says nothing more, however late its call
   const msgs = await p.until(4);
   t.same(msgs.map(shape), ["crashed", "recovered", "reports 2:1.1", "state"]);
   t.same(msgs[2]?.type === "reports" && msgs[2].groups[0]?.clocks, [[2]], "the apply is the new incarnation's");
-  t.same(msgs[2]?.type === "reports" && msgs[2].logs, { branches: [], wallMs: [], lines: [] }, "no line of the old one");
+  t.same(msgs[2]?.type === "reports" && msgs[2].logs, { branches: [], wallMs: [], lines: [], balances: [] }, "no line of the old one");
 });

@@ -11,6 +11,7 @@ import { connect } from "node:net";
 import t, { type Test } from "tap";
 import { Cluster } from "../../lib/cluster/cluster.js";
 import { BranchClients } from "../../lib/driver/branch-clients.js";
+import { logEntries } from "../../lib/hosting/applied-groups.js";
 import { parseDelaySpec } from "../../lib/core/delay.js";
 import { MAX_AMOUNT_CENTS, MAX_BRANCHES, MAX_DELAY_MS, MAX_EVENTS, MAX_REPLICATION_MESSAGE_BYTES, MAX_REQUEST_BYTES, MAX_SCENARIO_BYTES, MAX_VECTOR_ENTRIES } from "../../lib/core/limits.js";
 import { seededRandom } from "../../lib/core/random.js";
@@ -60,7 +61,7 @@ async function startCluster(t: Test): Promise<Harness> {
     gateTimeoutMs: 1_000, batchMax: 64, inFlightMax: 4, delaySpec: "", delaySeed: 1, startTimeoutMs: START_TIMEOUT_MS, secret: SECRET,
     onMessage: (m) => {
       if (m.type !== "reports") return;
-      logs.push(...m.logs.lines);
+      for (const [, , line] of logEntries(m)) logs.push(line);
       if (m.logs.lines.length > 0) logEvents.emit("log");
     },
   });

@@ -35,7 +35,7 @@ t.test("the history starts with a meta record describing the run", async (t) => 
 t.test("a branch's log lines land in its log file with their time, and are echoed with -v", async (t) => {
   const echo: string[] = [];
   const { r, dir } = recorder(t, { echo });
-  r.onMessage({ type: "reports", logs: { branches: [2], wallMs: [Date.UTC(2024, 0, 2, 3, 4, 5, 6)], lines: ["branch 2 listening"] }, buffered: [], groups: [] });
+  r.onMessage({ type: "reports", logs: { branches: [2], wallMs: [Date.UTC(2024, 0, 2, 3, 4, 5, 6)], lines: ["branch 2 listening"], balances: [0] }, buffered: [], groups: [] });
   await r.close();
   t.equal(readFileSync(join(dir, "branches", "branch-2.log"), "utf8"), "2024-01-02T03:04:05.006Z branch 2 listening\n");
   t.same(echo, ["[branch 2] branch 2 listening"]);
@@ -43,7 +43,7 @@ t.test("a branch's log lines land in its log file with their time, and are echoe
 
 /** A host's report that `branches` applied `ids`, branch b with clock 10·b at each. */
 const applied = (branches: number[], ids: string[], wallMs = 5, monoMs = 6): ToMain => ({
-  type: "reports", logs: { branches: [], wallMs: [], lines: [] }, buffered: [], groups: [{ branches, writes: ids.map(write), clocks: branches.map((b) => ids.map(() => 10 * b)), wallMs, monoMs }],
+  type: "reports", logs: { branches: [], wallMs: [], lines: [], balances: [] }, buffered: [], groups: [{ branches, writes: ids.map(write), clocks: branches.map((b) => ids.map(() => 10 * b)), wallMs, monoMs }],
 });
 
 t.test("applied writes become apply records, and the finals come after every pending apply", async (t) => {
