@@ -83,7 +83,7 @@ export class AppliedGroups {
     }
     const group = this.groups[at]!;
     group.branches.push(branch);
-    group.clocks.push(writes.map((_, i) => clocks[i] ?? 0));
+    for (let i = 0; i < writes.length; i++) group.clocks.push(clocks[i] ?? 0);
     this.lastOf.set(branch, at);
     if (line !== undefined) addLine(this.logs, branch, line.wallMs, at, line.balanceCents);
   }
@@ -101,7 +101,7 @@ export class AppliedGroups {
   drop(branch: number): void {
     for (const g of this.groups) {
       const i = g.branches.indexOf(branch);
-      if (i >= 0) (g.branches.splice(i, 1), g.clocks.splice(i, 1));
+      if (i >= 0) (g.branches.splice(i, 1), g.clocks.splice(i * g.writes.length, g.writes.length));
     }
     // The groups left are renumbered, and the applied lines that name them with them.
     const renumbered: number[] = [];

@@ -111,12 +111,14 @@ export interface BufferedAt {
 /**
  * Co-hosted branches that applied the same writes in the same order, stamped
  * with the time the first of them did: branch branches[i]'s Lamport clock at
- * writes[j] is clocks[i][j] (0: not known). See applied-groups.ts.
+ * writes[j] is clocks[i * writes.length + j] (0: not known), one flat array
+ * where an array per replica was hundreds of small arrays per write for the
+ * port to clone. See applied-groups.ts.
  */
 export interface AppliedGroup {
   branches: number[];
   writes: WireWrite[];
-  clocks: number[][];
+  clocks: number[];
   wallMs: number;
   monoMs: number;
 }

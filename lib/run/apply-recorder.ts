@@ -70,10 +70,10 @@ export class ApplyRecorder {
     this.timer ??= this.clock.setTimeout(() => this.flush(), MERGE_MS);
   }
 
-  /** A host's report that these branches applied these writes (clocks[i][j]: branch i's at write j, 0 not known). */
+  /** A host's report that these branches applied these writes (clocks[i·writes + j]: branch i's at write j, 0 not known). */
   addGroup(g: AppliedGroup): void {
-    if (g.branches.length < GROUP_MIN || g.clocks.some((c) => c.includes(0))) {
-      g.branches.forEach((b, i) => this.add(b, withClocks(g.writes, g.clocks[i]!), g.wallMs, g.monoMs));
+    if (g.branches.length < GROUP_MIN || g.clocks.includes(0)) {
+      g.branches.forEach((b, i) => this.add(b, withClocks(g.writes, clocksOf(g, i)), g.wallMs, g.monoMs));
       return;
     }
     const { branches, clocks } = this.fresh(g);
@@ -91,20 +91,20 @@ export class ApplyRecorder {
    * the repeats), marked reported.
    */
   private fresh(g: AppliedGroup): { branches: number[]; clocks: number[][] } {
-    if (!this.reported) return g;
+    if (!this.reported) return { branches: g.branches, clocks: g.branches.map((_, i) => clocksOf(g, i)) };
     const branches: number[] = [];
     const clocks: number[][] = [];
     g.branches.forEach((b, i) => {
       const seen = this.reported!.get(b);
       if (seen && g.writes.some((w) => seen.has(w.id))) {
-        this.add(b, withClocks(g.writes, g.clocks[i]!), g.wallMs, g.monoMs);
+        this.add(b, withClocks(g.writes, clocksOf(g, i)), g.wallMs, g.monoMs);
         return;
       }
       const set = seen ?? new Set<string>();
       for (const w of g.writes) set.add(w.id);
       this.reported!.set(b, set);
       branches.push(b);
-      clocks.push(g.clocks[i]!);
+      clocks.push(clocksOf(g, i));
     });
     return { branches, clocks };
   }
@@ -126,6 +126,12 @@ export class ApplyRecorder {
   private write(branch: number, p: Pending): void {
     this.history.write({ type: "apply", branch, writes: p.writes, ...(p.restart ? { restart: true } : {}), wallMs: p.wallMs, monoMs: p.monoMs });
   }
+}
+
+/** The clocks of a group's i-th branch, one per write (the history's apply-group keeps a row per branch). */
+function clocksOf(g: AppliedGroup, i: number): number[] {
+  const n = g.writes.length;
+  return n === 1 ? [g.clocks[i]!] : g.clocks.slice(i * n, (i + 1) * n);
 }
 
 /** One branch's writes of a group, each with its clock there (none where it is 0: not known). */

@@ -43,7 +43,7 @@ t.test("a branch's log lines land in its log file with their time, and are echoe
 
 /** A host's report that `branches` applied `ids`, branch b with clock 10·b at each. */
 const applied = (branches: number[], ids: string[], wallMs = 5, monoMs = 6): ToMain => ({
-  type: "reports", logs: { branches: [], wallMs: [], lines: [], balances: [] }, buffered: [], groups: [{ branches, writes: ids.map(write), clocks: branches.map((b) => ids.map(() => 10 * b)), wallMs, monoMs }],
+  type: "reports", logs: { branches: [], wallMs: [], lines: [], balances: [] }, buffered: [], groups: [{ branches, writes: ids.map(write), clocks: branches.flatMap((b) => ids.map(() => 10 * b)), wallMs, monoMs }],
 });
 
 t.test("applied writes become apply records, and the finals come after every pending apply", async (t) => {
